@@ -1,0 +1,31 @@
+package dev.kiln.common.bus;
+
+/**
+ * The event-bus contract between roles. Every message is JSON. The bus delivers at most once:
+ * each message here is either a hint backed by Postgres state that a sweep repairs, or is
+ * retried until acknowledged.
+ */
+public final class Addresses {
+  private Addresses() {}
+
+  /** Published by HTTP after a task commits: {@code {queue}}. A wake-up hint only. */
+  public static final String TASKS_CREATED = "kiln.tasks.created";
+  /** Published by workers: live progress {@code {task_id, attempt, progress, message}}. */
+  public static final String TASKS_PROGRESS = "kiln.tasks.progress";
+  /** Published by whoever wrote a task_events row: the row, for SSE fan-out. */
+  public static final String TASKS_EVENTS = "kiln.tasks.events";
+  /** Published by workers every heartbeat: registration and liveness (see WorkerHeartbeat). */
+  public static final String WORKERS_HEARTBEAT = "kiln.workers.heartbeat";
+  /** Request/reply to the leading dispatcher: a worker's outcome, repeated until acknowledged. */
+  public static final String DISPATCHER_RESULTS = "kiln.dispatcher.results";
+
+  /** Request/reply to one worker: run this attempt; the reply is the acceptance. */
+  public static String workerRun(String workerId) {
+    return "kiln.worker." + workerId + ".run";
+  }
+
+  /** Send to one worker: stop this attempt ({@code {task_id, attempt, reason}}). */
+  public static String workerCancel(String workerId) {
+    return "kiln.worker." + workerId + ".cancel";
+  }
+}

@@ -1,0 +1,140 @@
+package dev.kiln.common.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Everything Kiln reads from its environment, read once at the edge and validated, so a bad
+ * value stops start-up with one line naming the variable.
+ */
+public record KilnConfig(
+    String databaseUrl,          // null: the launcher starts an embedded PostgreSQL
+    String redisUrl,             // null: the launcher starts an embedded Redis
+    int httpPort,
+    String adminKey,             // null: the launcher makes one and keeps it under the data dir
+    List<String> apiKeys,
+    Path dataDir,
+    List<String> clusterMembers,
+    String clusterHost,
+    int clusterPort,
+    Set<String> workerQueues,
+    int workerSlots,
+    boolean debugExecutors,
+    String workerId) {
+
+  public static final int DEFAULT_HTTP_PORT = 8080;
+  public static final String DEFAULT_DATA_DIR = "./data";
+  public static final String DEFAULT_CLUSTER_HOST = "127.0.0.1";
+  public static final int DEFAULT_CLUSTER_PORT = 5701;
+  public static final String DEFAULT_WORKER_QUEUES = "image,model3d,debug";
+  public static final int DEFAULT_WORKER_SLOTS = 4;
+  public static final Set<String> KNOWN_QUEUES = Set.of("image", "model3d", "debug");
+
+  public boolean embeddedDatabase() {
+    return databaseUrl == null;
+  }
+
+  public boolean embeddedRedis() {
+    return redisUrl == null;
+  }
+
+  public static KilnConfig fromEnv() {
+    return from(System.getenv());
+  }
+
+  public static KilnConfig from(Map<String, String> env) {
+    String db = blankToNull(env.get("DATABASE_URL"));
+    if (db != null && !(db.startsWith("postgres://") || db.startsWith("postgresql://"))) {
+      throw new ConfigException("DATABASE_URL", "must look like postgresql://user:password@host:5432/db, got '" + db + "'");
+    }
+    String redis = blankToNull(env.get("REDIS_URL"));
+    if (redis != null && !(redis.startsWith("redis://") || redis.startsWith("rediss://"))) {
+      throw new ConfigException("REDIS_URL", "must look like redis://host:6379, got '" + redis + "'");
+    }
+    int port = intIn(env, "KILN_HTTP_PORT", DEFAULT_HTTP_PORT, 0, 65535);
+    String admin = blankToNull(env.get("KILN_ADMIN_KEY"));
+    if (admin != null && admin.length() < 16) {
+      throw new ConfigException("KILN_ADMIN_KEY", "must be at least 16 characters");
+    }
+    List<String> keys = list(env.get("KILN_API_KEYS"));
+    for (String k : keys) {
+      if (k.length() < 16) throw new ConfigException("KILN_API_KEYS", "every key must be at least 16 characters");
+    }
+    Path dataDir = Path.of(env.getOrDefault("KILN_DATA_DIR", DEFAULT_DATA_DIR)).toAbsolutePath().normalize();
+    List<String> members = list(env.get("KILN_CLUSTER_MEMBERS"));
+    for (String m : members) {
+      if (!m.matches("[A-Za-z0-9.\\-\\[\\]:]+(:\\d{1,5})?")) {
+        throw new ConfigException("KILN_CLUSTER_MEMBERS", "'" + m + "' is not host or host:port");
+      }
+    }
+    String clusterHost = env.getOrDefault("KILN_CLUSTER_HOST", DEFAULT_CLUSTER_HOST).trim();
+    int clusterPort = intIn(env, "KILN_CLUSTER_PORT", DEFAULT_CLUSTER_PORT, 1, 65535);
+    Set<String> queues = new LinkedHashSet<>(list(env.getOrDefault("KILN_WORKER_QUEUES", DEFAULT_WORKER_QUEUES)));
+    if (queues.isEmpty()) throw new ConfigException("KILN_WORKER_QUEUES", "names no queue");
+    for (String q : queues) {
+      if (!KNOWN_QUEUES.contains(q)) {
+        throw new ConfigException("KILN_WORKER_QUEUES", "unknown queue '" + q + "' (known: image, model3d, debug)");
+      }
+    }
+    int slots = intIn(env, "KILN_WORKER_SLOTS", DEFAULT_WORKER_SLOTS, 1, 1024);
+    boolean debug = bool(env, "KILN_DEBUG_EXECUTORS", db == null);
+    String workerId = blankToNull(env.get("KILN_WORKER_ID"));
+    if (workerId != null && !workerId.matches("[A-Za-z0-9._\\-]{1,64}")) {
+      throw new ConfigException("KILN_WORKER_ID", "use 1-64 letters, digits, '.', '_' or '-'");
+    }
+    return new KilnConfig(db, redis, port, admin, keys, dataDir, members, clusterHost, clusterPort,
+        Set.copyOf(queues), slots, debug, workerId);
+  }
+
+  public KilnConfig withAdminKey(String key) {
+    return new KilnConfig(databaseUrl, redisUrl, httpPort, key, apiKeys, dataDir, clusterMembers, clusterHost,
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId);
+  }
+
+  public KilnConfig withStores(String db, String redis) {
+    return new KilnConfig(db, redis, httpPort, adminKey, apiKeys, dataDir, clusterMembers, clusterHost,
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId);
+  }
+
+  public Path assetDir() {
+    return dataDir.resolve("assets");
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.trim();
+  }
+
+  private static List<String> list(String s) {
+    if (s == null || s.isBlank()) return List.of();
+    List<String> out = new ArrayList<>();
+    Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).forEach(out::add);
+    return List.copyOf(out);
+  }
+
+  private static int intIn(Map<String, String> env, String name, int dflt, int min, int max) {
+    String v = blankToNull(env.get(name));
+    if (v == null) return dflt;
+    try {
+      int n = Integer.parseInt(v);
+      if (n < min || n > max) throw new ConfigException(name, "must be between " + min + " and " + max + ", got " + v);
+      return n;
+    } catch (NumberFormatException e) {
+      throw new ConfigException(name, "must be a whole number, got '" + v + "'");
+    }
+  }
+
+  private static boolean bool(Map<String, String> env, String name, boolean dflt) {
+    String v = blankToNull(env.get(name));
+    if (v == null) return dflt;
+    return switch (v.toLowerCase()) {
+      case "true", "1", "yes", "on" -> true;
+      case "false", "0", "no", "off" -> false;
+      default -> throw new ConfigException(name, "must be true or false, got '" + v + "'");
+    };
+  }
+}

@@ -1,0 +1,36 @@
+package dev.kiln.common.db;
+
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+
+/** Postgres access: one shared pool per process, built from {@code DATABASE_URL}. */
+public final class Db {
+  private Db() {}
+
+  public static final int DEFAULT_POOL_SIZE = 16;
+
+  public static PgConnectOptions connectOptions(String databaseUrl) {
+    return PgConnectOptions.fromUri(databaseUrl)
+        .setCachePreparedStatements(true)
+        .setPipeliningLimit(256)
+        .setReconnectAttempts(0);
+  }
+
+  /** A pool shared by every verticle of this process (same name, same pool). */
+  public static Pool pool(Vertx vertx, String databaseUrl) {
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(DEFAULT_POOL_SIZE).setShared(true).setName("kiln-pg")
+            .setMaxWaitQueueSize(10_000).setConnectionTimeout(5).setIdleTimeout(60))
+        .connectingTo(connectOptions(databaseUrl))
+        .using(vertx)
+        .build();
+  }
+
+  /** The JDBC form of {@code DATABASE_URL}, for Flyway. */
+  public static String jdbcUrl(PgConnectOptions o) {
+    return "jdbc:postgresql://" + o.getHost() + ":" + o.getPort() + "/" + o.getDatabase();
+  }
+}

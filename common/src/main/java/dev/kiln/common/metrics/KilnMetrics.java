@@ -1,0 +1,82 @@
+package dev.kiln.common.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The node's one Prometheus registry: Vert.x's own meters (HTTP, event bus, pools, JVM) and
+ * Kiln's (DESIGN §10). One per process; every role records into it, /metrics scrapes it.
+ */
+public final class KilnMetrics {
+  private static final PrometheusMeterRegistry REGISTRY = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private static final Map<String, AtomicLong> GAUGES = new ConcurrentHashMap<>();
+
+  private KilnMetrics() {}
+
+  public static PrometheusMeterRegistry registry() {
+    return REGISTRY;
+  }
+
+  public static void submitted(String queue) {
+    Counter.builder("kiln_tasks_submitted_total").tag("queue", queue).register(REGISTRY).increment();
+  }
+
+  public static void finished(String queue, String status) {
+    Counter.builder("kiln_tasks_finished_total").tag("queue", queue).tag("status", status)
+        .register(REGISTRY).increment();
+  }
+
+  public static void retried(String queue) {
+    Counter.builder("kiln_retries_total").tag("queue", queue).register(REGISTRY).increment();
+  }
+
+  public static void timedOut(String queue) {
+    Counter.builder("kiln_timeouts_total").tag("queue", queue).register(REGISTRY).increment();
+  }
+
+  /** Submit to start of an attempt. */
+  public static void waited(String queue, Duration d) {
+    timer("kiln_task_wait_seconds", queue).record(d);
+  }
+
+  /** Start to end of an attempt. */
+  public static void ran(String queue, Duration d) {
+    timer("kiln_task_run_seconds", queue).record(d);
+  }
+
+  /** From a claim to the worker's acceptance. */
+  public static void dispatched(String queue, Duration d) {
+    timer("kiln_dispatch_latency_seconds", queue).record(d);
+  }
+
+  /** A gauge whose value the caller sets, e.g. queue depth read from Postgres by the leader. */
+  public static void set(String name, Map<String, String> tags, long value) {
+    String key = name + tags;
+    GAUGES.computeIfAbsent(key, k -> {
+      AtomicLong v = new AtomicLong();
+      Gauge.Builder<Supplier<Number>> b = Gauge.builder(name, v::get);
+      tags.forEach(b::tag);
+      b.strongReference(true).register(REGISTRY);
+      return v;
+    }).set(value);
+  }
+
+  public static DistributionSummary summary(String name, String queue) {
+    return DistributionSummary.builder(name).tag("queue", queue).register(REGISTRY);
+  }
+
+  private static Timer timer(String name, String queue) {
+    return Timer.builder(name).tag("queue", queue).publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(30))
+        .register(REGISTRY);
+  }
+}

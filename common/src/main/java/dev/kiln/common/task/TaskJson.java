@@ -1,0 +1,44 @@
+package dev.kiln.common.task;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+
+/** A {@code tasks} row as the API shows it (the contract of DESIGN §7, snake_case). */
+public final class TaskJson {
+  private TaskJson() {}
+
+  /** The columns {@link #of(Row)} reads, for SELECT and RETURNING lists. */
+  public static final String COLUMNS =
+      "id, status, tool_action, queue, priority, progress, attempt, retry_count, max_retries, input, result, "
+          + "error_code, error_message, batch_id, worker_id, created_at, started_at, finished_at, next_retry_at";
+
+  public static JsonObject of(Row r) {
+    return new JsonObject()
+        .put("id", r.getUUID("id").toString())
+        .put("status", r.getString("status"))
+        .put("tool_action", r.getString("tool_action"))
+        .put("queue", r.getString("queue"))
+        .put("priority", r.getInteger("priority"))
+        .put("progress", r.getInteger("progress"))
+        .put("attempt", r.getInteger("attempt"))
+        .put("retry_count", r.getInteger("retry_count"))
+        .put("max_retries", r.getInteger("max_retries"))
+        .put("input", r.getJsonObject("input"))
+        .put("result", r.getJsonObject("result"))
+        .put("error_code", r.getString("error_code"))
+        .put("error_message", r.getString("error_message"))
+        .put("batch_id", r.getUUID("batch_id") == null ? null : r.getUUID("batch_id").toString())
+        .put("worker_id", r.getString("worker_id"))
+        .put("created_at", iso(r.getOffsetDateTime("created_at")))
+        .put("started_at", iso(r.getOffsetDateTime("started_at")))
+        .put("finished_at", iso(r.getOffsetDateTime("finished_at")))
+        .put("next_retry_at", iso(r.getOffsetDateTime("next_retry_at")));
+  }
+
+  /** ISO-8601 UTC with millisecond precision, or null. */
+  public static String iso(OffsetDateTime t) {
+    return t == null ? null : t.toInstant().truncatedTo(ChronoUnit.MILLIS).toString();
+  }
+}

@@ -1,0 +1,73 @@
+package dev.kiln.common.task;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.json.schema.Draft;
+import io.vertx.json.schema.JsonSchema;
+import io.vertx.json.schema.JsonSchemaOptions;
+import io.vertx.json.schema.OutputFormat;
+import io.vertx.json.schema.OutputUnit;
+import io.vertx.json.schema.Validator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A {@code tool_action}: which queue it runs on and the JSON schema its {@code input} must meet.
+ * The schemas live in {@code schemas/<tool_action>.json} on the classpath.
+ */
+public record ToolAction(String name, String queue, boolean debug, Validator validator) {
+
+  private static final Map<String, ToolAction> ALL = new LinkedHashMap<>();
+
+  static {
+    register("debug.noop", "debug", true);
+    register("debug.sleep", "debug", true);
+    register("image.generate", "image", false);
+  }
+
+  private static void register(String name, String queue, boolean debug) {
+    JsonObject schema = new JsonObject(resource("schemas/" + name + ".json"));
+    Validator validator = Validator.create(JsonSchema.of(schema),
+        new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setOutputFormat(OutputFormat.Basic).setBaseUri("https://kiln.dev/schemas/"));
+    ALL.put(name, new ToolAction(name, queue, debug, validator));
+  }
+
+  public static Optional<ToolAction> of(String name) {
+    return Optional.ofNullable(ALL.get(name));
+  }
+
+  public static Iterable<String> names() {
+    return ALL.keySet();
+  }
+
+  /** Empty when the input is valid; else the most specific problem, as "input.field: what". */
+  public Optional<String> check(JsonObject input) {
+    OutputUnit out = validator.validate(input);
+    if (Boolean.TRUE.equals(out.getValid())) return Optional.empty();
+    OutputUnit worst = out;
+    if (out.getErrors() != null) {
+      for (OutputUnit e : out.getErrors()) {
+        if (worst == out || depth(e) > depth(worst)) worst = e;
+      }
+    }
+    String at = worst.getInstanceLocation() == null ? "" : worst.getInstanceLocation().replaceFirst("^#", "");
+    return Optional.of("input" + at.replace('/', '.') + ": " + worst.getError());
+  }
+
+  private static int depth(OutputUnit u) {
+    return u.getKeywordLocation() == null ? 0 : u.getKeywordLocation().length();
+  }
+
+  private static String resource(String path) {
+    try (InputStream in = ToolAction.class.getClassLoader().getResourceAsStream(path)) {
+      if (in == null) throw new IllegalStateException("missing schema resource " + path);
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package dev.kiln.dispatcher;
+
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The leader's view of the workers: who is alive (heartbeats), what each serves, and which
+ * running tasks Postgres says each holds. Free slots = slots − held − reserved by a claim in flight.
+ * Event-loop confined: only the leader's context touches it.
+ */
+final class WorkerRegistry {
+  /** Without a heartbeat for this long a worker is gone and its attempts are lost. */
+  static final long DEFAULT_LEASE_MILLIS = 5_000;
+
+  static final class Worker {
+    final String id;
+    JsonObject info = new JsonObject();
+    Set<String> queues = Set.of();
+    int slots;
+    boolean draining;
+    long lastSeen;
+    final Set<String> held = new HashSet<>();
+    int reserved;
+
+    Worker(String id) {
+      this.id = id;
+    }
+
+    int free() {
+      return Math.max(0, slots - held.size() - reserved);
+    }
+  }
+
+  private final Map<String, Worker> workers = new HashMap<>();
+  private final long leaseMillis;
+
+  WorkerRegistry(long leaseMillis) {
+    this.leaseMillis = leaseMillis;
+  }
+
+  /** Returns true when this heartbeat is the worker's first (it joined, or came back). */
+  boolean heartbeat(JsonObject hb, long now) {
+    String id = hb.getString("worker_id");
+    Worker w = workers.get(id);
+    boolean fresh = w == null || now - w.lastSeen > leaseMillis;
+    if (w == null) workers.put(id, w = new Worker(id));
+    w.info = hb;
+    w.queues = Set.copyOf(hb.getJsonArray("queues").getList());
+    w.slots = hb.getInteger("slots");
+    w.draining = hb.getBoolean("draining", false);
+    w.lastSeen = now;
+    return fresh;
+  }
+
+  /** Attempts Postgres says run on a worker (at leadership start, for workers not heard yet too). */
+  void hold(String workerId, String taskId) {
+    workers.computeIfAbsent(workerId, id -> {
+      Worker w = new Worker(id);
+      w.lastSeen = System.currentTimeMillis(); // give it one lease to speak up
+      return w;
+    }).held.add(taskId);
+  }
+
+  void release(String workerId, String taskId) {
+    Worker w = workers.get(workerId);
+    if (w != null) w.held.remove(taskId);
+  }
+
+  /** Up to {@code max} free slots of live workers serving {@code queue}, spread round-robin. */
+  List<String> reserve(String queue, int max) {
+    List<Worker> able = new ArrayList<>();
+    long now = System.currentTimeMillis();
+    for (Worker w : workers.values()) {
+      if (!w.draining && now - w.lastSeen <= leaseMillis && w.queues.contains(queue) && w.free() > 0) able.add(w);
+    }
+    able.sort((a, b) -> Integer.compare(b.free(), a.free()));
+    List<String> slots = new ArrayList<>();
+    boolean any = true;
+    while (slots.size() < max && any) {
+      any = false;
+      for (Worker w : able) {
+        if (slots.size() < max && w.free() > 0) {
+          w.reserved++;
+          slots.add(w.id);
+          any = true;
+        }
+      }
+    }
+    return slots;
+  }
+
+  void unreserve(List<String> slots) {
+    for (String id : slots) {
+      Worker w = workers.get(id);
+      if (w != null) w.reserved = Math.max(0, w.reserved - 1);
+    }
+  }
+
+  /** Workers silent for longer than the lease; they are forgotten here and returned. */
+  List<String> expire(long now) {
+    List<String> gone = new ArrayList<>();
+    workers.values().removeIf(w -> {
+      if (now - w.lastSeen > leaseMillis) {
+        gone.add(w.id);
+        return true;
+      }
+      return false;
+    });
+    return gone;
+  }
+
+  Map<String, Integer> liveByQueue(long now) {
+    Map<String, Integer> n = new HashMap<>();
+    for (Worker w : workers.values()) {
+      if (now - w.lastSeen <= leaseMillis) for (String q : w.queues) n.merge(q, 1, Integer::sum);
+    }
+    return n;
+  }
+}

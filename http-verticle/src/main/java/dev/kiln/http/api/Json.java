@@ -1,0 +1,69 @@
+package dev.kiln.http.api;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Set;
+import java.util.UUID;
+
+/** Reading requests strictly: the body must be a JSON object of known fields with the right types. */
+public final class Json {
+  private Json() {}
+
+  public static JsonObject body(RoutingContext ctx, Set<String> allowed) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type == null || !type.toLowerCase().startsWith("application/json")) {
+      throw new ApiException(415, "unsupported_media_type", "Content-Type must be application/json");
+    }
+    Buffer raw = ctx.body().buffer();
+    if (raw == null || raw.length() == 0) throw ApiException.badRequest("malformed_json", "the body is empty");
+    Object parsed;
+    try {
+      parsed = io.vertx.core.json.Json.decodeValue(raw);
+    } catch (DecodeException e) {
+      throw ApiException.badRequest("malformed_json", "the body is not valid JSON");
+    }
+    if (!(parsed instanceof JsonObject o)) {
+      throw ApiException.badRequest("malformed_json", "the body must be a JSON object");
+    }
+    for (String k : o.fieldNames()) {
+      if (!allowed.contains(k)) throw ApiException.invalid("unknown_field", "unknown field '" + k + "'");
+    }
+    return o;
+  }
+
+  public static String requiredString(JsonObject o, String field, int maxLength) {
+    Object v = o.getValue(field);
+    if (v == null) throw ApiException.invalid("missing_field", "'" + field + "' is required");
+    if (!(v instanceof String s)) throw ApiException.invalid("invalid_field", "'" + field + "' must be a string");
+    if (s.isBlank() || s.length() > maxLength) {
+      throw ApiException.invalid("invalid_field", "'" + field + "' must be 1 to " + maxLength + " characters");
+    }
+    return s;
+  }
+
+  public static int optionalInt(JsonObject o, String field, int dflt, int min, int max) {
+    Object v = o.getValue(field);
+    if (v == null) return dflt;
+    if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() < min || ((Number) v).longValue() > max) {
+      throw ApiException.invalid("invalid_field", "'" + field + "' must be a whole number from " + min + " to " + max);
+    }
+    return ((Number) v).intValue();
+  }
+
+  public static JsonObject optionalObject(JsonObject o, String field) {
+    Object v = o.getValue(field);
+    if (v == null) return new JsonObject();
+    if (!(v instanceof JsonObject j)) throw ApiException.invalid("invalid_field", "'" + field + "' must be an object");
+    return j;
+  }
+
+  public static UUID pathId(RoutingContext ctx, String param) {
+    try {
+      return UUID.fromString(ctx.pathParam(param));
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("invalid_id", "'" + ctx.pathParam(param) + "' is not a UUID");
+    }
+  }
+}

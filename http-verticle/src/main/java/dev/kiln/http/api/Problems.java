@@ -1,0 +1,93 @@
+package dev.kiln.http.api;
+
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.pgclient.PgException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one place a failure becomes an RFC 9457 {@code application/problem+json} answer. */
+public final class Problems {
+  private static final Logger LOG = LoggerFactory.getLogger(Problems.class);
+  public static final String CONTENT_TYPE = "application/problem+json";
+  /** Seconds a client should wait when a store is away. */
+  public static final String RETRY_AFTER_SECONDS = "2";
+
+  private Problems() {}
+
+  public static void send(RoutingContext ctx, int status, String code, String detail) {
+    HttpServerResponse res = ctx.response();
+    if (res.headWritten()) {
+      res.reset();
+      return;
+    }
+    if (status == 503) res.putHeader("Retry-After", RETRY_AFTER_SECONDS);
+    JsonObject body = new JsonObject()
+        .put("type", "https://kiln.dev/problems/" + code.replace('_', '-'))
+        .put("title", title(status))
+        .put("status", status)
+        .put("detail", detail)
+        .put("code", code)
+        .put("instance", ctx.request().path());
+    res.setStatusCode(status).putHeader("Content-Type", CONTENT_TYPE).end(body.encode());
+  }
+
+  /** Route failure handler: typed failures as they are, store outages as 503, the rest 500. */
+  public static void handle(RoutingContext ctx) {
+    Throwable f = ctx.failure();
+    if (f instanceof ApiException e) {
+      send(ctx, e.status(), e.code(), e.getMessage());
+    } else if (f == null) {
+      int s = ctx.statusCode();
+      switch (s) {
+        case 404 -> send(ctx, 404, "not_found", "no such route");
+        case 405 -> send(ctx, 405, "method_not_allowed", "method not allowed on this route");
+        case 413 -> send(ctx, 413, "payload_too_large", "request body too large");
+        case 415 -> send(ctx, 415, "unsupported_media_type", "send application/json");
+        case 400 -> send(ctx, 400, "bad_request", "bad request");
+        default -> send(ctx, s >= 400 ? s : 500, s >= 500 || s < 400 ? "internal_error" : "bad_request", "request failed");
+      }
+    } else if (f instanceof PgException pg) {
+      LOG.error("SQL error on {} {}: {}", ctx.request().method(), ctx.request().path(), pg.getMessage());
+      send(ctx, 500, "internal_error", "internal error");
+    } else if (storeUnavailable(f)) {
+      send(ctx, 503, "service_unavailable", "a store is unavailable, retry shortly");
+    } else {
+      LOG.error("Unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), f);
+      send(ctx, 500, "internal_error", "internal error");
+    }
+  }
+
+  /** Connection-level failures (Postgres down or restarting, pool exhausted) rather than bugs. */
+  static boolean storeUnavailable(Throwable f) {
+    for (Throwable t = f; t != null; t = t.getCause()) {
+      String n = t.getClass().getName();
+      if (t instanceof java.net.ConnectException || t instanceof java.io.IOException
+          || n.contains("ClosedConnection") || n.contains("NoStackTraceTimeoutException")
+          || n.contains("ConnectTimeout") || n.startsWith("io.netty.channel")
+          || (t.getMessage() != null && (t.getMessage().contains("Connection refused")
+          || t.getMessage().contains("closed") || t.getMessage().contains("Timeout")))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String title(int status) {
+    return switch (status) {
+      case 400 -> "Bad Request";
+      case 401 -> "Unauthorized";
+      case 403 -> "Forbidden";
+      case 404 -> "Not Found";
+      case 405 -> "Method Not Allowed";
+      case 409 -> "Conflict";
+      case 413 -> "Content Too Large";
+      case 415 -> "Unsupported Media Type";
+      case 422 -> "Unprocessable Content";
+      case 429 -> "Too Many Requests";
+      case 503 -> "Service Unavailable";
+      default -> "Internal Server Error";
+    };
+  }
+}

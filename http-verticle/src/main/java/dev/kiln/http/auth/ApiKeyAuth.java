@@ -1,0 +1,105 @@
+package dev.kiln.http.auth;
+
+import dev.kiln.http.api.ApiException;
+import io.vertx.core.Future;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@code X-Auth-Key} authentication (seed 002): keys are looked up by SHA-256 hash only. The
+ * admin key and the keys of {@code KILN_API_KEYS} are registered on their first use.
+ */
+public final class ApiKeyAuth {
+  public static final String HEADER = "X-Auth-Key";
+  public static final String USER_HEADER = "X-User-Id";
+  /** A known key is trusted this long before Postgres is asked again. */
+  public static final long CACHE_MILLIS = 5_000;
+
+  private static final String FIND =
+      "SELECT id, role FROM api_clients WHERE api_key_hash = $1 AND is_active";
+  private static final String REGISTER =
+      "INSERT INTO api_clients (id, display_name, role, api_key_hash) VALUES ($1, $2, $3, $4) "
+          + "ON CONFLICT (id) DO UPDATE SET api_key_hash = EXCLUDED.api_key_hash, updated_at = now() "
+          + "WHERE api_clients.role = EXCLUDED.role RETURNING id, role";
+
+  private record Cached(String clientId, String role, long until) {}
+
+  private final Pool pool;
+  private final String adminHash;
+  private final List<String> seededHashes;
+  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+
+  public ApiKeyAuth(Pool pool, String adminKey, List<String> apiKeys) {
+    this.pool = pool;
+    this.adminHash = adminKey == null ? null : sha256(adminKey);
+    this.seededHashes = apiKeys.stream().map(ApiKeyAuth::sha256).toList();
+  }
+
+  /** Route handler: puts the {@link Caller} in the context or fails with 401/403. */
+  public void handle(RoutingContext ctx) {
+    String key = ctx.request().getHeader(HEADER);
+    if (key == null || key.isEmpty() || key.length() > 256) {
+      ctx.fail(new ApiException(401, "unauthorized", "send a valid X-Auth-Key"));
+      return;
+    }
+    String user = ctx.request().getHeader(USER_HEADER);
+    resolve(sha256(key))
+        .onSuccess(c -> {
+          if (user != null) {
+            if (!("admin".equals(c.role()) || "first_party".equals(c.role()))) {
+              ctx.fail(new ApiException(403, "forbidden", "only first_party and admin clients may send X-User-Id"));
+              return;
+            }
+            if (!user.matches("[A-Za-z0-9._@:\\-]{1,128}")) {
+              ctx.fail(ApiException.badRequest("invalid_user_id", "X-User-Id must be 1-128 of A-Z a-z 0-9 . _ @ : -"));
+              return;
+            }
+          }
+          ctx.put(Caller.CONTEXT_KEY, new Caller(c.clientId(), c.role(), user));
+          ctx.next();
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private Future<Cached> resolve(String hash) {
+    Cached hit = cache.get(hash);
+    long now = System.currentTimeMillis();
+    if (hit != null && hit.until() > now) return Future.succeededFuture(hit);
+    return pool.preparedQuery(FIND).execute(Tuple.of(hash)).compose(rows -> {
+      if (rows.size() > 0) return Future.succeededFuture(rows.iterator().next());
+      if (hash.equals(adminHash)) return register("admin", "Admin", "admin", hash);
+      if (seededHashes.contains(hash)) {
+        String id = "key_" + hash.substring(0, 8);
+        return register(id, "API Key " + hash.substring(0, 8), "first_party", hash);
+      }
+      return Future.failedFuture(new ApiException(401, "unauthorized", "unknown or revoked X-Auth-Key"));
+    }).map(row -> {
+      Cached c = new Cached(row.getString("id"), row.getString("role"), now + CACHE_MILLIS);
+      cache.put(hash, c);
+      return c;
+    });
+  }
+
+  private Future<Row> register(String id, String name, String role, String hash) {
+    return pool.preparedQuery(REGISTER).execute(Tuple.of(id, name, role, hash)).compose(rows -> rows.size() == 1
+        ? Future.succeededFuture(rows.iterator().next())
+        : Future.failedFuture(new ApiException(401, "unauthorized", "key id taken by another role")));
+  }
+
+  public static String sha256(String s) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

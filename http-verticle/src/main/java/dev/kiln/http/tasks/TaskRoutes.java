@@ -1,0 +1,158 @@
+package dev.kiln.http.tasks;
+
+import dev.kiln.common.bus.Addresses;
+import dev.kiln.common.metrics.KilnMetrics;
+import dev.kiln.common.redis.Hot;
+import dev.kiln.common.task.TaskJson;
+import dev.kiln.common.task.TaskStatus;
+import dev.kiln.common.task.ToolAction;
+import dev.kiln.http.api.ApiException;
+import dev.kiln.http.api.Json;
+import dev.kiln.http.auth.Caller;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.UUID;
+
+/** {@code /api/v1/tasks}: submit, read, and the task's assets. */
+public final class TaskRoutes {
+  static final Set<String> CREATE_FIELDS = Set.of("tool_action", "input", "priority");
+  public static final int PRIORITY_LIMIT = 1000;
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final Hot hot;
+  private final boolean debugActions;
+  private final Path assetDir;
+
+  public TaskRoutes(Vertx vertx, Pool pool, Hot hot, boolean debugActions, Path assetDir) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.hot = hot;
+    this.debugActions = debugActions;
+    this.assetDir = assetDir;
+  }
+
+  public void mount(Router api) {
+    api.post("/tasks").handler(this::create);
+    api.get("/tasks/:id").handler(this::get);
+    api.get("/tasks/:id/assets").handler(this::assets);
+    api.get("/tasks/:id/assets/:asset_id/content").handler(this::assetContent);
+  }
+
+  private void create(RoutingContext ctx) {
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    JsonObject body = Json.body(ctx, CREATE_FIELDS);
+    String name = Json.requiredString(body, "tool_action", 64);
+    ToolAction action = ToolAction.of(name)
+        .filter(a -> debugActions || !a.debug())
+        .orElseThrow(() -> ApiException.invalid("unknown_tool_action", "unknown tool_action '" + name + "'"));
+    JsonObject input = Json.optionalObject(body, "input");
+    action.check(input).ifPresent(problem -> {
+      throw ApiException.invalid("invalid_input", problem);
+    });
+    int priority = Json.optionalInt(body, "priority", 0, -PRIORITY_LIMIT, PRIORITY_LIMIT);
+    pool.preparedQuery(TaskQueries.CREATE)
+        .execute(Tuple.of(caller.clientId(), caller.userId(), action.name(), priority, input, action.queue()))
+        .onSuccess(rows -> {
+          Row r = rows.iterator().next();
+          JsonObject task = TaskJson.of(r);
+          vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", action.queue()));
+          vertx.eventBus().publish(Addresses.TASKS_EVENTS, new JsonObject()
+              .put("id", r.getLong("event_id")).put("task_id", task.getString("id"))
+              .put("event_type", r.getString("event_type")).put("payload", r.getJsonObject("payload"))
+              .put("created_at", TaskJson.iso(r.getOffsetDateTime("event_created_at"))));
+          KilnMetrics.submitted(action.queue());
+          ctx.response().setStatusCode(202)
+              .putHeader("Content-Type", "application/json")
+              .putHeader("Location", "/api/v1/tasks/" + task.getString("id"))
+              .end(task.encode());
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void get(RoutingContext ctx) {
+    UUID id = Json.pathId(ctx, "id");
+    find(ctx.get(Caller.CONTEXT_KEY), id)
+        .compose(this::withLiveProgress)
+        .onSuccess(task -> ctx.response().putHeader("Content-Type", "application/json").end(task.encode()))
+        .onFailure(ctx::fail);
+  }
+
+  /** The task if the caller may see it; else a 404 that does not tell whether it exists. */
+  public Future<JsonObject> find(Caller caller, UUID id) {
+    return pool.preparedQuery(TaskQueries.GET).execute(owned(id, caller)).compose(rows -> rows.size() == 0
+        ? Future.failedFuture(ApiException.notFound("task"))
+        : Future.succeededFuture(TaskJson.of(rows.iterator().next())));
+  }
+
+  /** Postgres holds progress coarsely; Redis has the latest of a running attempt. */
+  private Future<JsonObject> withLiveProgress(JsonObject task) {
+    if (!TaskStatus.RUNNING.value().equals(task.getString("status"))) return Future.succeededFuture(task);
+    return hot.progress(task.getString("id")).map(live -> {
+      if (live != null && live.getInteger("attempt", -1).equals(task.getInteger("attempt"))
+          && live.getInteger("progress", 0) > task.getInteger("progress")) {
+        task.put("progress", live.getInteger("progress"));
+      }
+      return task;
+    });
+  }
+
+  private void assets(RoutingContext ctx) {
+    UUID id = Json.pathId(ctx, "id");
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    find(caller, id)
+        .compose(task -> pool.preparedQuery(TaskQueries.ASSETS).execute(owned(id, caller)))
+        .onSuccess(rows -> {
+          JsonArray items = new JsonArray();
+          for (Row r : rows) items.add(asset(id, r));
+          ctx.response().putHeader("Content-Type", "application/json").end(new JsonObject().put("items", items).encode());
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void assetContent(RoutingContext ctx) {
+    UUID id = Json.pathId(ctx, "id");
+    UUID assetId = Json.pathId(ctx, "asset_id");
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    pool.preparedQuery(TaskQueries.ASSETS).execute(owned(id, caller)).onSuccess(rows -> {
+      for (Row r : rows) {
+        if (r.getUUID("id").equals(assetId)) {
+          Path file = assetDir.resolve(r.getString("object_key")).normalize();
+          if (!file.startsWith(assetDir)) break;
+          ctx.response().putHeader("Content-Type", r.getString("mime_type"))
+              .sendFile(file.toString()).onFailure(e -> ctx.fail(ApiException.notFound("asset file")));
+          return;
+        }
+      }
+      ctx.fail(ApiException.notFound("asset"));
+    }).onFailure(ctx::fail);
+  }
+
+  private static JsonObject asset(UUID taskId, Row r) {
+    return new JsonObject()
+        .put("id", r.getUUID("id").toString())
+        .put("asset_type", r.getString("asset_type"))
+        .put("file_name", r.getString("file_name"))
+        .put("mime_type", r.getString("mime_type"))
+        .put("size_bytes", r.getLong("size_bytes"))
+        .put("width", r.getInteger("width"))
+        .put("height", r.getInteger("height"))
+        .put("checksum", r.getString("checksum"))
+        .put("created_at", TaskJson.iso(r.getOffsetDateTime("created_at")))
+        .put("url", "/api/v1/tasks/" + taskId + "/assets/" + r.getUUID("id") + "/content");
+  }
+
+  static Tuple owned(UUID id, Caller c) {
+    return Tuple.of(id, c.admin() ? null : c.clientId(), c.userId());
+  }
+
+}

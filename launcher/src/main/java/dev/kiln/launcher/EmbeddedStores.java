@@ -1,0 +1,74 @@
+package dev.kiln.launcher;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import redis.embedded.RedisServer;
+
+/**
+ * The laptop stack: a real PostgreSQL and a real Redis, from binaries shipped as Maven
+ * artifacts, with their files under the data dir (Postgres data is kept between runs).
+ */
+public final class EmbeddedStores implements AutoCloseable {
+  private EmbeddedPostgres postgres;
+  private RedisServer redis;
+  private String databaseUrl;
+  private String redisUrl;
+
+  public static EmbeddedStores start(Path dataDir, boolean withPostgres, boolean withRedis) throws IOException {
+    EmbeddedStores s = new EmbeddedStores();
+    if (withPostgres) {
+      Path pgDir = dataDir.resolve("postgres");
+      Files.createDirectories(pgDir);
+      s.postgres = EmbeddedPostgres.builder()
+          .setDataDirectory(pgDir)
+          .setCleanDataDirectory(false)
+          .setPort(freePort())
+          .setServerConfig("max_connections", "300")
+          .start();
+      s.databaseUrl = "postgresql://postgres:postgres@127.0.0.1:" + s.postgres.getPort() + "/postgres";
+    }
+    if (withRedis) {
+      Path redisDir = dataDir.resolve("redis");
+      Files.createDirectories(redisDir);
+      int port = freePort();
+      s.redis = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
+          .setting("save \"\"").setting("appendonly no").setting("dir " + redisDir)
+          .build();
+      s.redis.start();
+      s.redisUrl = "redis://127.0.0.1:" + port;
+    }
+    return s;
+  }
+
+  public String databaseUrl() {
+    return databaseUrl;
+  }
+
+  public String redisUrl() {
+    return redisUrl;
+  }
+
+  /** Stops Redis only: for tests of what degrades when it is away. */
+  public void stopRedis() throws IOException {
+    if (redis != null) redis.stop();
+  }
+
+  public void startRedis() throws IOException {
+    if (redis != null) redis.start();
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (redis != null) redis.stop();
+    if (postgres != null) postgres.close();
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

@@ -1,0 +1,112 @@
+package dev.kiln.launcher;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.XmlConfigBuilder;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.db.Migrations;
+import dev.kiln.common.metrics.KilnMetrics;
+import dev.kiln.dispatcher.DispatcherVerticle;
+import dev.kiln.http.HttpVerticle;
+import dev.kiln.http.ops.OpsVerticle;
+import dev.kiln.worker.WorkerVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.Set;
+
+/** One Kiln process: a Vert.x instance (clustered or not) with the chosen roles deployed. */
+public final class Node {
+  /** HTTP verticle instances per process: one event loop each. */
+  public static final int HTTP_INSTANCES = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+  public static final String DEFAULT_CLUSTER_NAME = "kiln";
+
+  private final Vertx vertx;
+  private WorkerVerticle worker;
+
+  private Node(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public String workerId() {
+    return worker == null ? null : worker.workerId();
+  }
+
+  public static Future<Node> start(KilnConfig config, Set<Role> roles, boolean clustered) {
+    VertxOptions options = new VertxOptions()
+        .setMetricsOptions(new MicrometerMetricsOptions()
+            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
+            .setJvmMetricsEnabled(true)
+            .setEnabled(true));
+    var builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(KilnMetrics.registry()));
+    Future<Vertx> vertx;
+    if (clustered) {
+      options.setEventBusOptions(new EventBusOptions().setHost(config.clusterHost()).setClusterPublicHost(config.clusterHost()));
+      vertx = builder.with(options).withClusterManager(new HazelcastClusterManager(hazelcast(config))).buildClustered();
+    } else {
+      vertx = Future.succeededFuture(builder.with(options).build());
+    }
+    return vertx.compose(v -> {
+      Node node = new Node(v);
+      return node.deploy(config, roles).map(node).recover(e -> v.close().transform(x -> Future.failedFuture(e)));
+    });
+  }
+
+  private Future<Void> deploy(KilnConfig config, Set<Role> roles) {
+    Future<?> ready = Role.needsStores(roles)
+        ? Migrations.apply(vertx, config.databaseUrl())
+        : Future.succeededFuture();
+    return ready.compose(x -> {
+      Future<?> f = Future.succeededFuture();
+      if (roles.contains(Role.DISPATCHER)) {
+        f = f.compose(y -> vertx.deployVerticle(new DispatcherVerticle(config)));
+      }
+      if (roles.contains(Role.WORKER)) {
+        worker = new WorkerVerticle(config);
+        f = f.compose(y -> vertx.deployVerticle(worker));
+      }
+      if (roles.contains(Role.HTTP)) {
+        f = f.compose(y -> vertx.deployVerticle(() -> new HttpVerticle(config), new DeploymentOptions().setInstances(HTTP_INSTANCES)));
+      } else {
+        f = f.compose(y -> vertx.deployVerticle(new OpsVerticle(config.httpPort())));
+      }
+      return f.mapEmpty();
+    });
+  }
+
+  public Future<Void> close() {
+    return vertx.close();
+  }
+
+  /** cluster.xml (a file named by KILN_CLUSTER_CONFIG, else the one in the jar) with this node's values. */
+  static Config hazelcast(KilnConfig config) {
+    Properties p = new Properties();
+    p.setProperty("kiln.cluster.name", System.getProperty("kiln.cluster.name", DEFAULT_CLUSTER_NAME));
+    p.setProperty("kiln.cluster.host", config.clusterHost());
+    p.setProperty("kiln.cluster.port", String.valueOf(config.clusterPort()));
+    p.setProperty("kiln.cluster.members", config.clusterMembers().isEmpty()
+        ? config.clusterHost() + ":" + config.clusterPort() : String.join(",", config.clusterMembers()));
+    String file = System.getenv("KILN_CLUSTER_CONFIG");
+    try (InputStream in = file != null ? Files.newInputStream(Path.of(file))
+        : Node.class.getClassLoader().getResourceAsStream("cluster.xml")) {
+      if (in == null) throw new IllegalStateException("cluster.xml is not in the jar");
+      return new XmlConfigBuilder(in).setProperties(p).build();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + file, e);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package dev.kiln.launcher;
+
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** An API client for tests: what curl would do, with the body as JSON. */
+final class Api {
+  record Reply(int status, String contentType, String body) {
+    JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  /** One Server-Sent Event as the client sees it. */
+  record Sse(long id, String event, JsonObject data) {}
+
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final String base;
+  private final String key;
+
+  Api(int port, String key) {
+    this.base = "http://127.0.0.1:" + port;
+    this.key = key;
+  }
+
+  Api as(String otherKey) {
+    return new Api(Integer.parseInt(base.substring(base.lastIndexOf(':') + 1)), otherKey);
+  }
+
+  Reply post(String path, String body) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)));
+  }
+
+  Reply post(String path, String contentType, byte[] body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (contentType != null) b.header("Content-Type", contentType);
+    return send(b);
+  }
+
+  Reply get(String path) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
+  }
+
+  byte[] bytes(String path) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).GET().timeout(Duration.ofSeconds(30));
+    if (key != null) b.header("X-Auth-Key", key);
+    HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    if (r.statusCode() != 200) throw new AssertionError("GET " + path + " answered " + r.statusCode());
+    return r.body();
+  }
+
+  JsonObject submit(JsonObject task) throws Exception {
+    Reply r = post("/api/v1/tasks", task.encode());
+    if (r.status() != 202) throw new AssertionError("submit answered " + r.status() + ": " + r.body());
+    return r.json();
+  }
+
+  JsonObject task(String id) throws Exception {
+    Reply r = get("/api/v1/tasks/" + id);
+    if (r.status() != 200) throw new AssertionError("GET task answered " + r.status() + ": " + r.body());
+    return r.json();
+  }
+
+  /** Reads a task's SSE stream until the server ends it (after the terminal event) or the deadline. */
+  List<Sse> events(String taskId, Long lastEventId, Duration deadline) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/api/v1/tasks/" + taskId + "/events"))
+        .timeout(deadline).GET();
+    if (key != null) b.header("X-Auth-Key", key);
+    if (lastEventId != null) b.header("Last-Event-ID", String.valueOf(lastEventId));
+    HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    List<Sse> out = new ArrayList<>();
+    if (r.statusCode() == 204) return out;
+    if (r.statusCode() != 200) throw new AssertionError("events answered " + r.statusCode());
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+      long id = -1;
+      String event = null;
+      String line;
+      while ((line = in.readLine()) != null) {
+        if (line.startsWith("id: ")) id = Long.parseLong(line.substring(4));
+        else if (line.startsWith("event: ")) event = line.substring(7);
+        else if (line.startsWith("data: ")) out.add(new Sse(id, event, new JsonObject(line.substring(6))));
+      }
+    }
+    return out;
+  }
+
+  private Reply send(HttpRequest.Builder b) throws Exception {
+    if (key != null) b.header("X-Auth-Key", key);
+    HttpResponse<String> r = http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
+  }
+}

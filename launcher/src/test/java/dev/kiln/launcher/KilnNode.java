@@ -1,0 +1,56 @@
+package dev.kiln.launcher;
+
+import dev.kiln.common.config.KilnConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** A whole Kiln (all roles, one JVM, not clustered) on a fresh database, for in-process tests. */
+final class KilnNode implements AutoCloseable {
+  static final String ADMIN_KEY = "test-admin-key-0123456789";
+
+  final String databaseUrl;
+  final int port;
+  final Path dataDir;
+  final Node node;
+
+  private KilnNode(String databaseUrl, int port, Path dataDir, Node node) {
+    this.databaseUrl = databaseUrl;
+    this.port = port;
+    this.dataDir = dataDir;
+    this.node = node;
+  }
+
+  static KilnNode start(Map<String, String> extraEnv) throws Exception {
+    String db = TestStores.freshDatabase();
+    int port = EmbeddedStores.freePort();
+    Path data = Files.createTempDirectory("kiln-node");
+    Map<String, String> env = new HashMap<>(Map.of(
+        "DATABASE_URL", db,
+        "REDIS_URL", TestStores.redisUrl(),
+        "KILN_ADMIN_KEY", ADMIN_KEY,
+        "KILN_HTTP_PORT", String.valueOf(port),
+        "KILN_DATA_DIR", data.toString(),
+        "KILN_DEBUG_EXECUTORS", "true"));
+    env.putAll(extraEnv);
+    Node node = Node.start(KilnConfig.from(env), EnumSet.allOf(Role.class), false)
+        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    return new KilnNode(db, port, data, node);
+  }
+
+  Api api() {
+    return new Api(port, ADMIN_KEY);
+  }
+
+  Sql sql() throws Exception {
+    return new Sql(databaseUrl);
+  }
+
+  @Override
+  public void close() throws Exception {
+    node.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+}

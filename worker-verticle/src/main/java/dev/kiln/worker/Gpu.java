@@ -1,0 +1,31 @@
+package dev.kiln.worker;
+
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/** What {@code nvidia-smi} says of the first GPU, or an empty object where it does not answer. Blocking. */
+final class Gpu {
+  private Gpu() {}
+
+  static JsonObject probe() {
+    try {
+      Process p = new ProcessBuilder("nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader,nounits")
+          .redirectErrorStream(true).start();
+      if (!p.waitFor(5, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return new JsonObject();
+      }
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        String line = r.readLine();
+        if (p.exitValue() != 0 || line == null || !line.contains(",")) return new JsonObject();
+        String[] parts = line.split(",");
+        return new JsonObject().put("gpu_name", parts[0].trim()).put("gpu_memory_mb", Integer.parseInt(parts[1].trim()));
+      }
+    } catch (Exception e) {
+      return new JsonObject();
+    }
+  }
+}

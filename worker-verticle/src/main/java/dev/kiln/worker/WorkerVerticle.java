@@ -1,0 +1,212 @@
+package dev.kiln.worker;
+
+import dev.kiln.common.bus.Addresses;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.metrics.KilnMetrics;
+import dev.kiln.common.task.ErrorCode;
+import dev.kiln.worker.debug.DebugNoop;
+import dev.kiln.worker.debug.DebugSleep;
+import dev.kiln.worker.demo.DemoImageGenerate;
+import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Executor;
+import dev.kiln.worker.executor.Outcome;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.InetAddress;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker role: announces itself by heartbeat, accepts attempts up to its slots, runs them
+ * with the executor of their {@code tool_action}, publishes progress, and reports each outcome
+ * to the dispatcher until it is acknowledged. Needs neither Postgres nor Redis.
+ */
+public final class WorkerVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
+
+  public static final long HEARTBEAT_MILLIS = 1_000;
+  /** A report is re-sent this long after an unanswered one, doubling up to the max. */
+  public static final long REPORT_RETRY_MIN_MILLIS = 250;
+  public static final long REPORT_RETRY_MAX_MILLIS = 5_000;
+  public static final long REPORT_TIMEOUT_MILLIS = 5_000;
+  /** Progress is published at most this often per attempt (the last one always goes). */
+  public static final long PROGRESS_MIN_INTERVAL_MILLIS = 100;
+  /** On stop, running attempts get this long to finish before they are handed back. */
+  public static final long DRAIN_TIMEOUT_MILLIS = 30_000;
+  /** Past its timeout plus this, an attempt the dispatcher did not stop is stopped here. */
+  public static final long LOCAL_TIMEOUT_GRACE_MILLIS = 2_000;
+  public static final String VERSION = "0.1.0";
+
+  private final KilnConfig config;
+  private final String workerId;
+  private final Map<String, Executor> executors = new HashMap<>();
+  private final Map<String, Execution> running = new LinkedHashMap<>();   // task_id -> attempt running here
+  private final Map<String, JsonObject> unacked = new LinkedHashMap<>();  // task_id:attempt -> report
+  private JsonObject gpu = new JsonObject();
+  private String host;
+  private boolean draining;
+  private long heartbeatTimer;
+
+  public WorkerVerticle(KilnConfig config) {
+    this.config = config;
+    this.workerId = config.workerId() != null ? config.workerId()
+        : "w-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  public String workerId() {
+    return workerId;
+  }
+
+  @Override
+  public Future<?> start() {
+    List<Executor> all = List.of(new DemoImageGenerate(), new DebugNoop(), new DebugSleep());
+    for (Executor e : all) {
+      boolean debug = e.toolAction().startsWith("debug.");
+      if (!debug || config.debugExecutors()) executors.put(e.toolAction(), e);
+    }
+    return vertx.executeBlocking(() -> {
+      gpu = Gpu.probe();
+      host = InetAddress.getLocalHost().getHostName();
+      return null;
+    }, false).compose(v -> Future.all(
+        vertx.eventBus().<JsonObject>consumer(Addresses.workerRun(workerId), this::onRun).completion(),
+        vertx.eventBus().<JsonObject>consumer(Addresses.workerCancel(workerId), this::onCancel).completion()))
+        .onSuccess(v -> {
+          heartbeat();
+          heartbeatTimer = vertx.setPeriodic(HEARTBEAT_MILLIS, t -> heartbeat());
+          LOG.info("Worker {} up: queues {}, {} slots, executors {}{}", workerId, config.workerQueues(),
+              config.workerSlots(), executors.keySet(), gpu.isEmpty() ? "" : ", GPU " + gpu.getString("gpu_name"));
+        });
+  }
+
+  /** Drain: take nothing new, let running attempts finish, hand back what does not, flush reports. */
+  @Override
+  public Future<?> stop() {
+    draining = true;
+    heartbeat();
+    Promise<Void> drained = Promise.promise();
+    long deadline = System.currentTimeMillis() + DRAIN_TIMEOUT_MILLIS;
+    vertx.setPeriodic(100, t -> {
+      if (running.isEmpty() && unacked.isEmpty() || System.currentTimeMillis() > deadline) {
+        vertx.cancelTimer(t);
+        for (Execution ex : List.copyOf(running.values())) ex.cancel("drain");
+        drained.tryComplete();
+      }
+    });
+    return drained.future().onComplete(v -> vertx.cancelTimer(heartbeatTimer));
+  }
+
+  private void heartbeat() {
+    JsonArray runningNow = new JsonArray();
+    running.values().forEach(ex -> runningNow.add(new JsonObject().put("task_id", ex.taskId()).put("attempt", ex.attempt())));
+    JsonObject hb = new JsonObject()
+        .put("worker_id", workerId)
+        .put("host", host)
+        .put("queues", new JsonArray(List.copyOf(config.workerQueues())))
+        .put("tool_actions", new JsonArray(List.copyOf(executors.keySet())))
+        .put("slots", config.workerSlots())
+        .put("running", runningNow)
+        .put("draining", draining)
+        .put("version", VERSION)
+        .put("sent_at", Instant.now().toString())
+        .mergeIn(gpu);
+    vertx.eventBus().publish(Addresses.WORKERS_HEARTBEAT, hb);
+    KilnMetrics.set("kiln_worker_slots_busy", Map.of("worker", workerId), running.size());
+  }
+
+  private void onRun(Message<JsonObject> msg) {
+    JsonObject task = msg.body();
+    String taskId = task.getString("task_id");
+    int attempt = task.getInteger("attempt");
+    if (draining) {
+      msg.fail(503, "draining");
+      return;
+    }
+    Execution already = running.get(taskId);
+    if (already != null) {
+      if (already.attempt() == attempt) msg.reply(new JsonObject().put("accepted", true)); // a repeated hand-off
+      else msg.fail(409, "another attempt of this task runs here");
+      return;
+    }
+    if (running.size() >= config.workerSlots()) {
+      msg.fail(429, "no free slot");
+      return;
+    }
+    Executor executor = executors.get(task.getString("tool_action"));
+    Execution ex = new Execution(vertx, taskId, attempt, task.getString("tool_action"),
+        task.getJsonObject("input", new JsonObject()), config.assetDir(), progressSink(taskId, attempt));
+    running.put(taskId, ex);
+    msg.reply(new JsonObject().put("accepted", true).put("worker_id", workerId));
+
+    long timeoutMs = task.getLong("timeout_ms", 0L);
+    long guard = timeoutMs > 0 ? vertx.setTimer(timeoutMs + LOCAL_TIMEOUT_GRACE_MILLIS, t -> ex.cancel("timeout")) : -1;
+    long started = System.currentTimeMillis();
+    Future<Outcome> outcome = executor == null
+        ? Future.succeededFuture(Outcome.permanent(ErrorCode.NO_EXECUTOR, "worker " + workerId + " has no executor for " + ex.toolAction()))
+        : safeRun(executor, ex);
+    outcome.recover(e -> Future.succeededFuture(Outcome.crashed(ErrorCode.EXECUTOR_ERROR, e))).onSuccess(o -> {
+      if (guard >= 0) vertx.cancelTimer(guard);
+      running.remove(taskId, ex);
+      if (ex.isCancelled()) return; // the dispatcher already settled this attempt (cancel, timeout, undo)
+      JsonObject report = o.toJson().put("task_id", taskId).put("attempt", attempt).put("worker_id", workerId)
+          .put("queue", task.getString("queue")).put("run_ms", System.currentTimeMillis() - started);
+      unacked.put(taskId + ":" + attempt, report);
+      report(taskId + ":" + attempt, REPORT_RETRY_MIN_MILLIS);
+    });
+  }
+
+  private static Future<Outcome> safeRun(Executor executor, Execution ex) {
+    try {
+      return executor.run(ex);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** Sends a report until the dispatcher acknowledges it; a leaderless moment only delays it. */
+  private void report(String key, long backoff) {
+    JsonObject report = unacked.get(key);
+    if (report == null) return;
+    vertx.eventBus().request(Addresses.DISPATCHER_RESULTS, report, new DeliveryOptions().setSendTimeout(REPORT_TIMEOUT_MILLIS))
+        .onSuccess(ack -> unacked.remove(key))
+        .onFailure(e -> vertx.setTimer(backoff, t -> report(key, Math.min(backoff * 2, REPORT_RETRY_MAX_MILLIS))));
+  }
+
+  private void onCancel(Message<JsonObject> msg) {
+    JsonObject body = msg.body();
+    Execution ex = running.get(body.getString("task_id"));
+    if (ex != null && ex.attempt() == body.getInteger("attempt", -1)) {
+      ex.cancel(body.getString("reason", "cancelled"));
+      running.remove(ex.taskId(), ex);
+    }
+  }
+
+  private java.util.function.BiConsumer<Integer, String> progressSink(String taskId, int attempt) {
+    long[] last = {0};
+    int[] lastValue = {-1};
+    return (percent, message) -> vertx.runOnContext(v -> {
+      long now = System.currentTimeMillis();
+      if (percent == lastValue[0] || (percent < 100 && now - last[0] < PROGRESS_MIN_INTERVAL_MILLIS)) return;
+      last[0] = now;
+      lastValue[0] = percent;
+      vertx.eventBus().publish(Addresses.TASKS_PROGRESS, new JsonObject().put("task_id", taskId).put("attempt", attempt)
+          .put("progress", percent).put("message", message).put("worker_id", workerId));
+    });
+  }
+
+  public Set<String> runningTaskIds() {
+    return Set.copyOf(running.keySet());
+  }
+}
