@@ -1,0 +1,123 @@
+package dev.kiln.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three JVMs from the built jar on 127.0.0.1: http+dispatcher in one, a worker in each of the
+ * others, joined by Hazelcast. Work is spread and the queue's max_concurrency holds.
+ */
+class ClusterIT {
+  static final int MAX_CONCURRENCY = 6;
+  static final int TASKS = 200;
+
+  private final List<KilnProcess> nodes = new ArrayList<>();
+
+  @AfterEach
+  void stopNodes() throws Exception {
+    for (KilnProcess p : nodes) p.close();
+  }
+
+  @Test
+  void twoHundredTasksSpreadOverTwoWorkersWithinMaxConcurrency() throws Exception {
+    String db = TestStores.freshDatabase();
+    Path logs = Path.of("target", "cluster-it");
+    Path data = Files.createTempDirectory("kiln-cluster");
+    int httpPort = EmbeddedStores.freePort();
+    int base = 5900 + (int) (ProcessHandle.current().pid() % 50) * 4;
+    String members = "127.0.0.1:" + base + ",127.0.0.1:" + (base + 1) + ",127.0.0.1:" + (base + 2);
+    String cluster = "kiln-it-" + System.nanoTime();
+    Map<String, String> common = Map.of("KILN_CLUSTER_MEMBERS", members, "KILN_CLUSTER_HOST", "127.0.0.1",
+        "KILN_DATA_DIR", data.toString(), "KILN_DEBUG_EXECUTORS", "true", "KILN_ADMIN_KEY", KilnNode.ADMIN_KEY);
+
+    Map<String, String> a = new HashMap<>(common);
+    a.putAll(Map.of("DATABASE_URL", db, "REDIS_URL", TestStores.redisUrl(), "KILN_HTTP_PORT", String.valueOf(httpPort),
+        "KILN_CLUSTER_PORT", String.valueOf(base)));
+    nodes.add(KilnProcess.start("http-dispatcher", logs, cluster, a, "--roles", "http,dispatcher", "--cluster"));
+    for (int i = 1; i <= 2; i++) {
+      Map<String, String> w = new HashMap<>(common);
+      w.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(EmbeddedStores.freePort()), "KILN_CLUSTER_PORT", String.valueOf(base + i),
+          "KILN_WORKER_ID", "worker-" + i, "KILN_WORKER_SLOTS", "4", "KILN_WORKER_QUEUES", "debug"));
+      nodes.add(KilnProcess.start("worker-" + i, logs, cluster, w, "--roles", "worker", "--cluster"));
+    }
+    for (KilnProcess p : nodes) p.awaitUp(Duration.ofSeconds(90));
+
+    Api api = new Api(httpPort, KilnNode.ADMIN_KEY);
+    try (Sql sql = new Sql(db)) {
+      sql.update("UPDATE queue_configs SET max_concurrency = ? WHERE queue_name = 'debug'", MAX_CONCURRENCY);
+      Eventually.await("both workers registered", Duration.ofSeconds(30),
+          () -> sql.count("SELECT count(*) FROM workers WHERE status = 'active'") == 2);
+
+      AtomicLong maxRunning = new AtomicLong();
+      AtomicBoolean sampling = new AtomicBoolean(true);
+      Thread sampler = new Thread(() -> {
+        try (Sql s = new Sql(db)) {
+          while (sampling.get()) {
+            maxRunning.accumulateAndGet(s.count("SELECT count(*) FROM tasks WHERE queue = 'debug' AND status = 'running'"), Math::max);
+          }
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, "concurrency-sampler");
+      sampler.start();
+
+      for (int i = 0; i < TASKS; i++) {
+        api.submit(new JsonObject().put("tool_action", "debug.sleep")
+            .put("input", new JsonObject().put("duration_ms", 20 + (i % 7) * 20).put("progress_steps", 2)));
+      }
+      Eventually.await("all tasks completed", Duration.ofSeconds(120),
+          () -> sql.count("SELECT count(*) FROM tasks WHERE status = 'completed'") == TASKS);
+      sampling.set(false);
+      sampler.join();
+
+      assertTrue(maxRunning.get() <= MAX_CONCURRENCY, "running never above max_concurrency, sampled " + maxRunning.get());
+      assertTrue(maxRunning.get() >= 2, "tasks did run side by side, sampled " + maxRunning.get());
+
+      Map<String, Long> perWorker = new HashMap<>();
+      for (Map<String, Object> r : sql.rows("SELECT worker_id, count(*) AS n FROM tasks GROUP BY worker_id")) {
+        perWorker.put((String) r.get("worker_id"), (Long) r.get("n"));
+      }
+      assertEquals(2, perWorker.size(), "both workers ran tasks: " + perWorker);
+      perWorker.values().forEach(n -> assertTrue(n >= TASKS / 10, "work is spread: " + perWorker));
+
+      assertEquals(TASKS, sql.count("SELECT count(*) FROM task_executions WHERE is_success"));
+      assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE attempt <> 1"), "each task ran once");
+      assertTrue(maxOverlap(sql) <= MAX_CONCURRENCY, "executions never overlapped beyond max_concurrency");
+    }
+    for (KilnProcess p : nodes) {
+      assertFalse(p.output().contains("has been blocked"), p.name + " blocked an event loop:\n" + p.output());
+    }
+  }
+
+  /** The most executions open at once, from their recorded start and end. */
+  private static long maxOverlap(Sql sql) throws Exception {
+    List<long[]> edges = new ArrayList<>();
+    for (Map<String, Object> r : sql.rows("SELECT (extract(epoch FROM started_at) * 1000000)::bigint AS s, "
+        + "(extract(epoch FROM completed_at) * 1000000)::bigint AS e FROM task_executions")) {
+      edges.add(new long[] {(Long) r.get("s"), 1});
+      edges.add(new long[] {(Long) r.get("e"), -1});
+    }
+    edges.sort((x, y) -> x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));
+    long open = 0;
+    long max = 0;
+    for (long[] e : edges) {
+      open += e[1];
+      max = Math.max(max, open);
+    }
+    return max;
+  }
+}

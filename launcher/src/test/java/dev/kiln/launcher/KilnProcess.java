@@ -1,0 +1,82 @@
+package dev.kiln.launcher;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/** A Kiln node as a separate JVM started from the built jar: what an operator runs, killable with -9. */
+final class KilnProcess implements AutoCloseable {
+  final String name;
+  final Path log;
+  private final Process process;
+  private final CountDownLatch up = new CountDownLatch(1);
+
+  private KilnProcess(String name, Path log, Process process) {
+    this.name = name;
+    this.log = log;
+    this.process = process;
+  }
+
+  static KilnProcess start(String name, Path logDir, String clusterName, Map<String, String> env, String... args)
+      throws IOException {
+    String jar = System.getProperty("kiln.jar", "target/kiln.jar");
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dkiln.cluster.name=" + clusterName, "-jar", jar));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Files.createDirectories(logDir);
+    Path log = logDir.resolve(name + ".log");
+    KilnProcess p = new KilnProcess(name, log, pb.start());
+    Thread pump = new Thread(() -> p.pump(log), "log-" + name);
+    pump.setDaemon(true);
+    pump.start();
+    return p;
+  }
+
+  private void pump(Path logFile) {
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+         PrintWriter out = new PrintWriter(Files.newBufferedWriter(logFile, StandardCharsets.UTF_8), true)) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        out.println(line);
+        if (line.startsWith("Kiln is up")) up.countDown();
+      }
+    } catch (IOException ignored) {
+      // the process is gone
+    }
+  }
+
+  void awaitUp(Duration deadline) throws Exception {
+    if (!up.await(deadline.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError(name + " did not come up within " + deadline + "; its log:\n" + Files.readString(log));
+    }
+  }
+
+  /** kill -9: no shutdown hook, no drain. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  String output() throws IOException {
+    return Files.readString(log);
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (!process.isAlive()) return;
+    process.destroy();
+    if (!process.waitFor(40, TimeUnit.SECONDS)) kill();
+  }
+}
