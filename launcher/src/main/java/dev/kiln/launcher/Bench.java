@@ -4,6 +4,7 @@ import dev.kiln.common.config.KilnConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
@@ -59,7 +60,8 @@ public final class Bench {
     try {
       URI base = URI.create(url);
       WebClient client = WebClient.create(vertx, new WebClientOptions().setDefaultHost(base.getHost())
-          .setDefaultPort(base.getPort() < 0 ? 80 : base.getPort()).setKeepAlive(true).setMaxPoolSize(concurrency));
+          .setDefaultPort(base.getPort() < 0 ? 80 : base.getPort()).setKeepAlive(true),
+          new PoolOptions().setHttp1MaxSize(concurrency));
       return measure(vertx, client, key, n, concurrency, a.get("--tool-action"));
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
