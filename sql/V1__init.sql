@@ -310,6 +310,11 @@ CREATE TABLE tasks (
     failed_at            timestamptz                 -- seeds 003/004: failure only
 );
 
+-- tasks is a queue table: rows pass through the claimable partial indexes and die there.
+-- Vacuum it early and without throttling, or the claim walks ever more dead index entries.
+ALTER TABLE tasks SET (autovacuum_vacuum_scale_factor = 0.0, autovacuum_vacuum_threshold = 2000,
+                       autovacuum_vacuum_cost_delay = 0, autovacuum_analyze_scale_factor = 0.02);
+
 -- ---- dispatcher: claimable / running rows (partial indexes stay small) ----
 -- Claim order with enable_priority = true: priority DESC, created_at.
 -- Predicate is only status = 'pending' (not "AND NOT is_deleted") so the index

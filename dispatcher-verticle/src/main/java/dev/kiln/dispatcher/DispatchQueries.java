@@ -19,7 +19,7 @@ final class DispatchQueries {
       "SELECT queue_name, max_concurrency, job_timeout, max_retries, retry_delay_base, retry_delay_max, "
           + "enable_priority, is_active FROM queue_configs";
 
-  static final String RUNNING = "SELECT id, worker_id FROM tasks WHERE status = 'running'";
+  static final String RUNNING = "SELECT id, worker_id, queue FROM tasks WHERE status = 'running'";
 
   /**
    * One statement claims up to the free slots ($3 = cardinality of $4) and what max_concurrency
@@ -31,10 +31,14 @@ final class DispatchQueries {
       "WITH " + FENCE + ", "
           + "cap AS (SELECT GREATEST(0, q.max_concurrency - (SELECT count(*) FROM tasks WHERE queue = $2 AND status = 'running')) AS n, "
           + "q.job_timeout FROM queue_configs q WHERE q.queue_name = $2 AND q.is_active), "
-          + "picked AS (SELECT id FROM tasks WHERE queue = $2 "
+          // Candidates come from the two partial indexes (an OR over both would sort the whole queue).
+          + "candidates AS ((SELECT id FROM tasks WHERE queue = $2 AND status = 'pending' ORDER BY %1$s LIMIT $3 * 2) "
+          + "UNION ALL (SELECT id FROM tasks WHERE queue = $2 AND status = 'retrying' AND next_retry_at <= now() "
+          + "ORDER BY next_retry_at LIMIT $3 * 2)), "
+          + "picked AS (SELECT id FROM tasks WHERE id IN (SELECT id FROM candidates) "
           + "AND (status = 'pending' OR (status = 'retrying' AND next_retry_at <= now())) AND NOT is_deleted "
           + "AND EXISTS (SELECT 1 FROM fence) "
-          + "ORDER BY %s LIMIT LEAST($3, COALESCE((SELECT n FROM cap), 0)) FOR UPDATE SKIP LOCKED), "
+          + "ORDER BY %1$s LIMIT LEAST($3, COALESCE((SELECT n FROM cap), 0)) FOR UPDATE SKIP LOCKED), "
           + "numbered AS (SELECT id, row_number() OVER () AS rn FROM picked), "
           + "slots AS (SELECT w, n FROM unnest($4::text[]) WITH ORDINALITY AS s(w, n)), "
           + "c AS (UPDATE tasks t SET status = 'running', attempt = t.attempt + 1, worker_id = slots.w, started_at = now(), "

@@ -1,6 +1,7 @@
 package dev.kiln.dispatcher;
 
 import dev.kiln.common.bus.Addresses;
+import dev.kiln.common.db.GroupCommit;
 import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.common.redis.Hot;
 import dev.kiln.common.task.ErrorCode;
@@ -14,13 +15,16 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,8 +58,13 @@ final class Leader {
   private final Map<String, QueueConfig> configs = new HashMap<>();
   private final Map<String, QueueActor> actors = new HashMap<>();
   private final Map<String, JsonObject> progress = new HashMap<>();
+  /** Attempts running per queue as this leader made them; Postgres re-checks in every claim. */
+  private final Map<String, Set<String>> running = new HashMap<>();
+  /** Queues that had room but found every free slot reserved by another queue's claim in flight. */
+  private final Set<String> starved = new HashSet<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final List<Long> timers = new ArrayList<>();
+  private final GroupCommit<Tuple, RowSet<Row>> settles;
   private boolean stopped;
 
   Leader(Vertx vertx, Pool pool, Hot hot, long epoch) {
@@ -63,13 +72,14 @@ final class Leader {
     this.pool = pool;
     this.hot = hot;
     this.epoch = epoch;
+    this.settles = new GroupCommit<>(pool, (conn, args) -> conn.preparedQuery(DispatchQueries.SETTLE).execute(args));
   }
 
   Future<Void> start() {
     return refreshConfigs()
         .compose(v -> pool.query(DispatchQueries.RUNNING).execute())
         .compose(rows -> {
-          for (Row r : rows) workers.hold(r.getString("worker_id"), r.getUUID("id").toString());
+          for (Row r : rows) hold(r.getString("queue"), r.getString("worker_id"), r.getUUID("id").toString());
           var bus = vertx.eventBus();
           consumers.add(bus.<JsonObject>consumer(Addresses.DISPATCHER_RESULTS, this::onResult));
           consumers.add(bus.<JsonObject>consumer(Addresses.TASKS_PROGRESS, m -> onProgress(m.body())));
@@ -107,6 +117,36 @@ final class Leader {
 
   WorkerRegistry workers() {
     return workers;
+  }
+
+  /** How many more attempts the queue may start, as far as this leader knows. */
+  int room(String queue) {
+    QueueConfig cfg = configs.get(queue);
+    return cfg == null ? 0 : cfg.maxConcurrency() - running.getOrDefault(queue, Set.of()).size();
+  }
+
+  void hold(String queue, String workerId, String taskId) {
+    running.computeIfAbsent(queue, q -> new HashSet<>()).add(taskId);
+    workers.hold(workerId, taskId);
+  }
+
+  private void release(String queue, String workerId, String taskId) {
+    Set<String> r = running.get(queue);
+    if (r != null) r.remove(taskId);
+    workers.release(workerId, taskId);
+    wakeStarved();
+  }
+
+  void starved(String queue) {
+    starved.add(queue);
+  }
+
+  /** Slots came free (a settle, or a claim that used fewer than it reserved): retry starved queues. */
+  void wakeStarved() {
+    if (starved.isEmpty()) return;
+    List<String> queues = List.copyOf(starved);
+    starved.clear();
+    queues.forEach(this::wake);
   }
 
   QueueConfig config(String queue) {
@@ -157,7 +197,7 @@ final class Leader {
     pool.preparedQuery(DispatchQueries.UNDO)
         .execute(Tuple.of(epoch, UUID.fromString(taskId), attempt, "worker " + workerId + " did not accept: " + why))
         .onComplete(ar -> {
-          workers.release(workerId, taskId);
+          release(queue, workerId, taskId);
           if (ar.failed()) LOG.warn("undo of {} failed (the sweep retries): {}", taskId, ar.cause().getMessage());
           vertx.setTimer(100, t -> wake(queue));
         });
@@ -194,7 +234,7 @@ final class Leader {
         .addDouble((double) (cfg == null ? DEFAULT_RETRY_DELAY_MAX : cfg.retryDelayMax()))
         .addString(r.getString("error_traceback"))
         .addValue(r.getJsonArray("assets", new JsonArray()));
-    return pool.preparedQuery(DispatchQueries.SETTLE).execute(args).map(rows -> {
+    return settles.submit(args).map(rows -> {
       for (Row row : rows) settled(taskId, attempt, kind, row);
       return null;
     });
@@ -203,7 +243,7 @@ final class Leader {
   private void settled(String taskId, int attempt, String kind, Row row) {
     String queue = row.getString("queue");
     String status = row.getString("status");
-    workers.release(row.getString("worker_id"), taskId);
+    release(queue, row.getString("worker_id"), taskId);
     publishEvent(row.getLong("event_id"), taskId, row.getString("event_type"), row.getJsonObject("payload"),
         row.getOffsetDateTime("event_created_at"));
     OffsetDateTime started = row.getOffsetDateTime("started_at");

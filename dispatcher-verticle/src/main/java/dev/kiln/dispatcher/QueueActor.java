@@ -44,8 +44,14 @@ final class QueueActor {
       idle();
       return;
     }
-    List<String> slots = leader.workers().reserve(queue, CLAIM_BATCH);
+    int room = leader.room(queue);
+    if (room <= 0) {
+      idle();
+      return;
+    }
+    List<String> slots = leader.workers().reserve(queue, Math.min(CLAIM_BATCH, room));
     if (slots.isEmpty()) {
+      leader.starved(queue);
       idle();
       return;
     }
@@ -55,13 +61,15 @@ final class QueueActor {
         .onComplete(ar -> {
           leader.workers().unreserve(slots);
           if (ar.failed()) {
+            leader.wakeStarved();
             leader.log().warn("claim on queue {} failed: {}", queue, ar.cause().getMessage());
             idle();
             return;
           }
           RowSet<Row> rows = ar.result();
           for (Row r : rows) handOff(r);
-          if (rows.size() == slots.size()) claimRound(); // there may be more waiting
+          if (rows.size() < slots.size()) leader.wakeStarved();
+          if (rows.size() == slots.size() && !slots.isEmpty()) claimRound(); // there may be more waiting
           else idle();
         });
   }
@@ -75,7 +83,7 @@ final class QueueActor {
     String taskId = r.getUUID("id").toString();
     String workerId = r.getString("worker_id");
     int attempt = r.getInteger("attempt");
-    leader.workers().hold(workerId, taskId);
+    leader.hold(queue, workerId, taskId);
     leader.publishEvent(r.getLong("event_id"), taskId, "started", r.getJsonObject("payload"), r.getOffsetDateTime("event_created_at"));
     OffsetDateTime created = r.getOffsetDateTime("created_at");
     OffsetDateTime started = r.getOffsetDateTime("started_at");

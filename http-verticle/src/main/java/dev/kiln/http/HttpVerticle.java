@@ -46,11 +46,12 @@ public final class HttpVerticle extends VerticleBase {
 
     router.route().failureHandler(Problems::handle);
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
-      router.errorHandler(status, Problems::handle);
+      router.errorHandler(status, ctx -> Problems.handle(ctx, status));
     }
     return streams.start().compose(v -> vertx.createHttpServer(new HttpServerOptions()
             .setCompressionSupported(false).setIdleTimeout(0))
         .requestHandler(router)
+        .invalidRequestHandler(Problems::invalidRequest)
         .listen(config.httpPort()));
   }
 }

@@ -27,6 +27,14 @@ public final class EmbeddedStores implements AutoCloseable {
           .setCleanDataDirectory(false)
           .setPort(freePort())
           .setServerConfig("max_connections", "300")
+          // The library's test defaults turn durability off; Kiln's embedded mode keeps real data.
+          .setServerConfig("fsync", "on")
+          .setServerConfig("synchronous_commit", "on")
+          .setServerConfig("full_page_writes", "on")
+          // The tasks table is a queue: let autovacuum look at it every second (see V1__init.sql).
+          .setServerConfig("autovacuum_naptime", "1s")
+          // Where the database's time goes: SELECT * FROM pg_stat_statements (CREATE EXTENSION first).
+          .setServerConfig("shared_preload_libraries", "pg_stat_statements")
           .start();
       s.databaseUrl = "postgresql://postgres:postgres@127.0.0.1:" + s.postgres.getPort() + "/postgres";
     }

@@ -33,6 +33,7 @@ public final class Node {
 
   private final Vertx vertx;
   private WorkerVerticle worker;
+  private String workerDeployment;
 
   private Node(Vertx vertx) {
     this.vertx = vertx;
@@ -77,7 +78,7 @@ public final class Node {
       }
       if (roles.contains(Role.WORKER)) {
         worker = new WorkerVerticle(config);
-        f = f.compose(y -> vertx.deployVerticle(worker));
+        f = f.compose(y -> vertx.deployVerticle(worker).onSuccess(id -> workerDeployment = id));
       }
       if (roles.contains(Role.HTTP)) {
         f = f.compose(y -> vertx.deployVerticle(() -> new HttpVerticle(config), new DeploymentOptions().setInstances(HTTP_INSTANCES)));
@@ -88,8 +89,10 @@ public final class Node {
     });
   }
 
+  /** The worker drains first, while the dispatcher can still settle what it finishes. */
   public Future<Void> close() {
-    return vertx.close();
+    Future<Void> drained = workerDeployment == null ? Future.succeededFuture() : vertx.undeploy(workerDeployment);
+    return drained.transform(ar -> vertx.close());
   }
 
   /** cluster.xml (a file named by KILN_CLUSTER_CONFIG, else the one in the jar) with this node's values. */

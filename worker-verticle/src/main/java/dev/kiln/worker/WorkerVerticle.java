@@ -45,6 +45,8 @@ public final class WorkerVerticle extends VerticleBase {
   public static final long PROGRESS_MIN_INTERVAL_MILLIS = 100;
   /** On stop, running attempts get this long to finish before they are handed back. */
   public static final long DRAIN_TIMEOUT_MILLIS = 30_000;
+  /** After the drain, unacknowledged reports get this long to go out. */
+  public static final long DRAIN_REPORT_MILLIS = 5_000;
   /** Past its timeout plus this, an attempt the dispatcher did not stop is stopped here. */
   public static final long LOCAL_TIMEOUT_GRACE_MILLIS = 2_000;
   public static final String VERSION = "0.1.0";
@@ -91,21 +93,34 @@ public final class WorkerVerticle extends VerticleBase {
         });
   }
 
-  /** Drain: take nothing new, let running attempts finish, hand back what does not, flush reports. */
+  /**
+   * Drain: take nothing new, let running attempts finish (up to the drain timeout; what is left
+   * is stopped and its lease lapses, so the dispatcher re-queues it), then flush the reports
+   * for a short while. An unsent report is not lost either: the attempt's lease lapses.
+   */
   @Override
   public Future<?> stop() {
     draining = true;
     heartbeat();
-    Promise<Void> drained = Promise.promise();
-    long deadline = System.currentTimeMillis() + DRAIN_TIMEOUT_MILLIS;
-    vertx.setPeriodic(100, t -> {
-      if (running.isEmpty() && unacked.isEmpty() || System.currentTimeMillis() > deadline) {
+    return until(running::isEmpty, DRAIN_TIMEOUT_MILLIS)
+        .compose(v -> {
+          for (Execution ex : List.copyOf(running.values())) ex.cancel("drain");
+          return until(unacked::isEmpty, DRAIN_REPORT_MILLIS);
+        })
+        .onComplete(v -> vertx.cancelTimer(heartbeatTimer));
+  }
+
+  private Future<Void> until(java.util.function.BooleanSupplier done, long timeoutMillis) {
+    Promise<Void> p = Promise.promise();
+    long deadline = System.currentTimeMillis() + timeoutMillis;
+    if (done.getAsBoolean()) return Future.succeededFuture();
+    vertx.setPeriodic(50, t -> {
+      if (done.getAsBoolean() || System.currentTimeMillis() > deadline) {
         vertx.cancelTimer(t);
-        for (Execution ex : List.copyOf(running.values())) ex.cancel("drain");
-        drained.tryComplete();
+        p.tryComplete();
       }
     });
-    return drained.future().onComplete(v -> vertx.cancelTimer(heartbeatTimer));
+    return p.future();
   }
 
   private void heartbeat() {

@@ -68,7 +68,8 @@ public record KilnConfig(
     Path dataDir = Path.of(env.getOrDefault("KILN_DATA_DIR", DEFAULT_DATA_DIR)).toAbsolutePath().normalize();
     List<String> members = list(env.get("KILN_CLUSTER_MEMBERS"));
     for (String m : members) {
-      if (!m.matches("[A-Za-z0-9.\\-\\[\\]:]+(:\\d{1,5})?")) {
+      var hostPort = java.util.regex.Pattern.compile("(\\[[0-9A-Fa-f:]+\\]|[A-Za-z0-9.\\-]+)(?::(\\d{1,5}))?").matcher(m);
+      if (!hostPort.matches() || (hostPort.group(2) != null && Integer.parseInt(hostPort.group(2)) > 65535)) {
         throw new ConfigException("KILN_CLUSTER_MEMBERS", "'" + m + "' is not host or host:port");
       }
     }

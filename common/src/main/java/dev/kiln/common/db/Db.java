@@ -10,11 +10,14 @@ import io.vertx.sqlclient.PoolOptions;
 public final class Db {
   private Db() {}
 
-  public static final int DEFAULT_POOL_SIZE = 16;
+  public static final int DEFAULT_POOL_SIZE = 8;
 
   public static PgConnectOptions connectOptions(String databaseUrl) {
     return PgConnectOptions.fromUri(databaseUrl)
+        .addProperty("application_name", "kiln")
         .setCachePreparedStatements(true)
+        // The dispatcher's statements are long CTEs; the default limit (2048 chars) left them re-parsed every call.
+        .setPreparedStatementCacheSqlLimit(16_384)
         .setPipeliningLimit(256)
         .setReconnectAttempts(0);
   }
@@ -22,7 +25,7 @@ public final class Db {
   /** A pool shared by every verticle of this process (same name, same pool). */
   public static Pool pool(Vertx vertx, String databaseUrl) {
     return PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(DEFAULT_POOL_SIZE).setShared(true).setName("kiln-pg")
+        .with(new PoolOptions().setMaxSize(DEFAULT_POOL_SIZE)
             .setMaxWaitQueueSize(10_000).setConnectionTimeout(5).setIdleTimeout(60))
         .connectingTo(connectOptions(databaseUrl))
         .using(vertx)

@@ -2,8 +2,10 @@ package dev.kiln.http.api;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -27,10 +29,43 @@ public final class Json {
     if (!(parsed instanceof JsonObject o)) {
       throw ApiException.badRequest("malformed_json", "the body must be a JSON object");
     }
+    if (!storable(o)) {
+      throw ApiException.badRequest("malformed_json", "strings must be Unicode text without U+0000");
+    }
     for (String k : o.fieldNames()) {
       if (!allowed.contains(k)) throw ApiException.invalid("unknown_field", "unknown field '" + k + "'");
     }
     return o;
+  }
+
+  /**
+   * Postgres jsonb refuses U+0000 (a 500 if it got that far) and stores an unpaired surrogate
+   * as '?'; neither could be kept as sent, so both are refused here, in keys and values alike.
+   */
+  private static boolean storable(Object v) {
+    if (v instanceof String s) return text(s);
+    if (v instanceof JsonObject o) {
+      for (Map.Entry<String, Object> e : o) {
+        if (!text(e.getKey()) || !storable(e.getValue())) return false;
+      }
+    } else if (v instanceof JsonArray a) {
+      for (Object x : a) {
+        if (!storable(x)) return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean text(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == 0 || Character.isLowSurrogate(c)) return false;
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 == s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) return false;
+        i++;
+      }
+    }
+    return true;
   }
 
   public static String requiredString(JsonObject o, String field, int maxLength) {

@@ -1,5 +1,8 @@
 package dev.kiln.http.api;
 
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -23,23 +26,51 @@ public final class Problems {
       return;
     }
     if (status == 503) res.putHeader("Retry-After", RETRY_AFTER_SECONDS);
-    JsonObject body = new JsonObject()
+    res.setStatusCode(status).putHeader("Content-Type", CONTENT_TYPE)
+        .end(body(status, code, detail).put("instance", ctx.request().path()).encode());
+  }
+
+  /**
+   * Server invalid-request handler: what Netty could not decode (request line or headers too
+   * long, bad syntax) never reaches a router, and Vert.x's default answers with an empty body.
+   */
+  public static void invalidRequest(HttpServerRequest req) {
+    Throwable cause = req.decoderResult().cause();
+    int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431 : 400;
+    JsonObject body = switch (status) {
+      case 414 -> body(414, "uri_too_long", "the request line is too long");
+      case 431 -> body(431, "headers_too_large", "the request headers are too large");
+      default -> body(400, "bad_request", "the request could not be parsed");
+    };
+    // Like the default: what is left of the request on the connection cannot be trusted.
+    req.response().setStatusCode(status).putHeader("Content-Type", CONTENT_TYPE).putHeader("Connection", "close")
+        .end(body.encode()).onComplete(v -> req.connection().close());
+  }
+
+  private static JsonObject body(int status, String code, String detail) {
+    return new JsonObject()
         .put("type", "https://kiln.dev/problems/" + code.replace('_', '-'))
         .put("title", title(status))
         .put("status", status)
         .put("detail", detail)
-        .put("code", code)
-        .put("instance", ctx.request().path());
-    res.setStatusCode(status).putHeader("Content-Type", CONTENT_TYPE).end(body.encode());
+        .put("code", code);
   }
 
   /** Route failure handler: typed failures as they are, store outages as 503, the rest 500. */
   public static void handle(RoutingContext ctx) {
+    handle(ctx, 500);
+  }
+
+  /**
+   * Router error handler for {@code status}: the router does not always put that status in the
+   * context (a path it cannot decode, e.g. {@code %zz}, arrives as -1 with no failure).
+   */
+  public static void handle(RoutingContext ctx, int status) {
     Throwable f = ctx.failure();
     if (f instanceof ApiException e) {
       send(ctx, e.status(), e.code(), e.getMessage());
     } else if (f == null) {
-      int s = ctx.statusCode();
+      int s = ctx.statusCode() > 0 ? ctx.statusCode() : status;
       switch (s) {
         case 404 -> send(ctx, 404, "not_found", "no such route");
         case 405 -> send(ctx, 405, "method_not_allowed", "method not allowed on this route");
@@ -83,9 +114,11 @@ public final class Problems {
       case 405 -> "Method Not Allowed";
       case 409 -> "Conflict";
       case 413 -> "Content Too Large";
+      case 414 -> "URI Too Long";
       case 415 -> "Unsupported Media Type";
       case 422 -> "Unprocessable Content";
       case 429 -> "Too Many Requests";
+      case 431 -> "Request Header Fields Too Large";
       case 503 -> "Service Unavailable";
       default -> "Internal Server Error";
     };

@@ -90,9 +90,12 @@ public final class ApiKeyAuth {
   }
 
   private Future<Row> register(String id, String name, String role, String hash) {
-    return pool.preparedQuery(REGISTER).execute(Tuple.of(id, name, role, hash)).compose(rows -> rows.size() == 1
-        ? Future.succeededFuture(rows.iterator().next())
-        : Future.failedFuture(new ApiException(401, "unauthorized", "key id taken by another role")));
+    return pool.preparedQuery(REGISTER).execute(Tuple.of(id, name, role, hash))
+        // Two first uses at once: one inserts, the other hits the unique hash and reads it back.
+        .recover(e -> pool.preparedQuery(FIND).execute(Tuple.of(hash)))
+        .compose(rows -> rows.size() == 1
+            ? Future.succeededFuture(rows.iterator().next())
+            : Future.failedFuture(new ApiException(401, "unauthorized", "key id taken by another role")));
   }
 
   public static String sha256(String s) {

@@ -1,6 +1,7 @@
 package dev.kiln.http.tasks;
 
 import dev.kiln.common.bus.Addresses;
+import dev.kiln.common.db.GroupCommit;
 import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.common.redis.Hot;
 import dev.kiln.common.task.TaskJson;
@@ -17,6 +18,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.nio.file.Path;
 import java.util.Set;
@@ -32,6 +34,7 @@ public final class TaskRoutes {
   private final Hot hot;
   private final boolean debugActions;
   private final Path assetDir;
+  private final GroupCommit<Tuple, RowSet<Row>> inserts;
 
   public TaskRoutes(Vertx vertx, Pool pool, Hot hot, boolean debugActions, Path assetDir) {
     this.vertx = vertx;
@@ -39,6 +42,7 @@ public final class TaskRoutes {
     this.hot = hot;
     this.debugActions = debugActions;
     this.assetDir = assetDir;
+    this.inserts = new GroupCommit<>(pool, (conn, args) -> conn.preparedQuery(TaskQueries.CREATE).execute(args));
   }
 
   public void mount(Router api) {
@@ -60,8 +64,7 @@ public final class TaskRoutes {
       throw ApiException.invalid("invalid_input", problem);
     });
     int priority = Json.optionalInt(body, "priority", 0, -PRIORITY_LIMIT, PRIORITY_LIMIT);
-    pool.preparedQuery(TaskQueries.CREATE)
-        .execute(Tuple.of(caller.clientId(), caller.userId(), action.name(), priority, input, action.queue()))
+    inserts.submit(Tuple.of(caller.clientId(), caller.userId(), action.name(), priority, input, action.queue()))
         .onSuccess(rows -> {
           Row r = rows.iterator().next();
           JsonObject task = TaskJson.of(r);

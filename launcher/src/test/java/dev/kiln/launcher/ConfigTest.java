@@ -1,0 +1,113 @@
+package dev.kiln.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.common.config.ConfigException;
+import dev.kiln.common.config.KilnConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The environment is read once, at the edge: a bad value stops start-up with one line naming it. */
+class ConfigTest {
+  static Stream<Arguments> badValues() {
+    return Stream.of(
+        Arguments.of("KILN_HTTP_PORT", "abc"),
+        Arguments.of("KILN_HTTP_PORT", "70000"),
+        Arguments.of("KILN_HTTP_PORT", "-1"),
+        Arguments.of("KILN_HTTP_PORT", "80.5"),
+        Arguments.of("KILN_WORKER_SLOTS", "0"),
+        Arguments.of("KILN_WORKER_SLOTS", "many"),
+        Arguments.of("KILN_WORKER_QUEUES", "gpu"),
+        Arguments.of("KILN_WORKER_QUEUES", "image,gpu"),
+        Arguments.of("KILN_WORKER_QUEUES", ","),
+        Arguments.of("KILN_DEBUG_EXECUTORS", "maybe"),
+        Arguments.of("DATABASE_URL", "mysql://x"),
+        Arguments.of("REDIS_URL", "http://x"),
+        Arguments.of("KILN_ADMIN_KEY", "short"),
+        Arguments.of("KILN_API_KEYS", "a-long-enough-key-0001,short"),
+        Arguments.of("KILN_CLUSTER_MEMBERS", "10.0.0.1:5701,bad host!"),
+        Arguments.of("KILN_CLUSTER_PORT", "0"),
+        Arguments.of("KILN_WORKER_ID", "worker one"));
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @MethodSource("badValues")
+  void aBadValueIsRefusedByName(String variable, String value) {
+    ConfigException e = assertThrows(ConfigException.class, () -> KilnConfig.from(Map.of(variable, value)));
+    assertTrue(e.getMessage().startsWith(variable), "message names " + variable + ": " + e.getMessage());
+    assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+  }
+
+  @Test
+  void anEmptyEnvironmentGivesTheDefaults() {
+    KilnConfig c = KilnConfig.from(Map.of());
+    assertEquals(8080, c.httpPort());
+    assertNull(c.databaseUrl());
+    assertNull(c.redisUrl());
+    assertNull(c.adminKey());
+    assertTrue(c.apiKeys().isEmpty());
+    assertTrue(c.debugExecutors(), "debug executors are on with the embedded database");
+    assertEquals(Set.of("image", "model3d", "debug"), c.workerQueues());
+    assertEquals(4, c.workerSlots());
+    assertEquals(Path.of("./data").toAbsolutePath().normalize(), c.dataDir());
+    assertTrue(c.clusterMembers().isEmpty());
+    assertEquals("127.0.0.1", c.clusterHost());
+    assertEquals(5701, c.clusterPort());
+    assertNull(c.workerId());
+  }
+
+  @Test
+  void debugExecutorsAreOffWithARealDatabaseUnlessAskedFor() {
+    String db = "postgresql://kiln:kiln@db:5432/kiln";
+    assertFalse(KilnConfig.from(Map.of("DATABASE_URL", db)).debugExecutors());
+    assertTrue(KilnConfig.from(Map.of("DATABASE_URL", db, "KILN_DEBUG_EXECUTORS", "true")).debugExecutors());
+    assertFalse(KilnConfig.from(Map.of("KILN_DEBUG_EXECUTORS", "off")).debugExecutors());
+  }
+
+  @Test
+  void blankValuesMeanTheDefault() {
+    assertEquals(8080, KilnConfig.from(Map.of("KILN_HTTP_PORT", "  ")).httpPort());
+    assertNull(KilnConfig.from(Map.of("DATABASE_URL", "")).databaseUrl());
+  }
+
+  @Test
+  void theLauncherExitsWithCode2AndOneLineOnABadPort(@TempDir Path dir) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName())
+        .redirectOutput(dir.resolve("stdout").toFile())
+        .redirectError(dir.resolve("stderr").toFile());
+    Map<String, String> env = pb.environment();
+    env.keySet().removeIf(k -> k.startsWith("KILN_"));
+    // The JVM itself would print "Picked up ..." to stderr; that line is not Kiln's.
+    env.remove("JAVA_TOOL_OPTIONS");
+    env.remove("_JAVA_OPTIONS");
+    env.remove("JDK_JAVA_OPTIONS");
+    env.put("KILN_HTTP_PORT", "notaport");
+    env.put("KILN_DATA_DIR", dir.resolve("data").toString());
+    Process p = pb.start();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      throw new AssertionError("kiln did not exit within 60 s on a bad KILN_HTTP_PORT");
+    }
+    List<String> err = Files.readAllLines(dir.resolve("stderr"), StandardCharsets.UTF_8);
+    assertEquals(2, p.exitValue(), "exit code; stderr " + err);
+    assertEquals(1, err.size(), "exactly one line on stderr: " + err);
+    assertTrue(err.get(0).contains("KILN_HTTP_PORT"), "names the variable: " + err.get(0));
+    assertFalse(Files.exists(dir.resolve("data")), "nothing started, nothing written");
+  }
+}
