@@ -30,7 +30,7 @@ public final class DispatcherVerticle extends VerticleBase {
   public Future<?> start() {
     Pool pool = Db.pool(vertx, config.databaseUrl());
     Hot hot = new Hot(vertx, config.redisUrl());
-    leadership = new Leadership(vertx, Db.connectOptions(config.databaseUrl()), v ->
+    leadership = new Leadership(vertx, Db.connectOptions(config.databaseUrl()), () ->
         pool.preparedQuery(DispatchQueries.TAKE_LEAD).execute(Tuple.of(nodeId)).compose(rows -> {
           long epoch = rows.iterator().next().getLong("epoch");
           Leader leader = new Leader(vertx, pool, hot, epoch);

@@ -5,7 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Tuple;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,14 +27,14 @@ final class Leadership {
 
   private final Vertx vertx;
   private final PgConnectOptions options;
-  private final Function<Void, Future<Runnable>> onLead; // returns how to step down
+  private final Supplier<Future<Runnable>> onLead; // starts leading; completes with how to step down
   private PgConnection conn;
   private Runnable stepDown;
   private boolean busy;
   private long timer;
   private boolean closed;
 
-  Leadership(Vertx vertx, PgConnectOptions options, Function<Void, Future<Runnable>> onLead) {
+  Leadership(Vertx vertx, PgConnectOptions options, Supplier<Future<Runnable>> onLead) {
     this.vertx = vertx;
     this.options = options;
     this.onLead = onLead;
@@ -79,7 +79,7 @@ final class Leadership {
   private Future<Void> tryLock() {
     return conn.preparedQuery("SELECT pg_try_advisory_lock($1) AS got").execute(Tuple.of(LOCK_KEY)).compose(rows -> {
       if (!rows.iterator().next().getBoolean("got")) return Future.succeededFuture();
-      return onLead.apply(null).map(down -> {
+      return onLead.get().map(down -> {
         stepDown = down;
         return null;
       });

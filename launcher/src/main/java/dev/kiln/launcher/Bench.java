@@ -65,7 +65,7 @@ public final class Bench {
       return measure(vertx, client, key, n, concurrency, a.get("--tool-action"));
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      if (node != null) node.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      if (node != null) node.close().get(60, TimeUnit.SECONDS);
       if (stores != null) stores.close();
     }
   }

@@ -24,6 +24,10 @@ public final class Main {
         KILN_CLUSTER_MEMBERS, KILN_CLUSTER_HOST, KILN_CLUSTER_PORT, KILN_WORKER_QUEUES, KILN_WORKER_SLOTS,
         KILN_WORKER_ID, KILN_DEBUG_EXECUTORS (see README.md)""";
 
+  /** A stopping node's worker drains (running attempts, then reports) before the rest closes. */
+  static final long SHUTDOWN_SECONDS = (dev.kiln.worker.WorkerVerticle.DRAIN_TIMEOUT_MILLIS
+      + dev.kiln.worker.WorkerVerticle.DRAIN_REPORT_MILLIS) / 1000 + 10;
+
   private Main() {}
 
   public static void main(String[] args) throws Exception {
@@ -79,7 +83,7 @@ public final class Main {
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
-        node.close().toCompletionStage().toCompletableFuture().get(WorkerDrain.SECONDS + 5, TimeUnit.SECONDS);
+        node.close().get(SHUTDOWN_SECONDS, TimeUnit.SECONDS);
       } catch (Exception ignored) {
         // exiting anyway
       }
@@ -120,10 +124,5 @@ public final class Main {
     file.toFile().setReadable(false, false);
     file.toFile().setReadable(true, true);
     return key;
-  }
-
-  /** How long a stopping node waits for its worker to drain. */
-  static final class WorkerDrain {
-    static final long SECONDS = dev.kiln.worker.WorkerVerticle.DRAIN_TIMEOUT_MILLIS / 1000;
   }
 }

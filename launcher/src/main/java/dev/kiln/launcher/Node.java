@@ -24,6 +24,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
 
 /** One Kiln process: a Vert.x instance (clustered or not) with the chosen roles deployed. */
 public final class Node {
@@ -89,10 +91,15 @@ public final class Node {
     });
   }
 
-  /** The worker drains first, while the dispatcher can still settle what it finishes. */
-  public Future<Void> close() {
-    Future<Void> drained = workerDeployment == null ? Future.succeededFuture() : vertx.undeploy(workerDeployment);
-    return drained.transform(ar -> vertx.close());
+  /**
+   * The worker drains first, while the dispatcher can still settle what it finishes; then the
+   * rest closes. Vert.x is closed from outside its own event loops, which are going away.
+   */
+  public CompletableFuture<Void> close() {
+    CompletableFuture<Void> drained = workerDeployment == null ? CompletableFuture.completedFuture(null)
+        : vertx.undeploy(workerDeployment).toCompletionStage().toCompletableFuture();
+    return drained.handle((v, e) -> null)
+        .thenComposeAsync(v -> vertx.close().toCompletionStage(), ForkJoinPool.commonPool());
   }
 
   /** cluster.xml (a file named by KILN_CLUSTER_CONFIG, else the one in the jar) with this node's values. */

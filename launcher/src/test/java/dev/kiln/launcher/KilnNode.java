@@ -51,6 +51,6 @@ final class KilnNode implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    node.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    node.close().get(60, TimeUnit.SECONDS);
   }
 }

@@ -23,7 +23,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -219,9 +218,5 @@ public final class WorkerVerticle extends VerticleBase {
       vertx.eventBus().publish(Addresses.TASKS_PROGRESS, new JsonObject().put("task_id", taskId).put("attempt", attempt)
           .put("progress", percent).put("message", message).put("worker_id", workerId));
     });
-  }
-
-  public Set<String> runningTaskIds() {
-    return Set.copyOf(running.keySet());
   }
 }

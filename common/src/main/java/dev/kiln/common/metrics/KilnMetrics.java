@@ -1,7 +1,6 @@
 package dev.kiln.common.metrics;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -68,10 +67,6 @@ public final class KilnMetrics {
       b.strongReference(true).register(REGISTRY);
       return v;
     }).set(value);
-  }
-
-  public static DistributionSummary summary(String name, String queue) {
-    return DistributionSummary.builder(name).tag("queue", queue).register(REGISTRY);
   }
 
   private static Timer timer(String name, String queue) {
