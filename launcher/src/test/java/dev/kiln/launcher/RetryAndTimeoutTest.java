@@ -1,0 +1,127 @@
+package dev.kiln.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Retries with backoff, permanent failures and timeouts, through HTTP, the bus and Postgres. */
+class RetryAndTimeoutTest {
+  static final int BASE_MS = 200;
+  static final int MAX_MS = 800;
+  static final int TIMEOUT_MS = 400;
+
+  private static KilnNode kiln;
+  private static Api api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    kiln = KilnNode.start(Map.of());
+    api = kiln.api();
+    try (Sql sql = kiln.sql()) {
+      sql.update("UPDATE queue_configs SET retry_delay_base = ?, retry_delay_max = ?, job_timeout = ? WHERE queue_name = 'debug'",
+          BASE_MS, MAX_MS, TIMEOUT_MS);
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (kiln != null) kiln.close();
+  }
+
+  private static JsonObject finished(String id) throws Exception {
+    return Eventually.await("task " + id + " finished", Duration.ofSeconds(30), () -> {
+      JsonObject t = api.task(id);
+      return List.of("completed", "failed", "timeout", "cancelled").contains(t.getString("status")) ? t : null;
+    });
+  }
+
+  private static List<Map<String, Object>> executions(Sql sql, String id) throws Exception {
+    return sql.rows("SELECT attempt, status, is_success, error_code, "
+        + "(extract(epoch FROM started_at) * 1000)::bigint AS started_ms, "
+        + "(extract(epoch FROM completed_at) * 1000)::bigint AS completed_ms "
+        + "FROM task_executions WHERE task_id = ? ORDER BY attempt", UUID.fromString(id));
+  }
+
+  @Test
+  void retryableFailuresAreRetriedWithBackoffUntilTheySucceed() throws Exception {
+    String id = api.submit(new JsonObject().put("tool_action", "debug.sleep")
+        .put("input", new JsonObject().put("duration_ms", 20).put("fail_attempts", 2))).getString("id");
+    List<Api.Sse> events = api.events(id, null, Duration.ofSeconds(30));
+    JsonObject task = api.task(id);
+    assertEquals("completed", task.getString("status"));
+    assertEquals(3, task.getInteger("attempt"));
+    assertEquals(2, task.getInteger("retry_count"));
+    assertEquals(List.of("created", "started", "retrying", "started", "retrying", "started", "completed"),
+        events.stream().map(Api.Sse::event).toList());
+    try (Sql sql = kiln.sql()) {
+      List<Map<String, Object>> runs = executions(sql, id);
+      assertEquals(3, runs.size());
+      for (int i = 0; i < 2; i++) {
+        assertEquals("failed", runs.get(i).get("status"));
+        assertEquals("executor_error", runs.get(i).get("error_code"));
+        // retry n waits d = min(max, base * 2^(n-1)), jittered into [d/2, d]
+        long d = Math.min(MAX_MS, BASE_MS * (1L << i));
+        long waited = (Long) runs.get(i + 1).get("started_ms") - (Long) runs.get(i).get("completed_ms");
+        assertTrue(waited >= d / 2, "retry " + (i + 1) + " waited " + waited + " ms, at least " + d / 2);
+      }
+      assertEquals(true, runs.get(2).get("is_success"));
+    }
+  }
+
+  @Test
+  void aPermanentFailureFailsAtOnce() throws Exception {
+    String id = api.submit(new JsonObject().put("tool_action", "debug.sleep")
+        .put("input", new JsonObject().put("fail_permanently", true))).getString("id");
+    JsonObject task = finished(id);
+    assertEquals("failed", task.getString("status"));
+    assertEquals(1, task.getInteger("attempt"));
+    assertEquals(0, task.getInteger("retry_count"));
+    assertEquals("bad_input", task.getString("error_code"));
+    try (Sql sql = kiln.sql()) {
+      assertEquals(1, executions(sql, id).size());
+    }
+  }
+
+  @Test
+  void retriesStopAtMaxRetries() throws Exception {
+    String id = api.submit(new JsonObject().put("tool_action", "debug.sleep")
+        .put("input", new JsonObject().put("duration_ms", 10).put("fail_attempts", 100))).getString("id");
+    JsonObject task = finished(id);
+    int maxRetries = task.getInteger("max_retries");
+    assertEquals("failed", task.getString("status"));
+    assertEquals(1 + maxRetries, task.getInteger("attempt"), "attempts = 1 + max_retries");
+    assertEquals(maxRetries, task.getInteger("retry_count"));
+    try (Sql sql = kiln.sql()) {
+      assertEquals(1 + maxRetries, executions(sql, id).size());
+    }
+  }
+
+  @Test
+  void anAttemptPastJobTimeoutIsStoppedAndTheTaskEndsTimeout() throws Exception {
+    String id = api.submit(new JsonObject().put("tool_action", "debug.sleep")
+        .put("input", new JsonObject().put("hang", true))).getString("id");
+    JsonObject task = finished(id);
+    int maxRetries = task.getInteger("max_retries");
+    assertEquals("timeout", task.getString("status"));
+    assertEquals("timeout", task.getString("error_code"));
+    assertEquals(1 + maxRetries, task.getInteger("attempt"));
+    try (Sql sql = kiln.sql()) {
+      for (Map<String, Object> run : executions(sql, id)) {
+        assertEquals("timeout", run.get("status"));
+        long ran = (Long) run.get("completed_ms") - (Long) run.get("started_ms");
+        assertTrue(ran >= TIMEOUT_MS, "an attempt ends only past job_timeout, ran " + ran + " ms");
+      }
+    }
+    // The worker stopped the hung attempts: its slots are free for new work.
+    String after = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+    assertEquals("completed", finished(after).getString("status"));
+  }
+}
