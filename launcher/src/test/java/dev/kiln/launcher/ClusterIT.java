@@ -12,8 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -62,18 +60,7 @@ class ClusterIT {
       Eventually.await("both workers registered", Duration.ofSeconds(30),
           () -> sql.count("SELECT count(*) FROM workers WHERE status = 'active'") == 2);
 
-      AtomicLong maxRunning = new AtomicLong();
-      AtomicBoolean sampling = new AtomicBoolean(true);
-      Thread sampler = new Thread(() -> {
-        try (Sql s = new Sql(db)) {
-          while (sampling.get()) {
-            maxRunning.accumulateAndGet(s.count("SELECT count(*) FROM tasks WHERE queue = 'debug' AND status = 'running'"), Math::max);
-          }
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      }, "concurrency-sampler");
-      sampler.start();
+      ConcurrencySampler sampler = ConcurrencySampler.start(db, "debug");
 
       for (int i = 0; i < TASKS; i++) {
         api.submit(new JsonObject().put("tool_action", "debug.sleep")
@@ -81,11 +68,10 @@ class ClusterIT {
       }
       Eventually.await("all tasks completed", Duration.ofSeconds(120),
           () -> sql.count("SELECT count(*) FROM tasks WHERE status = 'completed'") == TASKS);
-      sampling.set(false);
-      sampler.join();
+      long maxRunning = sampler.stop();
 
-      assertTrue(maxRunning.get() <= MAX_CONCURRENCY, "running never above max_concurrency, sampled " + maxRunning.get());
-      assertTrue(maxRunning.get() >= 2, "tasks did run side by side, sampled " + maxRunning.get());
+      assertTrue(maxRunning <= MAX_CONCURRENCY, "running never above max_concurrency, sampled " + maxRunning);
+      assertTrue(maxRunning >= 2, "tasks did run side by side, sampled " + maxRunning);
 
       Map<String, Long> perWorker = new HashMap<>();
       for (Map<String, Object> r : sql.rows("SELECT worker_id, count(*) AS n FROM tasks GROUP BY worker_id")) {

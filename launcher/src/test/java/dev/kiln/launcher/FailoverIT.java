@@ -1,0 +1,114 @@
+package dev.kiln.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Separate JVMs from the jar: two http+dispatcher nodes (one leads, one stands by) and two
+ * workers. The leading dispatcher and then a worker are killed with -9 mid-run; every task
+ * still completes exactly once, nothing runs twice at once, and the figures are printed.
+ */
+class FailoverIT {
+  static final int TASKS = 120;
+  static final int MAX_CONCURRENCY = 6;
+
+  private final List<KilnProcess> nodes = new ArrayList<>();
+
+  @AfterEach
+  void stopNodes() throws Exception {
+    for (KilnProcess p : nodes) p.close();
+  }
+
+  @Test
+  void leaderAndWorkerKilledMidRunLoseNothing() throws Exception {
+    String db = TestStores.freshDatabase();
+    Path logs = Path.of("target", "failover-it");
+    Path data = Files.createTempDirectory("kiln-failover");
+    int base = 6100 + (int) (ProcessHandle.current().pid() % 50) * 4;
+    String members = "127.0.0.1:" + base + ",127.0.0.1:" + (base + 1) + ",127.0.0.1:" + (base + 2) + ",127.0.0.1:" + (base + 3);
+    String cluster = "kiln-failover-" + System.nanoTime();
+    Map<String, String> common = Map.of("KILN_CLUSTER_MEMBERS", members, "KILN_CLUSTER_HOST", "127.0.0.1",
+        "KILN_DATA_DIR", data.toString(), "KILN_DEBUG_EXECUTORS", "true", "KILN_ADMIN_KEY", KilnNode.ADMIN_KEY,
+        "DATABASE_URL", db, "REDIS_URL", TestStores.redisUrl());
+    int[] httpPorts = {EmbeddedStores.freePort(), EmbeddedStores.freePort()};
+    for (int i = 0; i < 2; i++) {
+      Map<String, String> env = new HashMap<>(common);
+      env.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(httpPorts[i]), "KILN_CLUSTER_PORT", String.valueOf(base + i)));
+      nodes.add(KilnProcess.start("dispatcher-" + i, logs, cluster, env, "--roles", "http,dispatcher", "--cluster"));
+    }
+    for (int i = 0; i < 2; i++) {
+      Map<String, String> env = new HashMap<>(common);
+      env.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(EmbeddedStores.freePort()), "KILN_CLUSTER_PORT", String.valueOf(base + 2 + i),
+          "KILN_WORKER_ID", "fw-" + i, "KILN_WORKER_SLOTS", "4", "KILN_WORKER_QUEUES", "debug"));
+      nodes.add(KilnProcess.start("worker-" + i, logs, cluster, env, "--roles", "worker", "--cluster"));
+    }
+    for (KilnProcess p : nodes) p.awaitUp(Duration.ofSeconds(90));
+
+    try (Sql sql = new Sql(db)) {
+      sql.update("UPDATE queue_configs SET max_concurrency = ? WHERE queue_name = 'debug'", MAX_CONCURRENCY);
+      Eventually.await("both workers registered", Duration.ofSeconds(30),
+          () -> sql.count("SELECT count(*) FROM workers WHERE status = 'active'") == 2);
+      int leader = Eventually.await("a leader", Duration.ofSeconds(30), () -> {
+        for (int i = 0; i < 2; i++) if (nodes.get(i).output().contains("takes the lead")) return i;
+        return null;
+      });
+      int standby = 1 - leader;
+      long epoch = sql.count("SELECT epoch FROM dispatcher_leadership");
+      Api api = new Api(httpPorts[standby], KilnNode.ADMIN_KEY);
+
+      ConcurrencySampler sampler = ConcurrencySampler.start(db, "debug");
+      for (int i = 0; i < TASKS; i++) {
+        api.submit(new JsonObject().put("tool_action", "debug.sleep")
+            .put("input", new JsonObject().put("duration_ms", 100 + (i % 5) * 50)));
+      }
+      Eventually.await("a third done", Duration.ofSeconds(60),
+          () -> sql.count("SELECT count(*) FROM tasks WHERE status = 'completed'") >= TASKS / 3);
+
+      long killedAt = System.nanoTime();
+      nodes.get(leader).kill();
+      Eventually.await("the standby leads", Duration.ofSeconds(10),
+          () -> sql.count("SELECT epoch FROM dispatcher_leadership") > epoch);
+      double failoverSeconds = (System.nanoTime() - killedAt) / 1e9;
+
+      Eventually.await("two thirds done", Duration.ofSeconds(60),
+          () -> sql.count("SELECT count(*) FROM tasks WHERE status = 'completed'") >= 2 * TASKS / 3);
+      Eventually.await("worker fw-0 busy", Duration.ofSeconds(30),
+          () -> sql.count("SELECT count(*) FROM tasks WHERE status = 'running' AND worker_id = 'fw-0'") > 0
+              || sql.count("SELECT count(*) FROM tasks WHERE status IN ('pending', 'running')") == 0);
+      long workerKilledAt = System.nanoTime();
+      nodes.get(2).kill();
+      Eventually.await("fw-0's attempts re-queued", Duration.ofSeconds(20),
+          () -> sql.count("SELECT count(*) FROM tasks WHERE status = 'running' AND worker_id = 'fw-0'") == 0);
+      double leaseSeconds = (System.nanoTime() - workerKilledAt) / 1e9;
+
+      Eventually.await("all tasks completed", Duration.ofSeconds(120),
+          () -> sql.count("SELECT count(*) FROM tasks WHERE status = 'completed'") == TASKS);
+      long maxRunning = sampler.stop();
+
+      System.out.printf("failover: standby led %.2f s after kill -9 of the leader; "
+          + "a killed worker's attempts re-queued %.2f s after kill -9; max running %d (limit %d)%n",
+          failoverSeconds, leaseSeconds, maxRunning, MAX_CONCURRENCY);
+      assertTrue(failoverSeconds < 10, "fail-over within 10 s");
+      assertTrue(maxRunning <= MAX_CONCURRENCY, "max_concurrency held: " + maxRunning);
+      assertEquals(TASKS, sql.count("SELECT count(*) FROM task_executions WHERE is_success"),
+          "each task completed exactly once");
+      assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE retry_count > 0"), "losses spend no retry");
+      assertEquals(0, sql.count("SELECT count(*) FROM task_executions a JOIN task_executions b "
+          + "ON a.task_id = b.task_id AND a.attempt < b.attempt AND b.started_at < a.completed_at"),
+          "no attempt of a task overlapped another");
+      assertTrue(sql.count("SELECT count(*) FROM task_executions WHERE status = 'worker_lost'") > 0
+          || sql.count("SELECT count(*) FROM tasks WHERE lost_count > 0") == 0, "losses are recorded");
+    }
+  }
+}
