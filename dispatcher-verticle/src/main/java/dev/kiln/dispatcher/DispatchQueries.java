@@ -58,14 +58,14 @@ final class DispatchQueries {
    * Settles one attempt: the conditional UPDATE on (id, attempt, status = 'running') decides,
    * then the execution row, the assets and the event follow in the same statement. A stale,
    * repeated or late report matches no row and changes nothing.
-   * $4 kind: completed | failed | timeout | lost. $5 retryable.
+   * $4 kind: completed | failed | timeout | lost | cancelled. $5 retryable.
    */
   static final String SETTLE =
       "WITH " + FENCE + ", "
           + "cur AS (SELECT id, retry_count, max_retries, lost_count FROM tasks "
           + "WHERE id = $2 AND attempt = $3 AND status = 'running' AND EXISTS (SELECT 1 FROM fence) FOR UPDATE), "
           + "d AS (SELECT id, CASE "
-          + "  WHEN $4 = 'completed' THEN 'completed' "
+          + "  WHEN $4 IN ('completed', 'cancelled') THEN $4 "
           + "  WHEN $4 = 'lost' THEN CASE WHEN lost_count < $9 THEN CASE WHEN retry_count > 0 THEN 'retrying' ELSE 'pending' END ELSE 'failed' END "
           + "  WHEN ($4 = 'timeout' OR $5) AND retry_count < max_retries THEN 'retrying' "
           + "  WHEN $4 = 'timeout' THEN 'timeout' ELSE 'failed' END AS status, "
@@ -82,7 +82,7 @@ final class DispatchQueries {
           + "  WHEN d.status = 'retrying' THEN now() ELSE NULL END, "
           + "timeout_at = NULL, "
           + "execution_duration = (extract(epoch FROM now() - tasks.started_at) * 1000)::int, "
-          + "finished_at = CASE WHEN d.status IN ('completed', 'failed', 'timeout') THEN now() END, "
+          + "finished_at = CASE WHEN d.status IN ('completed', 'failed', 'timeout', 'cancelled') THEN now() END, "
           + "completed_at = CASE WHEN d.status = 'completed' THEN now() END, "
           + "failed_at = CASE WHEN d.status IN ('failed', 'timeout') THEN now() END "
           + "FROM d WHERE tasks.id = d.id "

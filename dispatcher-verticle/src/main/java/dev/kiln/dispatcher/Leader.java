@@ -82,6 +82,7 @@ final class Leader {
           for (Row r : rows) hold(r.getString("queue"), r.getString("worker_id"), r.getUUID("id").toString());
           var bus = vertx.eventBus();
           consumers.add(bus.<JsonObject>consumer(Addresses.DISPATCHER_RESULTS, this::onResult));
+          consumers.add(bus.<JsonObject>consumer(Addresses.DISPATCHER_CANCEL, this::onCancel));
           consumers.add(bus.<JsonObject>consumer(Addresses.TASKS_PROGRESS, m -> onProgress(m.body())));
           consumers.add(bus.<JsonObject>consumer(Addresses.TASKS_CREATED, m -> wake(m.body().getString("queue"))));
           consumers.add(bus.<JsonObject>consumer(Addresses.WORKERS_HEARTBEAT, m -> onHeartbeat(m.body())));
@@ -213,12 +214,35 @@ final class Leader {
     // Progress still buffered for this task lands first, so its events precede the outcome's.
     Future<Void> before = progress.containsKey(r.getString("task_id")) ? flushProgress() : Future.succeededFuture();
     before.transform(x -> settle(r.getString("task_id"), r.getInteger("attempt"), kind, r.getString("queue"), r))
-        .onSuccess(v -> m.reply(new JsonObject().put("settled", true)))
+        .onSuccess(won -> m.reply(new JsonObject().put("settled", true)))
         .onFailure(e -> m.fail(503, "not settled: " + e.getMessage())); // the worker sends it again
   }
 
-  /** Settles one attempt (kind: completed, failed, timeout, lost). Stale reports settle nothing. */
-  Future<Void> settle(String taskId, int attempt, String kind, String queue, JsonObject r) {
+  /**
+   * A running attempt's owner cancels it. It goes through the same conditional settlement as
+   * the worker's report, so when the two race exactly one wins; the worker is told to stop.
+   */
+  private void onCancel(Message<JsonObject> m) {
+    JsonObject c = m.body();
+    String taskId = c.getString("task_id");
+    int attempt = c.getInteger("attempt");
+    settle(taskId, attempt, "cancelled", c.getString("queue"), new JsonObject()
+        .put("error_code", ErrorCode.CANCELLED).put("error_message", "cancelled by its owner"))
+        .onSuccess(won -> {
+          if (won) {
+            vertx.eventBus().send(Addresses.workerCancel(c.getString("worker_id")),
+                new JsonObject().put("task_id", taskId).put("attempt", attempt).put("reason", "cancelled"));
+          }
+          m.reply(new JsonObject().put("cancelled", won));
+        })
+        .onFailure(e -> m.fail(503, "not cancelled: " + e.getMessage()));
+  }
+
+  /**
+   * Settles one attempt (kind: completed, failed, timeout, lost, cancelled). True when this
+   * settled it; a stale, repeated or losing report settles nothing and gets false.
+   */
+  Future<Boolean> settle(String taskId, int attempt, String kind, String queue, JsonObject r) {
     QueueConfig cfg = configs.get(queue);
     Tuple args = Tuple.tuple()
         .addLong(epoch)
@@ -236,7 +260,7 @@ final class Leader {
         .addValue(r.getJsonArray("assets", new JsonArray()));
     return settles.submit(args).map(rows -> {
       for (Row row : rows) settled(taskId, attempt, kind, row);
-      return null;
+      return rows.size() > 0;
     });
   }
 

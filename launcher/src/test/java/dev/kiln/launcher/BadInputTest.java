@@ -248,6 +248,10 @@ class BadInputTest {
       c.add(get("GET " + shape + " id UUID plus a char", route.formatted(nowhere + "0"), 400, "invalid_id"));
       c.add(get("GET " + shape + " id unknown", route.formatted(nowhere), 404, "not_found"));
     }
+    for (String id : List.of("not-a-uuid", "42", "%27%20OR%201%3D1%20--", nowhere + "0")) {
+      c.add(request("POST /tasks/{id}/cancel id " + id, "POST", TASKS + "/" + id + "/cancel", null, new byte[0], 400, "invalid_id"));
+    }
+    c.add(request("POST /tasks/{id}/cancel id unknown", "POST", TASKS + "/" + nowhere + "/cancel", null, new byte[0], 404, "not_found"));
     c.add(get("GET id with an encoded slash", TASKS + "/a%2Fb", 400, "invalid_id"));
     c.add(get("GET /tasks/ with an empty id", TASKS + "/", ANY_4XX, null));
     c.add(get("GET asset content asset_id not-a-uuid", TASKS + "/" + known + "/assets/not-a-uuid/content", 400, "invalid_id"));
@@ -281,7 +285,8 @@ class BadInputTest {
         get("GET /tasks/{id}", TASKS + "/" + known, ANY_4XX, null),
         get("GET /tasks/{id}/events", events, ANY_4XX, null),
         get("GET /tasks/{id}/assets", TASKS + "/" + known + "/assets", ANY_4XX, null),
-        get("GET /tasks/{id}/assets/{asset_id}/content", TASKS + "/" + known + "/assets/" + asset + "/content", ANY_4XX, null));
+        get("GET /tasks/{id}/assets/{asset_id}/content", TASKS + "/" + known + "/assets/" + asset + "/content", ANY_4XX, null),
+        request("POST /tasks/{id}/cancel", "POST", TASKS + "/" + known + "/cancel", null, new byte[0], ANY_4XX, null));
     for (Case e : endpoints) {
       c.add(as(e, "no X-Auth-Key", null));
       c.add(as(e, "unknown X-Auth-Key", UNKNOWN_KEY));

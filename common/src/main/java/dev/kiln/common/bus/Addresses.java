@@ -19,6 +19,12 @@ public final class Addresses {
   /** Request/reply to the leading dispatcher: a worker's outcome, repeated until acknowledged. */
   public static final String DISPATCHER_RESULTS = "kiln.dispatcher.results";
 
+  /**
+   * Request/reply to the leading dispatcher: stop a running attempt for its owner,
+   * {@code {task_id, attempt}}; the reply says whether the cancel won ({@code {cancelled}}).
+   */
+  public static final String DISPATCHER_CANCEL = "kiln.dispatcher.cancel";
+
   /** Request/reply to one worker: run this attempt; the reply is the acceptance. */
   public static String workerRun(String workerId) {
     return "kiln.worker." + workerId + ".run";

@@ -25,6 +25,19 @@ public final class TaskQueries {
 
   static final String GET = "SELECT " + TaskJson.COLUMNS + " FROM tasks WHERE id = $1 AND NOT is_deleted" + OWNED;
 
+  /**
+   * Cancels a task that is not running, in one statement. A claim in flight holds the row
+   * (FOR UPDATE), so this waits for it and then sees 'running' and changes nothing.
+   */
+  static final String CANCEL_WAITING =
+      "WITH t AS (UPDATE tasks SET status = 'cancelled', finished_at = now(), next_retry_at = NULL, "
+          + "error_code = 'cancelled', error_message = 'cancelled by its owner' "
+          + "WHERE id = $1 AND status IN ('pending', 'retrying') RETURNING id, queue), "
+          + "e AS (INSERT INTO task_events (task_id, event_type, payload) "
+          + "SELECT id, 'cancelled', jsonb_build_object('status', 'cancelled', 'error_code', 'cancelled') FROM t "
+          + "RETURNING id, task_id, event_type, payload, created_at) "
+          + "SELECT e.*, t.queue FROM e JOIN t ON t.id = e.task_id";
+
   public static final String EVENTS_AFTER =
       "SELECT id, task_id, event_type, payload, created_at FROM task_events WHERE task_id = $1 AND id > $2 ORDER BY id LIMIT 1000";
 

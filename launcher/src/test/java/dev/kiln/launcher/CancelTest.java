@@ -1,0 +1,118 @@
+package dev.kiln.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** POST /api/v1/tasks/{id}/cancel on pending, running and finished tasks, and racing completion. */
+class CancelTest {
+  private static KilnNode kiln;
+  private static Api api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    kiln = KilnNode.start(Map.of("KILN_WORKER_SLOTS", "1"));
+    api = kiln.api();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (kiln != null) kiln.close();
+  }
+
+  private static String submit(JsonObject input) throws Exception {
+    return api.submit(new JsonObject().put("tool_action", "debug.sleep").put("input", input)).getString("id");
+  }
+
+  private static JsonObject waitFor(String id, String status) throws Exception {
+    return Eventually.await(id + " " + status, Duration.ofSeconds(30), () -> {
+      JsonObject t = api.task(id);
+      return status.equals(t.getString("status")) ? t : null;
+    });
+  }
+
+  @Test
+  void aPendingTaskIsCancelledAtOnceAndNeverRuns() throws Exception {
+    try (Sql sql = kiln.sql()) {
+      sql.update("UPDATE queue_configs SET is_active = false WHERE queue_name = 'debug'");
+      try {
+        String id = submit(new JsonObject().put("duration_ms", 10));
+        Api.Reply r = api.post("/api/v1/tasks/" + id + "/cancel", "");
+        assertEquals(200, r.status(), r.body());
+        assertEquals("cancelled", r.json().getString("status"));
+        assertEquals(List.of("created", "cancelled"), api.events(id, null, Duration.ofSeconds(10)).stream().map(Api.Sse::event).toList());
+      } finally {
+        sql.update("UPDATE queue_configs SET is_active = true WHERE queue_name = 'debug'");
+      }
+      String later = submit(new JsonObject().put("duration_ms", 10));
+      waitFor(later, "completed");
+      assertEquals(0, sql.count("SELECT count(*) FROM task_executions e JOIN tasks t ON t.id = e.task_id WHERE t.status = 'cancelled' AND t.attempt = 0"));
+    }
+  }
+
+  @Test
+  void aRunningTaskIsStoppedOnItsWorker() throws Exception {
+    String id = submit(new JsonObject().put("hang", true));
+    waitFor(id, "running");
+    Api.Reply r = api.post("/api/v1/tasks/" + id + "/cancel", "");
+    assertEquals(200, r.status(), r.body());
+    assertEquals("cancelled", r.json().getString("status"));
+    List<String> events = api.events(id, null, Duration.ofSeconds(10)).stream().map(Api.Sse::event).toList();
+    assertEquals("cancelled", events.get(events.size() - 1));
+    try (Sql sql = kiln.sql()) {
+      assertEquals("cancelled", sql.rows("SELECT status FROM task_executions WHERE task_id = ?", UUID.fromString(id)).get(0).get("status"));
+    }
+    // The worker has one slot: the next task runs only if the hung attempt was really stopped.
+    waitFor(submit(new JsonObject().put("duration_ms", 10)), "completed");
+  }
+
+  @Test
+  void aFinishedTaskCannotBeCancelled() throws Exception {
+    String id = submit(new JsonObject().put("duration_ms", 1));
+    waitFor(id, "completed");
+    Api.Reply r = api.post("/api/v1/tasks/" + id + "/cancel", "");
+    assertEquals(409, r.status());
+    assertEquals("task_finished", r.json().getString("code"));
+    assertEquals("completed", r.json().getJsonObject("task").getString("status"));
+    assertEquals(404, api.post("/api/v1/tasks/" + UUID.randomUUID() + "/cancel", "").status());
+  }
+
+  @Test
+  void cancelRacingCompletionHasExactlyOneWinner() throws Exception {
+    int cancelled = 0;
+    int completed = 0;
+    for (int i = 0; i < 20; i++) {
+      String id = submit(new JsonObject().put("duration_ms", 5 + (i % 4) * 5));
+      waitFor(id, "running");
+      Api.Reply r = api.post("/api/v1/tasks/" + id + "/cancel", "");
+      JsonObject end = Eventually.await("terminal", Duration.ofSeconds(20), () -> {
+        JsonObject t = api.task(id);
+        return List.of("completed", "cancelled").contains(t.getString("status")) ? t : null;
+      });
+      if (r.status() == 200) {
+        assertEquals("cancelled", end.getString("status"));
+        cancelled++;
+      } else {
+        assertEquals(409, r.status(), r.body());
+        assertEquals("completed", end.getString("status"));
+        completed++;
+      }
+      List<String> terminal = api.events(id, null, Duration.ofSeconds(10)).stream().map(Api.Sse::event)
+          .filter(e -> e.equals("completed") || e.equals("cancelled")).toList();
+      assertEquals(List.of(end.getString("status")), terminal, "one terminal event, the winner's");
+      try (Sql sql = kiln.sql()) {
+        assertEquals(1, sql.count("SELECT count(*) FROM task_executions WHERE task_id = ?", UUID.fromString(id)));
+      }
+    }
+    System.out.printf("cancel race: %d cancels won, %d completions won%n", cancelled, completed);
+    assertTrue(cancelled + completed == 20);
+  }
+}
