@@ -91,7 +91,8 @@ class CancelTest {
     int completed = 0;
     for (int i = 0; i < 20; i++) {
       String id = submit(new JsonObject().put("duration_ms", 5 + (i % 4) * 5));
-      waitFor(id, "running");
+      // Started: running, or (a short one) already completed before the poll saw it run.
+      Eventually.await(id + " started", Duration.ofSeconds(30), () -> !"pending".equals(api.task(id).getString("status")));
       Api.Reply r = api.post("/api/v1/tasks/" + id + "/cancel", "");
       JsonObject end = Eventually.await("terminal", Duration.ofSeconds(20), () -> {
         JsonObject t = api.task(id);
