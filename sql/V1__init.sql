@@ -240,6 +240,12 @@ CREATE TABLE tasks (
     -- end user (X-User-Id or signed-in users.id::text); deliberately NOT a FK to
     -- users: first-party clients pass their own user ids.
     user_id              text,
+    -- Who the dispatcher is fair between: an API client, or one end user of it.
+    tenant               text        GENERATED ALWAYS AS (api_client_id || '/' || coalesce(user_id, '')) STORED,
+    -- Round-robin between tenants: a task's place in its tenant's line when it was queued
+    -- (0 for the first waiting task, then 1, 2, ...). Claims take seq 0 of every tenant
+    -- before any seq 1, so one tenant's 5,000 tasks delay another's single task by one round.
+    fair_seq             bigint      NOT NULL DEFAULT 0,
     channel              text        NOT NULL DEFAULT 'openapi',  -- seed 000: web-ui / openapi / batch
     tool_action          text        NOT NULL,
     queue                text        NOT NULL REFERENCES queue_configs (queue_name),
@@ -316,17 +322,17 @@ ALTER TABLE tasks SET (autovacuum_vacuum_scale_factor = 0.0, autovacuum_vacuum_t
                        autovacuum_vacuum_cost_delay = 0, autovacuum_analyze_scale_factor = 0.02);
 
 -- ---- dispatcher: claimable / running rows (partial indexes stay small) ----
--- Claim order with enable_priority = true: priority DESC, created_at.
--- Predicate is only status = 'pending' (not "AND NOT is_deleted") so the index
--- is usable whether or not the claim query names is_deleted; deleting a task
--- cancels it first, so deleted pending rows are rare.
-CREATE INDEX ix_tasks_claim_priority ON tasks (queue, priority DESC, created_at)
+-- Claim order with enable_priority = true: priority DESC, then tenants round-robin
+-- (fair_seq), then created_at. Predicate is only status = 'pending' (not "AND NOT
+-- is_deleted") so the index is usable whether or not the claim query names is_deleted;
+-- deleting a task cancels it first, so deleted pending rows are rare.
+CREATE INDEX ix_tasks_claim_priority ON tasks (queue, priority DESC, fair_seq, created_at)
     WHERE status = 'pending';
--- Claim order with enable_priority = false: FIFO by created_at.
-CREATE INDEX ix_tasks_claim_fifo ON tasks (queue, created_at)
+-- Claim order with enable_priority = false: tenants round-robin, then FIFO by created_at.
+CREATE INDEX ix_tasks_claim_fifo ON tasks (queue, fair_seq, created_at)
     WHERE status = 'pending';
--- Round-robin between clients within a priority level (head of each client's line).
-CREATE INDEX ix_tasks_claim_client ON tasks (queue, api_client_id, priority DESC, created_at)
+-- The tail of a tenant's line, read when a task is queued to give it the next fair_seq.
+CREATE INDEX ix_tasks_tenant_line ON tasks (queue, tenant, fair_seq DESC)
     WHERE status = 'pending';
 -- Retrying rows become claimable when next_retry_at <= now().
 -- Replaces seed 003's (status, next_retry_at) on both job tables: per queue, partial.

@@ -51,8 +51,10 @@ final class DispatchQueries {
           + "RETURNING id AS event_id, task_id, payload, created_at AS event_created_at) "
           + "SELECT c.*, e.event_id, e.payload, e.event_created_at FROM c JOIN e ON e.task_id = c.id";
 
-  static final String CLAIM_BY_PRIORITY = String.format(CLAIM, "priority DESC, created_at");
-  static final String CLAIM_FIFO = String.format(CLAIM, "created_at");
+  /** Priority first; within a level tenants round-robin (fair_seq); then oldest first. */
+  static final String CLAIM_BY_PRIORITY = String.format(CLAIM, "priority DESC, fair_seq, created_at");
+  /** Tenants round-robin, then oldest first. */
+  static final String CLAIM_FIFO = String.format(CLAIM, "fair_seq, created_at");
 
   /**
    * Settles one attempt: the conditional UPDATE on (id, attempt, status = 'running') decides,

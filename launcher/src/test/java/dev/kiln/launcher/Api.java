@@ -27,10 +27,21 @@ final class Api {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
   private final String key;
+  private final String user;
 
   Api(int port, String key) {
+    this(port, key, null);
+  }
+
+  private Api(int port, String key, String user) {
     this.base = "http://127.0.0.1:" + port;
     this.key = key;
+    this.user = user;
+  }
+
+  /** The same client acting for an end user (X-User-Id). */
+  Api forUser(String userId) {
+    return new Api(Integer.parseInt(base.substring(base.lastIndexOf(':') + 1)), key, userId);
   }
 
   Api as(String otherKey) {
@@ -97,6 +108,7 @@ final class Api {
 
   private Reply send(HttpRequest.Builder b) throws Exception {
     if (key != null) b.header("X-Auth-Key", key);
+    if (user != null) b.header("X-User-Id", user);
     HttpResponse<String> r = http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
   }

@@ -7,12 +7,16 @@ public final class TaskQueries {
   private TaskQueries() {}
 
   /**
-   * The task, its {@code created} event, in one statement (so one transaction): the table is
+   * The task, its {@code created} event, in one statement (its fair_seq is one past the tail of
+   * its tenant's waiting line) (so one transaction): the table is
    * the queue, and nothing exists on the bus that Postgres does not hold.
    */
   static final String CREATE =
-      "WITH t AS (INSERT INTO tasks (api_client_id, user_id, channel, tool_action, queue, priority, input, max_retries) "
-          + "SELECT $1, $2, 'openapi', $3, q.queue_name, $4, $5, q.max_retries FROM queue_configs q WHERE q.queue_name = $6 "
+      "WITH t AS (INSERT INTO tasks (api_client_id, user_id, channel, tool_action, queue, priority, input, max_retries, fair_seq) "
+          + "SELECT $1, $2, 'openapi', $3, q.queue_name, $4, $5, q.max_retries, "
+          + "COALESCE((SELECT w.fair_seq + 1 FROM tasks w WHERE w.queue = $6 AND w.status = 'pending' "
+          + "AND w.tenant = $1 || '/' || coalesce($2, '') ORDER BY w.fair_seq DESC LIMIT 1), 0) "
+          + "FROM queue_configs q WHERE q.queue_name = $6 "
           + "RETURNING " + TaskJson.COLUMNS + "), "
           + "e AS (INSERT INTO task_events (task_id, event_type, payload) "
           + "SELECT id, 'created', jsonb_build_object('status', status, 'tool_action', tool_action, 'queue', queue) FROM t "

@@ -1,0 +1,106 @@
+package dev.kiln.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Claim order: priority first (when the queue enables it), tenants round-robin within a
+ * level, oldest first within a tenant. One task runs at a time so the start order is the order.
+ */
+class OrderTest {
+  private static KilnNode kiln;
+  private static Api api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    kiln = KilnNode.start(Map.of());
+    api = kiln.api();
+    try (Sql sql = kiln.sql()) {
+      sql.update("UPDATE queue_configs SET max_concurrency = 1 WHERE queue_name = 'debug'");
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (kiln != null) kiln.close();
+  }
+
+  /** Queues the tasks while the queue is paused, then lets it run and returns ids in start order. */
+  private static List<String> runInOrder(boolean enablePriority, List<Api> submitters, List<Integer> priorities)
+      throws Exception {
+    List<String> ids = new ArrayList<>();
+    try (Sql sql = kiln.sql()) {
+      sql.update("UPDATE queue_configs SET is_active = false, enable_priority = ? WHERE queue_name = 'debug'", enablePriority);
+      for (int i = 0; i < submitters.size(); i++) {
+        ids.add(submitters.get(i).submit(new JsonObject().put("tool_action", "debug.sleep").put("priority", priorities.get(i))
+            .put("input", new JsonObject().put("duration_ms", 1))).getString("id"));
+      }
+      sql.update("UPDATE queue_configs SET is_active = true WHERE queue_name = 'debug'");
+      Eventually.await("all ran", Duration.ofSeconds(60), () -> sql.count(
+          "SELECT count(*) FROM tasks WHERE id = ANY(?::uuid[]) AND status = 'completed'", (Object) ids.toArray(new String[0])) == ids.size());
+      List<String> order = new ArrayList<>();
+      for (Map<String, Object> r : sql.rows("SELECT id::text AS id FROM tasks WHERE id = ANY(?::uuid[]) ORDER BY started_at",
+          (Object) ids.toArray(new String[0]))) {
+        order.add((String) r.get("id"));
+      }
+      return order;
+    }
+  }
+
+  @Test
+  void oneTenantsManyTasksDelayAnothersSingleTaskByOneRoundAtMost() throws Exception {
+    Api heavy = api.forUser("heavy-user");
+    Api light = api.forUser("light-user");
+    List<Api> who = new ArrayList<>();
+    List<Integer> prio = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      who.add(heavy);
+      prio.add(0);
+    }
+    who.add(light);
+    prio.add(0);
+    List<String> order = runInOrder(true, who, prio);
+    // the light user's task was submitted last; it starts in the first round
+    String lightTask;
+    try (Sql sql = kiln.sql()) {
+      lightTask = (String) sql.rows("SELECT id::text AS id FROM tasks WHERE user_id = 'light-user'").get(0).get("id");
+    }
+    int position = order.indexOf(lightTask);
+    assertTrue(position <= 1, "the light tenant's task started at position " + position + " of " + order.size());
+  }
+
+  @Test
+  void higherPriorityStartsFirstWhenTheQueueEnablesIt() throws Exception {
+    List<String> order = runInOrder(true, List.of(api, api, api, api), List.of(0, 0, 5, 10));
+    try (Sql sql = kiln.sql()) {
+      List<Integer> priorities = new ArrayList<>();
+      for (String id : order) {
+        priorities.add(((Number) sql.rows("SELECT priority FROM tasks WHERE id = ?::uuid", id).get(0).get("priority")).intValue());
+      }
+      assertEquals(List.of(10, 5, 0, 0), priorities);
+    }
+  }
+
+  @Test
+  void withoutPriorityTheQueueIsFifo() throws Exception {
+    Api one = api.forUser("fifo-user");
+    List<String> order = runInOrder(false, List.of(one, one, one, one), List.of(0, 3, 7, 10));
+    try (Sql sql = kiln.sql()) {
+      List<String> byCreation = new ArrayList<>();
+      for (Map<String, Object> r : sql.rows("SELECT id::text AS id FROM tasks WHERE id = ANY(?::uuid[]) ORDER BY created_at",
+          (Object) order.toArray(new String[0]))) {
+        byCreation.add((String) r.get("id"));
+      }
+      assertEquals(byCreation, order);
+    }
+  }
+}
