@@ -79,7 +79,9 @@ final class Leader {
     return refreshConfigs()
         .compose(v -> pool.query(DispatchQueries.RUNNING).execute())
         .compose(rows -> {
-          for (Row r : rows) hold(r.getString("queue"), r.getString("worker_id"), r.getUUID("id").toString());
+          for (Row r : rows) {
+            hold(r.getString("queue"), r.getString("worker_id"), r.getUUID("id").toString(), r.getInteger("attempt"));
+          }
           var bus = vertx.eventBus();
           consumers.add(bus.<JsonObject>consumer(Addresses.DISPATCHER_RESULTS, this::onResult));
           consumers.add(bus.<JsonObject>consumer(Addresses.DISPATCHER_CANCEL, this::onCancel));
@@ -126,9 +128,9 @@ final class Leader {
     return cfg == null ? 0 : cfg.maxConcurrency() - running.getOrDefault(queue, Set.of()).size();
   }
 
-  void hold(String queue, String workerId, String taskId) {
+  void hold(String queue, String workerId, String taskId, int attempt) {
     running.computeIfAbsent(queue, q -> new HashSet<>()).add(taskId);
-    workers.hold(workerId, taskId);
+    workers.hold(workerId, new WorkerRegistry.Held(taskId, attempt, queue, System.currentTimeMillis()));
   }
 
   private void release(String queue, String workerId, String taskId) {
@@ -176,12 +178,17 @@ final class Leader {
   }
 
   private void onHeartbeat(JsonObject hb) {
-    if (workers.heartbeat(hb, System.currentTimeMillis())) {
+    long now = System.currentTimeMillis();
+    if (workers.isNew(hb, now)) {
       LOG.info("Worker {} joined: queues {}, {} slots", hb.getString("worker_id"), hb.getJsonArray("queues"), hb.getInteger("slots"));
       pool.preparedQuery(DispatchQueries.UPSERT_WORKER).execute(Tuple.of(hb.getString("worker_id"), hb.getString("host"),
           hb.getJsonArray("queues").getList().toArray(new String[0]), hb.getInteger("slots"), hb.getString("gpu_name"),
           hb.getInteger("gpu_memory_mb"), hb.getString("version"), hb.getBoolean("draining") ? "draining" : "active"))
           .onFailure(e -> LOG.warn("could not record worker {}: {}", hb.getString("worker_id"), e.getMessage()));
+    }
+    for (WorkerRegistry.Held lost : workers.heartbeat(hb, now)) {
+      settle(lost.taskId(), lost.attempt(), "lost", lost.queue(), new JsonObject().put("error_code", ErrorCode.WORKER_LOST)
+          .put("error_message", "worker " + hb.getString("worker_id") + " does not have attempt " + lost.attempt()));
     }
     wakeAll();
   }

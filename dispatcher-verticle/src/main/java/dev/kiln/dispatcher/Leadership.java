@@ -24,6 +24,8 @@ final class Leadership {
   static final long TICK_MILLIS = 1_000;
   /** The leader's session must answer a check within this, or the lead is dropped. */
   static final long CHECK_TIMEOUT_MILLIS = 3_000;
+  /** Postgres ends the lock session after this long without a query from this node. */
+  static final long IDLE_SESSION_TIMEOUT_MILLIS = 4_000;
 
   private final Vertx vertx;
   private final PgConnectOptions options;
@@ -65,8 +67,16 @@ final class Leadership {
     });
   }
 
+  /**
+   * The lock session ends itself if this node stops talking (hung, stopped, cut off), so a
+   * standby can lead; the node's own checks keep it busy every tick while it is well.
+   */
   private Future<Void> connect() {
-    return PgConnection.connect(vertx, options).map(c -> {
+    return PgConnection.connect(vertx, options).compose(c -> c.query("SET idle_session_timeout = " + IDLE_SESSION_TIMEOUT_MILLIS)
+        .execute().<PgConnection>map(c).recover(e -> {
+          LOG.warn("idle_session_timeout unsupported (PostgreSQL < 14): a hung leader keeps the lead until its TCP session dies");
+          return Future.succeededFuture(c);
+        })).map(c -> {
       conn = c;
       c.closeHandler(v -> {
         if (conn == c) lose("leadership session closed");

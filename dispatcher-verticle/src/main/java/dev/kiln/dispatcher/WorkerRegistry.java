@@ -16,6 +16,14 @@ import java.util.Set;
 final class WorkerRegistry {
   /** Without a heartbeat for this long a worker is gone and its attempts are lost. */
   static final long DEFAULT_LEASE_MILLIS = 5_000;
+  /**
+   * An attempt the worker's heartbeats have not named for this long after its hand-off is one
+   * the worker does not have (it restarted, or the hand-off was lost): it is lost.
+   */
+  static final long UNKNOWN_ATTEMPT_MILLIS = 8_000;
+
+  /** An attempt this leader knows runs on a worker. */
+  record Held(String taskId, int attempt, String queue, long since) {}
 
   static final class Worker {
     final String id;
@@ -24,7 +32,7 @@ final class WorkerRegistry {
     int slots;
     boolean draining;
     long lastSeen;
-    final Set<String> held = new HashSet<>();
+    final Map<String, Held> held = new HashMap<>();
     int reserved;
 
     Worker(String id) {
@@ -43,27 +51,44 @@ final class WorkerRegistry {
     this.leaseMillis = leaseMillis;
   }
 
-  /** Returns true when this heartbeat is the worker's first (it joined, or came back). */
-  boolean heartbeat(JsonObject hb, long now) {
+  /** True when a heartbeat is the worker's first (it joined, or came back). */
+  boolean isNew(JsonObject hb, long now) {
+    Worker w = workers.get(hb.getString("worker_id"));
+    return w == null || now - w.lastSeen > leaseMillis;
+  }
+
+  /**
+   * Records a heartbeat; returns the attempts held on this worker that it no longer names
+   * (running or with a report still unacknowledged) past {@link #UNKNOWN_ATTEMPT_MILLIS}.
+   */
+  List<Held> heartbeat(JsonObject hb, long now) {
     String id = hb.getString("worker_id");
     Worker w = workers.get(id);
-    boolean fresh = w == null || now - w.lastSeen > leaseMillis;
     if (w == null) workers.put(id, w = new Worker(id));
     w.info = hb;
     w.queues = Set.copyOf(hb.getJsonArray("queues").getList());
     w.slots = hb.getInteger("slots");
     w.draining = hb.getBoolean("draining", false);
     w.lastSeen = now;
-    return fresh;
+    Set<String> named = new HashSet<>();
+    for (Object o : hb.getJsonArray("running", new io.vertx.core.json.JsonArray())) {
+      JsonObject r = (JsonObject) o;
+      named.add(r.getString("task_id") + ":" + r.getInteger("attempt"));
+    }
+    List<Held> unknown = new ArrayList<>();
+    for (Held h : w.held.values()) {
+      if (!named.contains(h.taskId() + ":" + h.attempt()) && now - h.since() > UNKNOWN_ATTEMPT_MILLIS) unknown.add(h);
+    }
+    return unknown;
   }
 
   /** Attempts Postgres says run on a worker (at leadership start, for workers not heard yet too). */
-  void hold(String workerId, String taskId) {
+  void hold(String workerId, Held attempt) {
     workers.computeIfAbsent(workerId, id -> {
       Worker w = new Worker(id);
       w.lastSeen = System.currentTimeMillis(); // give it one lease to speak up
       return w;
-    }).held.add(taskId);
+    }).held.put(attempt.taskId(), attempt);
   }
 
   void release(String workerId, String taskId) {

@@ -24,6 +24,11 @@ final class ConcurrencySampler {
     return s;
   }
 
+  /** The highest count seen so far. */
+  long max() {
+    return max.get();
+  }
+
   /** Stops and returns the highest count seen. */
   long stop() throws InterruptedException {
     on.set(false);

@@ -31,7 +31,7 @@ class FailoverIT {
   }
 
   @Test
-  void leaderAndWorkerKilledMidRunLoseNothing() throws Exception {
+  void leadersAndWorkersKilledHungAndRestartedMidRunLoseNothing() throws Exception {
     String db = TestStores.freshDatabase();
     Path logs = Path.of("target", "failover-it");
     Path data = Files.createTempDirectory("kiln-failover");
@@ -94,19 +94,57 @@ class FailoverIT {
 
       Eventually.await("all tasks completed", Duration.ofSeconds(120),
           () -> sql.count("SELECT count(*) FROM tasks WHERE status = 'completed'") == TASKS);
-      long maxRunning = sampler.stop();
+      long maxRunning = sampler.max();
+
+      // Phase 2: the killed nodes come back (the worker under its old id); then the leader
+      // hangs (SIGSTOP) instead of dying: its lock session times out, the other node leads,
+      // and when it wakes it steps down without writing.
+      Map<String, String> again = new HashMap<>(common);
+      again.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(httpPorts[leader]), "KILN_CLUSTER_PORT", String.valueOf(base + leader)));
+      nodes.set(leader, KilnProcess.start("dispatcher-" + leader + "-again", logs, cluster, again, "--roles", "http,dispatcher", "--cluster"));
+      Map<String, String> worker0 = new HashMap<>(common);
+      worker0.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(EmbeddedStores.freePort()), "KILN_CLUSTER_PORT", String.valueOf(base + 2),
+          "KILN_WORKER_ID", "fw-0", "KILN_WORKER_SLOTS", "4", "KILN_WORKER_QUEUES", "debug"));
+      nodes.set(2, KilnProcess.start("worker-0-again", logs, cluster, worker0, "--roles", "worker", "--cluster"));
+      nodes.get(leader).awaitUp(Duration.ofSeconds(90));
+      nodes.get(2).awaitUp(Duration.ofSeconds(90));
+      Api back = new Api(httpPorts[leader], KilnNode.ADMIN_KEY);
+      for (int i = 0; i < TASKS / 2; i++) {
+        back.submit(new JsonObject().put("tool_action", "debug.sleep").put("input", new JsonObject().put("duration_ms", 200)));
+      }
+      int total = TASKS + TASKS / 2;
+      Eventually.await("phase 2 under way", Duration.ofSeconds(60),
+          () -> sql.count("SELECT count(*) FROM tasks WHERE status = 'completed'") >= TASKS + TASKS / 8);
+      long epoch2 = sql.count("SELECT epoch FROM dispatcher_leadership");
+      long stoppedAt = System.nanoTime();
+      nodes.get(standby).signal("STOP");
+      Eventually.await("the restarted node leads", Duration.ofSeconds(15),
+          () -> sql.count("SELECT epoch FROM dispatcher_leadership") > epoch2);
+      double hungFailoverSeconds = (System.nanoTime() - stoppedAt) / 1e9;
+      nodes.get(standby).signal("CONT");
+      Eventually.await("the woken leader steps down", Duration.ofSeconds(15),
+          () -> nodes.get(standby).output().contains("Stepping down"));
+      Eventually.await("all tasks completed", Duration.ofSeconds(120),
+          () -> sql.count("SELECT count(*) FROM tasks WHERE status = 'completed'") == total);
+      long maxRunning2 = sampler.stop();
+
+      System.out.printf("failover: a hung (SIGSTOP) leader was replaced %.2f s after it stopped%n", hungFailoverSeconds);
+      assertTrue(hungFailoverSeconds < 10, "a hung leader is replaced within 10 s");
+      assertTrue(maxRunning2 <= MAX_CONCURRENCY, "max_concurrency held through phase 2: " + maxRunning2);
+      assertEquals(total, sql.count("SELECT count(*) FROM task_executions WHERE is_success"), "each task completed exactly once");
+      assertEquals(total, sql.count("SELECT count(DISTINCT task_id) FROM task_executions WHERE is_success"));
+      assertEquals(0, sql.count("SELECT count(*) FROM task_executions a JOIN task_executions b "
+          + "ON a.task_id = b.task_id AND a.attempt < b.attempt AND b.started_at < a.completed_at"),
+          "no attempt of a task overlapped another");
 
       System.out.printf("failover: standby led %.2f s after kill -9 of the leader; "
           + "a killed worker's attempts re-queued %.2f s after kill -9; max running %d (limit %d)%n",
           failoverSeconds, leaseSeconds, maxRunning, MAX_CONCURRENCY);
       assertTrue(failoverSeconds < 10, "fail-over within 10 s");
       assertTrue(maxRunning <= MAX_CONCURRENCY, "max_concurrency held: " + maxRunning);
-      assertEquals(TASKS, sql.count("SELECT count(*) FROM task_executions WHERE is_success"),
-          "each task completed exactly once");
+
       assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE retry_count > 0"), "losses spend no retry");
-      assertEquals(0, sql.count("SELECT count(*) FROM task_executions a JOIN task_executions b "
-          + "ON a.task_id = b.task_id AND a.attempt < b.attempt AND b.started_at < a.completed_at"),
-          "no attempt of a task overlapped another");
+
       assertTrue(sql.count("SELECT count(*) FROM task_executions WHERE status = 'worker_lost'") > 0
           || sql.count("SELECT count(*) FROM tasks WHERE lost_count > 0") == 0, "losses are recorded");
     }

@@ -69,6 +69,12 @@ final class KilnProcess implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
+  /** kill -STOP / -CONT: the process hangs without dying, as a stuck or cut-off node does. */
+  void signal(String sig) throws Exception {
+    int rc = new ProcessBuilder("kill", "-" + sig, String.valueOf(process.pid())).inheritIO().start().waitFor();
+    if (rc != 0) throw new IllegalStateException("kill -" + sig + " failed");
+  }
+
   String output() throws IOException {
     return Files.readString(log);
   }

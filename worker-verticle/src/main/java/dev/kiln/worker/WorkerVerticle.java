@@ -123,8 +123,10 @@ public final class WorkerVerticle extends VerticleBase {
   }
 
   private void heartbeat() {
+    // Attempts this worker holds: running, or done with a report not yet acknowledged.
     JsonArray runningNow = new JsonArray();
     running.values().forEach(ex -> runningNow.add(new JsonObject().put("task_id", ex.taskId()).put("attempt", ex.attempt())));
+    unacked.values().forEach(r -> runningNow.add(new JsonObject().put("task_id", r.getString("task_id")).put("attempt", r.getInteger("attempt"))));
     JsonObject hb = new JsonObject()
         .put("worker_id", workerId)
         .put("host", host)
