@@ -87,6 +87,7 @@ final class Leader {
           consumers.add(bus.<JsonObject>consumer(Addresses.DISPATCHER_CANCEL, this::onCancel));
           consumers.add(bus.<JsonObject>consumer(Addresses.TASKS_PROGRESS, m -> onProgress(m.body())));
           consumers.add(bus.<JsonObject>consumer(Addresses.TASKS_CREATED, m -> wake(m.body().getString("queue"))));
+          consumers.add(bus.<JsonObject>consumer(Addresses.QUEUES_CHANGED, m -> refreshConfigs().onSuccess(v -> wakeAll())));
           consumers.add(bus.<JsonObject>consumer(Addresses.WORKERS_HEARTBEAT, m -> onHeartbeat(m.body())));
           timers.add(vertx.setPeriodic(SWEEP_MILLIS, t -> sweep()));
           timers.add(vertx.setPeriodic(PROGRESS_FLUSH_MILLIS, t -> flushProgress()));
@@ -181,6 +182,8 @@ final class Leader {
     long now = System.currentTimeMillis();
     if (workers.isNew(hb, now)) {
       LOG.info("Worker {} joined: queues {}, {} slots", hb.getString("worker_id"), hb.getJsonArray("queues"), hb.getInteger("slots"));
+    }
+    if (workers.needsRecord(hb, now)) {
       pool.preparedQuery(DispatchQueries.UPSERT_WORKER).execute(Tuple.of(hb.getString("worker_id"), hb.getString("host"),
           hb.getJsonArray("queues").getList().toArray(new String[0]), hb.getInteger("slots"), hb.getString("gpu_name"),
           hb.getInteger("gpu_memory_mb"), hb.getString("version"), hb.getBoolean("draining") ? "draining" : "active"))

@@ -32,6 +32,8 @@ final class WorkerRegistry {
     int slots;
     boolean draining;
     long lastSeen;
+    long lastRecorded;
+    boolean recordedDraining;
     final Map<String, Held> held = new HashMap<>();
     int reserved;
 
@@ -49,6 +51,21 @@ final class WorkerRegistry {
 
   WorkerRegistry(long leaseMillis) {
     this.leaseMillis = leaseMillis;
+  }
+
+  /** How often a live worker's row in {@code workers} is refreshed (last heartbeat, draining). */
+  static final long RECORD_EVERY_MILLIS = 5_000;
+
+  /** True when the worker's row should be written now: it joined, changed, or is due. */
+  boolean needsRecord(JsonObject hb, long now) {
+    Worker w = workers.get(hb.getString("worker_id"));
+    if (w == null) return true;
+    boolean due = now - w.lastRecorded >= RECORD_EVERY_MILLIS || w.recordedDraining != hb.getBoolean("draining", false);
+    if (due) {
+      w.lastRecorded = now;
+      w.recordedDraining = hb.getBoolean("draining", false);
+    }
+    return due;
   }
 
   /** True when a heartbeat is the worker's first (it joined, or came back). */

@@ -11,6 +11,8 @@ import java.util.concurrent.TimeUnit;
 /** A whole Kiln (all roles, one JVM, not clustered) on a fresh database, for in-process tests. */
 final class KilnNode implements AutoCloseable {
   static final String ADMIN_KEY = "test-admin-key-0123456789";
+  /** Registered as a first_party client on first use (KILN_API_KEYS). */
+  static final String FIRST_PARTY_KEY = "test-first-party-key-0123456789";
 
   final String databaseUrl;
   final int port;
@@ -34,7 +36,8 @@ final class KilnNode implements AutoCloseable {
         "KILN_ADMIN_KEY", ADMIN_KEY,
         "KILN_HTTP_PORT", String.valueOf(port),
         "KILN_DATA_DIR", data.toString(),
-        "KILN_DEBUG_EXECUTORS", "true"));
+        "KILN_DEBUG_EXECUTORS", "true",
+        "KILN_API_KEYS", FIRST_PARTY_KEY));
     env.putAll(extraEnv);
     Node node = Node.start(KilnConfig.from(env), EnumSet.allOf(Role.class), false)
         .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);

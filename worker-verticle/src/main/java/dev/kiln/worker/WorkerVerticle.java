@@ -83,7 +83,8 @@ public final class WorkerVerticle extends VerticleBase {
       return null;
     }, false).compose(v -> Future.all(
         vertx.eventBus().<JsonObject>consumer(Addresses.workerRun(workerId), this::onRun).completion(),
-        vertx.eventBus().<JsonObject>consumer(Addresses.workerCancel(workerId), this::onCancel).completion()))
+        vertx.eventBus().<JsonObject>consumer(Addresses.workerCancel(workerId), this::onCancel).completion(),
+        vertx.eventBus().<JsonObject>consumer(Addresses.workerDrain(workerId), this::onDrain).completion()))
         .onSuccess(v -> {
           heartbeat();
           heartbeatTimer = vertx.setPeriodic(HEARTBEAT_MILLIS, t -> heartbeat());
@@ -198,6 +199,14 @@ public final class WorkerVerticle extends VerticleBase {
     vertx.eventBus().request(Addresses.DISPATCHER_RESULTS, report, new DeliveryOptions().setSendTimeout(REPORT_TIMEOUT_MILLIS))
         .onSuccess(ack -> unacked.remove(key))
         .onFailure(e -> vertx.setTimer(backoff, t -> report(key, Math.min(backoff * 2, REPORT_RETRY_MAX_MILLIS))));
+  }
+
+  /** An admin's drain: no new work from now on; what runs finishes. The process stays up. */
+  private void onDrain(Message<JsonObject> msg) {
+    draining = true;
+    heartbeat();
+    LOG.info("Worker {} draining: {} attempts still running", workerId, running.size());
+    msg.reply(new JsonObject().put("worker_id", workerId).put("draining", true).put("running", running.size()));
   }
 
   private void onCancel(Message<JsonObject> msg) {

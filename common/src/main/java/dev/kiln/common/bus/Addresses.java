@@ -25,6 +25,14 @@ public final class Addresses {
    */
   public static final String DISPATCHER_CANCEL = "kiln.dispatcher.cancel";
 
+  /** Published by HTTP after an admin changed a queue_configs row: {@code {queue}}. A hint. */
+  public static final String QUEUES_CHANGED = "kiln.queues.changed";
+
+  /** Request/reply to one worker: stop taking work, finish what runs (reply {@code {worker_id, draining}}). */
+  public static String workerDrain(String workerId) {
+    return "kiln.worker." + workerId + ".drain";
+  }
+
   /** Request/reply to one worker: run this attempt; the reply is the acceptance. */
   public static String workerRun(String workerId) {
     return "kiln.worker." + workerId + ".run";

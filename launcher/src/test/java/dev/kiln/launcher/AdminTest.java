@@ -1,0 +1,132 @@
+package dev.kiln.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/** The admin API: queues read and changed live, workers listed and drained. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AdminTest {
+  private static KilnNode kiln;
+  private static Api api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    kiln = KilnNode.start(Map.of("KILN_WORKER_ID", "admin-test-worker"));
+    api = kiln.api();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (kiln != null) kiln.close();
+  }
+
+  private static Api.Reply put(String path, String body) throws Exception {
+    return api.send("PUT", path, body);
+  }
+
+  @Test
+  @Order(1)
+  void onlyAdminsMayUseIt() throws Exception {
+    Api firstParty = api.as(KilnNode.FIRST_PARTY_KEY);
+    for (String path : List.of("/api/v1/admin/queues", "/api/v1/admin/workers")) {
+      Api.Reply r = firstParty.get(path);
+      assertEquals(403, r.status(), path);
+      assertEquals("forbidden", r.json().getString("code"));
+    }
+    assertEquals(403, firstParty.send("PUT", "/api/v1/admin/queues/debug", "{\"max_concurrency\": 1}").status());
+  }
+
+  @Test
+  @Order(2)
+  void queuesAreListedAndChangedAndEveryBadValueIsRefused() throws Exception {
+    JsonArray items = api.get("/api/v1/admin/queues").json().getJsonArray("items");
+    assertEquals(List.of("debug", "image", "model3d"), items.stream().map(o -> ((JsonObject) o).getString("queue_name")).toList());
+
+    Api.Reply ok = put("/api/v1/admin/queues/image", "{\"max_concurrency\": 7, \"retry_delay_base\": 100, \"retry_delay_max\": 900}");
+    assertEquals(200, ok.status(), ok.body());
+    JsonObject image = api.get("/api/v1/admin/queues/image").json();
+    assertEquals(7, image.getInteger("max_concurrency"));
+    assertEquals(900, image.getInteger("retry_delay_max"));
+
+    try (Sql sql = kiln.sql()) {
+      List<Map<String, Object>> before = sql.rows("SELECT * FROM queue_configs ORDER BY queue_name");
+      Map<String, Integer> bad = Map.ofEntries(
+          Map.entry("{\"max_concurrency\": 0}", 422), Map.entry("{\"max_concurrency\": -3}", 422),
+          Map.entry("{\"max_concurrency\": \"4\"}", 422), Map.entry("{\"max_concurrency\": 1.5}", 422),
+          Map.entry("{\"max_concurrency\": null}", 422), Map.entry("{\"max_concurrency\": 1e12}", 422),
+          Map.entry("{\"job_timeout\": 5}", 422), Map.entry("{\"max_retries\": 1000}", 422),
+          Map.entry("{\"retry_delay_base\": 5000, \"retry_delay_max\": 10}", 422),
+          Map.entry("{\"enable_priority\": \"yes\"}", 422), Map.entry("{\"is_active\": 1}", 422),
+          Map.entry("{\"queue_name\": \"x\"}", 422), Map.entry("{}", 422),
+          Map.entry("[1]", 400), Map.entry("{oops", 400));
+      for (Map.Entry<String, Integer> b : bad.entrySet()) {
+        Api.Reply r = put("/api/v1/admin/queues/image", b.getKey());
+        assertEquals(b.getValue(), r.status(), b.getKey() + " -> " + r.body());
+        assertTrue(r.contentType().startsWith("application/problem+json"), b.getKey());
+      }
+      assertEquals(404, put("/api/v1/admin/queues/nope", "{\"max_concurrency\": 2}").status());
+      assertEquals(404, api.get("/api/v1/admin/queues/nope").status());
+      assertEquals(before, sql.rows("SELECT * FROM queue_configs ORDER BY queue_name"), "refused changes changed nothing");
+    }
+  }
+
+  @Test
+  @Order(3)
+  void isActiveFalsePausesTheQueueAndTrueResumesItAtOnce() throws Exception {
+    assertEquals(200, put("/api/v1/admin/queues/debug", "{\"is_active\": false}").status());
+    String id = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+    // paused: the task is still pending after more than one dispatcher sweep
+    long until = System.nanoTime() + Duration.ofMillis(1500).toNanos();
+    while (System.nanoTime() < until) {
+      assertEquals("pending", api.task(id).getString("status"), "a paused queue starts nothing");
+    }
+    long resumed = System.nanoTime();
+    assertEquals(200, put("/api/v1/admin/queues/debug", "{\"is_active\": true}").status());
+    Eventually.await("resumed", Duration.ofSeconds(10), () -> "completed".equals(api.task(id).getString("status")));
+    System.out.printf("admin: a resumed queue ran its task %d ms after the PUT%n", (System.nanoTime() - resumed) / 1_000_000);
+  }
+
+  @Test
+  @Order(4)
+  void workersAreListedWithTheirQueuesSlotsAndHeartbeat() throws Exception {
+    JsonObject w = Eventually.await("worker listed", Duration.ofSeconds(10), () -> {
+      JsonArray items = api.get("/api/v1/admin/workers").json().getJsonArray("items");
+      return items.isEmpty() ? null : items.getJsonObject(0);
+    });
+    assertEquals("admin-test-worker", w.getString("id"));
+    assertEquals(4, w.getInteger("slots"));
+    assertEquals(3, w.getJsonArray("queues").size());
+    assertEquals("active", w.getString("status"));
+    assertTrue(w.getString("last_heartbeat_at") != null && w.containsKey("running"));
+  }
+
+  @Test
+  @Order(5)
+  void aDrainedWorkerFinishesWhatRunsAndTakesNothingNew() throws Exception {
+    String running = api.submit(new JsonObject().put("tool_action", "debug.sleep")
+        .put("input", new JsonObject().put("duration_ms", 1500))).getString("id");
+    Eventually.await("running", Duration.ofSeconds(10), () -> "running".equals(api.task(running).getString("status")));
+    Api.Reply r = api.post("/api/v1/admin/workers/admin-test-worker/drain", "");
+    assertEquals(202, r.status(), r.body());
+    assertEquals(404, api.post("/api/v1/admin/workers/no-such-worker/drain", "").status());
+    assertEquals(400, api.post("/api/v1/admin/workers/bad%20id!/drain", "").status());
+    String after = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+    Eventually.await("the running task finished", Duration.ofSeconds(10),
+        () -> "completed".equals(api.task(running).getString("status")));
+    Eventually.await("listed as draining", Duration.ofSeconds(10), () -> "draining".equals(
+        api.get("/api/v1/admin/workers").json().getJsonArray("items").getJsonObject(0).getString("status")));
+    assertEquals("pending", api.task(after).getString("status"), "a drained worker takes nothing new");
+  }
+}
