@@ -17,26 +17,17 @@ public final class EmbeddedStores implements AutoCloseable {
   private String databaseUrl;
   private String redisUrl;
 
+  private Path pgDir;
+  private int pgPort;
+
   public static EmbeddedStores start(Path dataDir, boolean withPostgres, boolean withRedis) throws IOException {
     EmbeddedStores s = new EmbeddedStores();
     if (withPostgres) {
-      Path pgDir = dataDir.resolve("postgres");
-      Files.createDirectories(pgDir);
-      s.postgres = EmbeddedPostgres.builder()
-          .setDataDirectory(pgDir)
-          .setCleanDataDirectory(false)
-          .setPort(freePort())
-          .setServerConfig("max_connections", "300")
-          // The library's test defaults turn durability off; Kiln's embedded mode keeps real data.
-          .setServerConfig("fsync", "on")
-          .setServerConfig("synchronous_commit", "on")
-          .setServerConfig("full_page_writes", "on")
-          // The tasks table is a queue: let autovacuum look at it every second (see V1__init.sql).
-          .setServerConfig("autovacuum_naptime", "1s")
-          // Where the database's time goes: SELECT * FROM pg_stat_statements (CREATE EXTENSION first).
-          .setServerConfig("shared_preload_libraries", "pg_stat_statements")
-          .start();
-      s.databaseUrl = "postgresql://postgres:postgres@127.0.0.1:" + s.postgres.getPort() + "/postgres";
+      s.pgDir = dataDir.resolve("postgres");
+      Files.createDirectories(s.pgDir);
+      s.pgPort = freePort();
+      s.startPostgres();
+      s.databaseUrl = "postgresql://postgres:postgres@127.0.0.1:" + s.pgPort + "/postgres";
     }
     if (withRedis) {
       Path redisDir = dataDir.resolve("redis");
@@ -49,6 +40,30 @@ public final class EmbeddedStores implements AutoCloseable {
       s.redisUrl = "redis://127.0.0.1:" + port;
     }
     return s;
+  }
+
+  /** Starts PostgreSQL on this store's directory and port (again, after {@link #stopPostgres()}). */
+  public void startPostgres() throws IOException {
+    postgres = EmbeddedPostgres.builder()
+        .setDataDirectory(pgDir)
+        .setCleanDataDirectory(false)
+        .setPort(pgPort)
+        .setServerConfig("max_connections", "300")
+        // The library's test defaults turn durability off; Kiln's embedded mode keeps real data.
+        .setServerConfig("fsync", "on")
+        .setServerConfig("synchronous_commit", "on")
+        .setServerConfig("full_page_writes", "on")
+        // The tasks table is a queue: let autovacuum look at it every second (see V1__init.sql).
+        .setServerConfig("autovacuum_naptime", "1s")
+        // Where the database's time goes: SELECT * FROM pg_stat_statements (CREATE EXTENSION first).
+        .setServerConfig("shared_preload_libraries", "pg_stat_statements")
+        .start();
+  }
+
+  /** Stops PostgreSQL only: for tests of an outage. */
+  public void stopPostgres() throws IOException {
+    if (postgres != null) postgres.close();
+    postgres = null;
   }
 
   public String databaseUrl() {

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -27,6 +28,7 @@ final class KilnNode implements AutoCloseable {
   }
 
   static KilnNode start(Map<String, String> extraEnv) throws Exception {
+    BlockedThreadWatch.install();
     String db = TestStores.freshDatabase();
     int port = EmbeddedStores.freePort();
     Path data = Files.createTempDirectory("kiln-node");
@@ -55,5 +57,7 @@ final class KilnNode implements AutoCloseable {
   @Override
   public void close() throws Exception {
     node.close().get(60, TimeUnit.SECONDS);
+    List<String> blocked = BlockedThreadWatch.drain();
+    if (!blocked.isEmpty()) throw new AssertionError("an event loop was blocked: " + blocked);
   }
 }

@@ -25,10 +25,9 @@ class RetryAndTimeoutTest {
   static void start() throws Exception {
     kiln = KilnNode.start(Map.of());
     api = kiln.api();
-    try (Sql sql = kiln.sql()) {
-      sql.update("UPDATE queue_configs SET retry_delay_base = ?, retry_delay_max = ?, job_timeout = ? WHERE queue_name = 'debug'",
-          BASE_MS, MAX_MS, TIMEOUT_MS);
-    }
+    Api.Reply r = api.send("PUT", "/api/v1/admin/queues/debug", new JsonObject().put("retry_delay_base", BASE_MS)
+        .put("retry_delay_max", MAX_MS).put("job_timeout", TIMEOUT_MS).encode());
+    assertEquals(200, r.status(), r.body());
   }
 
   @AfterAll
