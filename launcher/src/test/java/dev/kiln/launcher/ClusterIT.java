@@ -84,6 +84,22 @@ class ClusterIT {
       assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE attempt <> 1"), "each task ran once");
       assertTrue(maxOverlap(sql) <= MAX_CONCURRENCY, "executions never overlapped beyond max_concurrency");
     }
+
+    // SIGTERM drains a worker: what runs on it finishes there, nothing is lost or re-run.
+    try (Sql sql = new Sql(db)) {
+      for (int i = 0; i < 8; i++) {
+        api.submit(new JsonObject().put("tool_action", "debug.sleep").put("input", new JsonObject().put("duration_ms", 2000)));
+      }
+      Eventually.await("worker-1 busy", Duration.ofSeconds(20),
+          () -> sql.count("SELECT count(*) FROM tasks WHERE status = 'running' AND worker_id = 'worker-1'") > 0);
+      long onWorker1 = sql.count("SELECT count(*) FROM tasks WHERE status = 'running' AND worker_id = 'worker-1'");
+      nodes.get(1).terminate(Duration.ofSeconds(40));
+      Eventually.await("all done", Duration.ofSeconds(60),
+          () -> sql.count("SELECT count(*) FROM tasks WHERE status = 'completed'") == TASKS + 8);
+      assertEquals(0, sql.count("SELECT count(*) FROM task_executions WHERE status = 'worker_lost'"), "a drain loses nothing");
+      assertEquals(onWorker1, sql.count("SELECT count(*) FROM tasks WHERE worker_id = 'worker-1' AND attempt = 1 "
+          + "AND (input->>'duration_ms')::int = 2000"), "what ran on the drained worker finished there");
+    }
     for (KilnProcess p : nodes) {
       assertFalse(p.output().contains("has been blocked"), p.name + " blocked an event loop:\n" + p.output());
     }

@@ -63,6 +63,13 @@ final class KilnProcess implements AutoCloseable {
     }
   }
 
+  /** SIGTERM, then wait for the process to exit by itself (a worker drains first). */
+  int terminate(Duration deadline) throws Exception {
+    process.destroy();
+    if (!process.waitFor(deadline.toMillis(), TimeUnit.MILLISECONDS)) throw new AssertionError(name + " did not exit after SIGTERM");
+    return process.exitValue();
+  }
+
   /** kill -9: no shutdown hook, no drain. */
   void kill() throws InterruptedException {
     process.destroyForcibly();
