@@ -19,7 +19,8 @@ final class DispatchQueries {
       "SELECT queue_name, max_concurrency, job_timeout, max_retries, retry_delay_base, retry_delay_max, "
           + "enable_priority, is_active FROM queue_configs";
 
-  static final String RUNNING = "SELECT id, worker_id, queue, attempt FROM tasks WHERE status = 'running'";
+  static final String RUNNING =
+      "SELECT id, worker_id, queue, attempt, started_at FROM tasks WHERE status = 'running'";
 
   /**
    * One statement claims up to the free slots ($3 = cardinality of $4) and what max_concurrency

@@ -79,8 +79,12 @@ final class Leader {
     return refreshConfigs()
         .compose(v -> pool.query(DispatchQueries.RUNNING).execute())
         .compose(rows -> {
+          // Held since their claim, not since this takeover, so an attempt its worker never had is
+          // found lost before its job_timeout would spend a retry on it.
+          long now = System.currentTimeMillis();
           for (Row r : rows) {
-            hold(r.getString("queue"), r.getString("worker_id"), r.getUUID("id").toString(), r.getInteger("attempt"));
+            long claimed = Math.min(now, r.getOffsetDateTime("started_at").toInstant().toEpochMilli());
+            hold(r.getString("queue"), r.getString("worker_id"), r.getUUID("id").toString(), r.getInteger("attempt"), claimed);
           }
           var bus = vertx.eventBus();
           consumers.add(bus.<JsonObject>consumer(Addresses.DISPATCHER_RESULTS, this::onResult));
@@ -129,9 +133,9 @@ final class Leader {
     return cfg == null ? 0 : cfg.maxConcurrency() - running.getOrDefault(queue, Set.of()).size();
   }
 
-  void hold(String queue, String workerId, String taskId, int attempt) {
+  void hold(String queue, String workerId, String taskId, int attempt, long since) {
     running.computeIfAbsent(queue, q -> new HashSet<>()).add(taskId);
-    workers.hold(workerId, new WorkerRegistry.Held(taskId, attempt, queue, System.currentTimeMillis()));
+    workers.hold(workerId, new WorkerRegistry.Held(taskId, attempt, queue, since));
   }
 
   private void release(String queue, String workerId, String taskId) {

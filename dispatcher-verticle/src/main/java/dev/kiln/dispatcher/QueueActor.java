@@ -83,7 +83,7 @@ final class QueueActor {
     String taskId = r.getUUID("id").toString();
     String workerId = r.getString("worker_id");
     int attempt = r.getInteger("attempt");
-    leader.hold(queue, workerId, taskId, attempt);
+    leader.hold(queue, workerId, taskId, attempt, System.currentTimeMillis());
     leader.publishEvent(r.getLong("event_id"), taskId, "started", r.getJsonObject("payload"), r.getOffsetDateTime("event_created_at"));
     OffsetDateTime created = r.getOffsetDateTime("created_at");
     OffsetDateTime started = r.getOffsetDateTime("started_at");

@@ -1,0 +1,165 @@
+package dev.kiln.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The chaos test: an HTTP node, two dispatchers and three workers, each its own JVM. 1,000
+ * debug.sleep tasks with a mix of durations and failures run while a random worker is killed
+ * with -9 and restarted every few seconds and the leading dispatcher is killed twice. At the
+ * end every task is terminal and the history in Postgres is consistent with itself and with
+ * the HTTP node's metrics.
+ */
+class ChaosIT {
+  static final int TASKS = 1000;
+  static final int MAX_CONCURRENCY = 8;
+  static final long SEED = 42;
+
+  private final List<KilnProcess> nodes = new ArrayList<>();
+  private final Map<String, Map<String, String>> envs = new HashMap<>();
+  private Path logs;
+  private String cluster;
+
+  @AfterEach
+  void stopNodes() throws Exception {
+    for (KilnProcess p : nodes) p.close();
+  }
+
+  private KilnProcess start(int index, String name, Map<String, String> env, String roles) throws Exception {
+    KilnProcess p = KilnProcess.start(name, logs, cluster, env, "--roles", roles, "--cluster");
+    if (index < nodes.size()) nodes.set(index, p);
+    else nodes.add(p);
+    envs.put(name, env);
+    return p;
+  }
+
+  @Test
+  void aThousandTasksThroughKilledWorkersAndDispatchers() throws Exception {
+    String db = TestStores.freshDatabase();
+    logs = Path.of("target", "chaos-it");
+    cluster = "kiln-chaos-" + System.nanoTime();
+    Path data = Files.createTempDirectory("kiln-chaos");
+    int base = 6300 + (int) (ProcessHandle.current().pid() % 40) * 6;
+    List<String> memberList = new ArrayList<>();
+    for (int i = 0; i < 6; i++) memberList.add("127.0.0.1:" + (base + i));
+    Map<String, String> common = Map.of("KILN_CLUSTER_MEMBERS", String.join(",", memberList), "KILN_CLUSTER_HOST", "127.0.0.1",
+        "KILN_DATA_DIR", data.toString(), "KILN_DEBUG_EXECUTORS", "true", "KILN_ADMIN_KEY", KilnNode.ADMIN_KEY,
+        "DATABASE_URL", db, "REDIS_URL", TestStores.redisUrl());
+    int[] ports = new int[6];
+    for (int i = 0; i < 6; i++) ports[i] = EmbeddedStores.freePort();
+    String[] names = {"http", "dispatcher-0", "dispatcher-1", "worker-0", "worker-1", "worker-2"};
+    String[] roles = {"http", "dispatcher", "dispatcher", "worker", "worker", "worker"};
+    for (int i = 0; i < 6; i++) {
+      Map<String, String> env = new HashMap<>(common);
+      env.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(ports[i]), "KILN_CLUSTER_PORT", String.valueOf(base + i)));
+      if (i >= 3) env.putAll(Map.of("KILN_WORKER_ID", names[i], "KILN_WORKER_SLOTS", "4", "KILN_WORKER_QUEUES", "debug"));
+      start(i, names[i], env, roles[i]);
+    }
+    for (KilnProcess p : nodes) p.awaitUp(Duration.ofSeconds(120));
+
+    Api api = new Api(ports[0], KilnNode.ADMIN_KEY);
+    Api.Reply cfg = api.send("PUT", "/api/v1/admin/queues/debug", new JsonObject().put("max_concurrency", MAX_CONCURRENCY)
+        .put("max_retries", 3).put("retry_delay_base", 100).put("retry_delay_max", 1000).put("job_timeout", 10_000).encode());
+    assertEquals(200, cfg.status(), cfg.body());
+
+    Random rnd = new Random(SEED);
+    try (Sql sql = new Sql(db)) {
+      Eventually.await("three workers registered", Duration.ofSeconds(30),
+          () -> sql.count("SELECT count(*) FROM workers WHERE status = 'active'") == 3);
+      ConcurrencySampler sampler = ConcurrencySampler.start(db, "debug");
+      for (int i = 0; i < TASKS; i++) {
+        JsonObject input = new JsonObject().put("duration_ms", 50 + rnd.nextInt(350));
+        int kind = rnd.nextInt(100);
+        if (kind < 10) input.put("fail_attempts", 1);
+        else if (kind < 15) input.put("fail_permanently", true);
+        else if (kind < 18) input.put("fail_attempts", 50);
+        api.submit(new JsonObject().put("tool_action", "debug.sleep").put("input", input));
+      }
+
+      long start = System.nanoTime();
+      int leaderKills = 0;
+      int workerKills = 0;
+      long deadline = start + Duration.ofMinutes(4).toNanos();
+      while (sql.count("SELECT count(*) FROM tasks WHERE status IN ('pending', 'running', 'retrying')") > 0) {
+        assertTrue(System.nanoTime() < deadline, "all tasks terminal within 4 minutes");
+        double t = (System.nanoTime() - start) / 1e9;
+        if (leaderKills < 2 && t > 6 + leaderKills * 12) {
+          int leader = leadingDispatcher(sql);
+          nodes.get(leader).kill();
+          start(leader, names[leader], envs.get(names[leader]), "dispatcher").awaitUp(Duration.ofSeconds(60));
+          leaderKills++;
+        } else {
+          int w = 3 + rnd.nextInt(3);
+          nodes.get(w).kill();
+          start(w, names[w], envs.get(names[w]), "worker").awaitUp(Duration.ofSeconds(60));
+          workerKills++;
+        }
+        Eventually.await("a few seconds of work", Duration.ofSeconds(10), () -> (System.nanoTime() - start) / 1e9 > t + 3);
+      }
+      long maxRunning = sampler.stop();
+      double seconds = (System.nanoTime() - start) / 1e9;
+
+      Map<String, Long> byStatus = new HashMap<>();
+      for (Map<String, Object> r : sql.rows("SELECT status, count(*) AS n FROM tasks GROUP BY status")) {
+        byStatus.put((String) r.get("status"), (Long) r.get("n"));
+      }
+      long executions = sql.count("SELECT count(*) FROM task_executions");
+      long lost = sql.count("SELECT count(*) FROM task_executions WHERE status = 'worker_lost'");
+      System.out.printf("chaos: %d tasks in %.1f s with %d worker and %d leader kills; statuses %s; %d attempts, "
+          + "%d lost with their worker; max running %d (limit %d)%n",
+          TASKS, seconds, workerKills, leaderKills, byStatus, executions, lost, maxRunning, MAX_CONCURRENCY);
+
+      assertEquals(TASKS, sql.count("SELECT count(*) FROM tasks WHERE status IN ('completed', 'failed', 'timeout', 'cancelled')"));
+      assertTrue(maxRunning <= MAX_CONCURRENCY, "max_concurrency never exceeded: " + maxRunning);
+      assertEquals(byStatus.getOrDefault("completed", 0L), sql.count("SELECT count(*) FROM task_executions WHERE is_success"),
+          "each completed task ran to completion exactly once");
+      assertEquals(0, sql.count("SELECT count(*) FROM (SELECT task_id FROM task_executions WHERE is_success "
+          + "GROUP BY task_id HAVING count(*) > 1) x"), "no task completed twice");
+      assertEquals(0, sql.count("SELECT count(*) FROM task_executions a JOIN task_executions b "
+          + "ON a.task_id = b.task_id AND a.attempt < b.attempt AND b.started_at < a.completed_at"), "no attempts overlapped");
+      assertEquals(0, sql.count("SELECT count(*) FROM tasks t WHERE t.attempt <> "
+          + "(SELECT count(*) FROM task_executions e WHERE e.task_id = t.id)"), "every attempt is an execution row");
+      assertEquals(executions, sql.count("SELECT count(*) FROM task_events WHERE event_type = 'started'"),
+          "every attempt has its started event");
+      assertEquals(0, sql.count("SELECT count(*) FROM tasks t WHERE (SELECT count(*) FROM task_events e WHERE e.task_id = t.id "
+          + "AND e.event_type IN ('completed', 'failed', 'timeout', 'cancelled')) <> 1"), "exactly one terminal event per task");
+      assertEquals(0, sql.count("SELECT count(*) FROM tasks t WHERE t.status <> (SELECT e.event_type FROM task_events e "
+          + "WHERE e.task_id = t.id ORDER BY e.id DESC LIMIT 1)"), "each task's last event is its status");
+      assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE (input->>'fail_permanently')::boolean AND status = 'completed'"));
+      assertEquals(TASKS, sql.count("SELECT count(*) FROM task_events WHERE event_type = 'created'"));
+      assertEquals(TASKS, metric(api, "kiln_tasks_submitted_total"), "the HTTP node's metrics agree with Postgres");
+    }
+    for (KilnProcess p : nodes) {
+      assertFalse(p.output().contains("has been blocked"), p.name + " blocked an event loop");
+    }
+  }
+
+  private int leadingDispatcher(Sql sql) throws Exception {
+    String leaderId = (String) sql.rows("SELECT leader_id FROM dispatcher_leadership").get(0).get("leader_id");
+    for (int i = 1; i <= 2; i++) {
+      if (nodes.get(i).output().contains("Dispatcher " + leaderId + " takes the lead")) return i;
+    }
+    throw new AssertionError("no running node leads as " + leaderId);
+  }
+
+  private static long metric(Api api, String name) throws Exception {
+    double sum = 0;
+    for (String line : api.get("/metrics").body().split("\n")) {
+      if (line.startsWith(name + "{") || line.startsWith(name + " ")) sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+    }
+    return (long) sum;
+  }
+}
