@@ -23,7 +23,8 @@ class RetryAndTimeoutTest {
 
   @BeforeAll
   static void start() throws Exception {
-    kiln = KilnNode.start(Map.of());
+    // One slot: a task after a hung one runs only if the hung attempt was really stopped.
+    kiln = KilnNode.start(Map.of("KILN_WORKER_SLOTS", "1"));
     api = kiln.api();
     Api.Reply r = api.send("PUT", "/api/v1/admin/queues/debug", new JsonObject().put("retry_delay_base", BASE_MS)
         .put("retry_delay_max", MAX_MS).put("job_timeout", TIMEOUT_MS).encode());
@@ -76,6 +77,27 @@ class RetryAndTimeoutTest {
   }
 
   @Test
+  void aLateOrRepeatedReportChangesNothing() throws Exception {
+    String id = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+    JsonObject done = finished(id);
+    assertEquals("completed", done.getString("status"));
+    // What a worker's resent or stale report looks like on the bus, for the attempt that already settled.
+    JsonObject late = new JsonObject().put("task_id", id).put("attempt", 1).put("queue", "debug").put("worker_id", "ghost")
+        .put("outcome", "failed").put("retryable", false).put("error_code", "executor_error").put("error_message", "late");
+    var reply = kiln.node.vertx().eventBus().<JsonObject>request(dev.kiln.common.bus.Addresses.DISPATCHER_RESULTS, late)
+        .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(true, reply.body().getBoolean("settled"), "acknowledged, so the sender stops resending");
+    JsonObject after = api.task(id);
+    assertEquals("completed", after.getString("status"));
+    assertEquals(done.getString("finished_at"), after.getString("finished_at"));
+    try (Sql sql = kiln.sql()) {
+      assertEquals(1, executions(sql, id).size());
+      assertEquals(1, sql.count("SELECT count(*) FROM task_events WHERE task_id = ? AND event_type IN ('completed', 'failed')",
+          UUID.fromString(id)));
+    }
+  }
+
+  @Test
   void aPermanentFailureFailsAtOnce() throws Exception {
     String id = api.submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("fail_permanently", true))).getString("id");
@@ -119,7 +141,7 @@ class RetryAndTimeoutTest {
         assertTrue(ran >= TIMEOUT_MS, "an attempt ends only past job_timeout, ran " + ran + " ms");
       }
     }
-    // The worker stopped the hung attempts: its slots are free for new work.
+    // The worker stopped the hung attempts: its one slot is free for new work.
     String after = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
     assertEquals("completed", finished(after).getString("status"));
   }

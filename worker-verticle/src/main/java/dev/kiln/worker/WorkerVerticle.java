@@ -49,6 +49,8 @@ public final class WorkerVerticle extends VerticleBase {
   /** Past its timeout plus this, an attempt the dispatcher did not stop is stopped here. */
   public static final long LOCAL_TIMEOUT_GRACE_MILLIS = 2_000;
   public static final String VERSION = "0.1.0";
+  /** Where nvidia-smi answers, the GPU gauges are refreshed this often. */
+  public static final long GPU_PROBE_MILLIS = 10_000;
 
   private final KilnConfig config;
   private final String workerId;
@@ -88,6 +90,13 @@ public final class WorkerVerticle extends VerticleBase {
         .onSuccess(v -> {
           heartbeat();
           heartbeatTimer = vertx.setPeriodic(HEARTBEAT_MILLIS, t -> heartbeat());
+          if (!gpu.isEmpty()) {
+            gpuGauges();
+            vertx.setPeriodic(GPU_PROBE_MILLIS, t -> vertx.executeBlocking(Gpu::probe, false).onSuccess(g -> {
+              gpu = g;
+              gpuGauges();
+            }));
+          }
           LOG.info("Worker {} up: queues {}, {} slots, executors {}{}", workerId, config.workerQueues(),
               config.workerSlots(), executors.keySet(), gpu.isEmpty() ? "" : ", GPU " + gpu.getString("gpu_name"));
         });
@@ -121,6 +130,13 @@ public final class WorkerVerticle extends VerticleBase {
       }
     });
     return p.future();
+  }
+
+  private void gpuGauges() {
+    Map<String, String> tags = Map.of("worker", workerId, "gpu", gpu.getString("gpu_name", "unknown"));
+    KilnMetrics.set("kiln_gpu_memory_total_bytes", tags, gpu.getLong("gpu_memory_mb", 0L) * 1024 * 1024);
+    KilnMetrics.set("kiln_gpu_memory_used_bytes", tags, gpu.getLong("gpu_memory_used_mb", 0L) * 1024 * 1024);
+    KilnMetrics.set("kiln_gpu_utilization_percent", tags, gpu.getLong("gpu_utilization", 0L));
   }
 
   private void heartbeat() {
