@@ -8,6 +8,7 @@ import dev.kiln.http.api.Problems;
 import dev.kiln.http.auth.ApiKeyAuth;
 import dev.kiln.http.ops.OpsRoutes;
 import dev.kiln.http.sse.TaskEventStreams;
+import dev.kiln.http.tasks.TaskActionRoutes;
 import dev.kiln.http.tasks.TaskRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -41,6 +42,7 @@ public final class HttpVerticle extends VerticleBase {
     api.route().handler(BodyHandler.create(false).setBodyLimit(DEFAULT_BODY_LIMIT));
     api.route().handler(new ApiKeyAuth(pool, config.adminKey(), config.apiKeys())::handle);
     tasks.mount(api);
+    new TaskActionRoutes(vertx, pool, tasks).mount(api);
     new AdminRoutes(vertx, pool).mount(api);
     streams.mount(api);
     api.route().failureHandler(Problems::handle);

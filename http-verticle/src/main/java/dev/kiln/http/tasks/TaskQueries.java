@@ -12,8 +12,10 @@ public final class TaskQueries {
    * the queue, and nothing exists on the bus that Postgres does not hold.
    */
   static final String CREATE =
-      "WITH t AS (INSERT INTO tasks (api_client_id, user_id, channel, tool_action, queue, priority, input, max_retries, fair_seq) "
-          + "SELECT $1, $2, 'openapi', $3, q.queue_name, $4, $5, q.max_retries, "
+      "WITH t AS (INSERT INTO tasks (api_client_id, user_id, channel, tool_action, queue, priority, input, max_retries, "
+          + "created_at, fair_seq) "
+          // clock_timestamp, not now(): tasks written in one group commit still get distinct, ordered times
+          + "SELECT $1, $2, 'openapi', $3, q.queue_name, $4, $5, q.max_retries, clock_timestamp(), "
           + "COALESCE((SELECT w.fair_seq + 1 FROM tasks w WHERE w.queue = $6 AND w.status = 'pending' "
           + "AND w.tenant = $1 || '/' || coalesce($2, '') ORDER BY w.fair_seq DESC LIMIT 1), 0) "
           + "FROM queue_configs q WHERE q.queue_name = $6 "
@@ -28,6 +30,51 @@ public final class TaskQueries {
       " AND ($2::text IS NULL OR api_client_id = $2) AND ($3::text IS NULL OR user_id = $3)";
 
   static final String GET = "SELECT " + TaskJson.COLUMNS + " FROM tasks WHERE id = $1 AND NOT is_deleted" + OWNED;
+
+  /** Also a deleted one (the recycle bin's restore). */
+  static final String GET_ANY = "SELECT " + TaskJson.COLUMNS + ", is_deleted FROM tasks WHERE id = $1" + OWNED;
+
+  /**
+   * One page of the caller's tasks, newest first, keyset-paginated on (created_at, id). Every
+   * filter is optional (NULL); $4 chooses the live list or the recycle bin.
+   */
+  static final String LIST = "SELECT " + TaskJson.COLUMNS + " FROM tasks WHERE is_deleted = $4"
+      + " AND ($2::text IS NULL OR api_client_id = $2) AND ($3::text IS NULL OR user_id = $3)"
+      + " AND ($5::text IS NULL OR status = $5) AND ($6::text IS NULL OR tool_action = $6)"
+      + " AND ($7::uuid IS NULL OR batch_id = $7) AND ($8::text IS NULL OR channel = $8)"
+      + " AND ($9::timestamptz IS NULL OR created_at >= $9) AND ($10::timestamptz IS NULL OR created_at < $10)"
+      + " AND ($11::timestamptz IS NULL OR (created_at, id) < ($11, $1::uuid))"
+      + " ORDER BY created_at DESC, id DESC LIMIT $12";
+
+  /** A manual retry of an ended task: a fresh start at the tail of its tenant's line. */
+  static final String RETRY =
+      "WITH t AS (UPDATE tasks SET status = 'pending', retry_count = 0, lost_count = 0, progress = 0, result = NULL, "
+          + "error_code = NULL, error_message = NULL, worker_id = NULL, started_at = NULL, finished_at = NULL, "
+          + "completed_at = NULL, failed_at = NULL, next_retry_at = NULL, "
+          + "fair_seq = COALESCE((SELECT w.fair_seq + 1 FROM tasks w WHERE w.queue = tasks.queue AND w.status = 'pending' "
+          + "AND w.tenant = tasks.tenant ORDER BY w.fair_seq DESC LIMIT 1), 0) "
+          + "WHERE id = $1 AND NOT is_deleted AND status IN ('failed', 'timeout', 'cancelled') RETURNING id, queue, attempt), "
+          + "e AS (INSERT INTO task_events (task_id, event_type, payload) "
+          + "SELECT id, 'retrying', jsonb_build_object('status', 'pending', 'manual', true, 'attempt', attempt) FROM t "
+          + "RETURNING id, task_id, event_type, payload, created_at) "
+          + "SELECT e.*, t.queue FROM e JOIN t ON t.id = e.task_id";
+
+  /**
+   * Into the recycle bin; a waiting task is cancelled on the way (a running one must be
+   * cancelled first). Locks the row, so a claim in flight is waited for, then seen running.
+   */
+  static final String DELETE =
+      "WITH cur AS (SELECT id, status FROM tasks WHERE id = $1 AND NOT is_deleted AND status <> 'running' FOR UPDATE), "
+          + "t AS (UPDATE tasks SET is_deleted = true, deleted_at = now(), "
+          + "status = CASE WHEN cur.status IN ('pending', 'retrying') THEN 'cancelled' ELSE cur.status END, "
+          + "finished_at = CASE WHEN cur.status IN ('pending', 'retrying') THEN now() ELSE tasks.finished_at END "
+          + "FROM cur WHERE tasks.id = cur.id RETURNING tasks.id, tasks.queue, cur.status AS was), "
+          + "e AS (INSERT INTO task_events (task_id, event_type, payload) "
+          + "SELECT id, 'cancelled', jsonb_build_object('status', 'cancelled', 'deleted', true) FROM t "
+          + "WHERE was IN ('pending', 'retrying') RETURNING id, task_id, event_type, payload, created_at) "
+          + "SELECT t.queue, t.was, e.* FROM t LEFT JOIN e ON true";
+
+  static final String RESTORE = "UPDATE tasks SET is_deleted = false, deleted_at = NULL WHERE id = $1 AND is_deleted RETURNING id";
 
   /**
    * Cancels a task that is not running, in one statement. A claim in flight holds the row

@@ -10,11 +10,9 @@ import dev.kiln.common.task.TaskStatus;
 import dev.kiln.common.task.ToolAction;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
-import dev.kiln.http.api.Problems;
 import dev.kiln.http.auth.Caller;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -31,8 +29,9 @@ import java.util.UUID;
 public final class TaskRoutes {
   static final Set<String> CREATE_FIELDS = Set.of("tool_action", "input", "priority");
   public static final int PRIORITY_LIMIT = 1000;
-  /** A running task's cancel waits this long for the leading dispatcher. */
-  public static final long CANCEL_TIMEOUT_MILLIS = 5_000;
+  /** Page sizes of GET /tasks. */
+  public static final int DEFAULT_PAGE = 20;
+  public static final int MAX_PAGE = 100;
 
   private final Vertx vertx;
   private final Pool pool;
@@ -53,7 +52,7 @@ public final class TaskRoutes {
   public void mount(Router api) {
     api.post("/tasks").handler(this::create);
     api.get("/tasks/:id").handler(this::get);
-    api.post("/tasks/:id/cancel").handler(this::cancel);
+    api.get("/tasks").handler(this::list);
     api.get("/tasks/:id/assets").handler(this::assets);
     api.get("/tasks/:id/assets/:asset_id/content").handler(this::assetContent);
   }
@@ -89,46 +88,30 @@ public final class TaskRoutes {
   }
 
   /**
-   * Ends a pending or retrying task at once; a running one through the leading dispatcher,
-   * which stops it on its worker. Racing the task's own completion, exactly one wins: the
-   * loser's answer is 409 {@code task_finished} with the task as it ended.
+   * The caller's tasks, newest first: filters {@code status, tool_action, batch_id, channel,
+   * created_after, created_before}, {@code deleted=true} for the recycle bin, {@code limit}
+   * (at most 100) and {@code cursor} (the {@code next_cursor} of the page before).
    */
-  private void cancel(RoutingContext ctx) {
-    UUID id = Json.pathId(ctx, "id");
+  private void list(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    find(caller, id)
-        .compose(task -> pool.preparedQuery(TaskQueries.CANCEL_WAITING).execute(Tuple.of(id)).compose(rows -> {
-          if (rows.size() > 0) {
-            Row e = rows.iterator().next();
-            KilnMetrics.finished(e.getString("queue"), TaskStatus.CANCELLED.value());
-            vertx.eventBus().publish(Addresses.TASKS_EVENTS, TaskEvent.of(e));
-            return find(caller, id);
-          }
-          return find(caller, id).compose(now -> TaskStatus.RUNNING.value().equals(now.getString("status"))
-              ? cancelRunning(now).compose(won -> find(caller, id))
-              : Future.succeededFuture(now));
-        }))
-        .onSuccess(task -> {
-          if (!TaskStatus.CANCELLED.value().equals(task.getString("status"))) {
-            ctx.response().setStatusCode(409).putHeader("Content-Type", Problems.CONTENT_TYPE).end(new JsonObject()
-                .put("type", "https://kiln.dev/problems/task-finished").put("title", "Conflict").put("status", 409)
-                .put("code", "task_finished").put("detail", "the task ended " + task.getString("status") + " first")
-                .put("task", task).encode());
-            return;
-          }
-          ctx.response().putHeader("Content-Type", "application/json").end(task.encode());
-        })
-        .onFailure(ctx::fail);
-  }
-
-  private Future<Boolean> cancelRunning(JsonObject task) {
-    JsonObject ask = new JsonObject().put("task_id", task.getString("id")).put("attempt", task.getInteger("attempt"))
-        .put("queue", task.getString("queue")).put("worker_id", task.getString("worker_id"));
-    return vertx.eventBus().<JsonObject>request(Addresses.DISPATCHER_CANCEL, ask,
-            new DeliveryOptions().setSendTimeout(CANCEL_TIMEOUT_MILLIS))
-        .map(reply -> reply.body().getBoolean("cancelled", false))
-        .recover(e -> Future.failedFuture(new ApiException(503, "service_unavailable",
-            "no dispatcher answered; retry the cancel shortly")));
+    ListQuery q = ListQuery.of(ctx);
+    Tuple args = Tuple.of(q.cursorId(), caller.admin() ? null : caller.clientId(), caller.userId(), q.deleted(),
+        q.status(), q.toolAction(), q.batchId(), q.channel(), q.createdAfter(), q.createdBefore(), q.cursorAt(), q.limit() + 1);
+    pool.preparedQuery(TaskQueries.LIST).execute(args).onSuccess(rows -> {
+      JsonArray items = new JsonArray();
+      String next = null;
+      Row last = null;
+      for (Row r : rows) {
+        if (items.size() == q.limit()) {
+          next = ListQuery.cursor(last); // there is more: the page ends at the last row shown
+          break;
+        }
+        items.add(TaskJson.of(r));
+        last = r;
+      }
+      ctx.response().putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("items", items).put("next_cursor", next).encode());
+    }).onFailure(ctx::fail);
   }
 
   private void get(RoutingContext ctx) {

@@ -1,0 +1,100 @@
+package dev.kiln.http.tasks;
+
+import dev.kiln.common.task.TaskStatus;
+import dev.kiln.http.api.ApiException;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Row;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
+import java.util.Set;
+import java.util.UUID;
+
+/** GET /tasks's query string, read strictly: every parameter known, typed and bounded. */
+record ListQuery(String status, String toolAction, UUID batchId, String channel, OffsetDateTime createdAfter,
+                 OffsetDateTime createdBefore, boolean deleted, int limit, OffsetDateTime cursorAt, UUID cursorId) {
+
+  static final Set<String> PARAMS = Set.of("status", "tool_action", "batch_id", "channel", "created_after",
+      "created_before", "deleted", "limit", "cursor");
+
+  static ListQuery of(RoutingContext ctx) {
+    var p = ctx.queryParams();
+    for (String name : p.names()) {
+      if (!PARAMS.contains(name)) throw ApiException.badRequest("unknown_parameter", "unknown query parameter '" + name + "'");
+      if (p.getAll(name).size() > 1) throw ApiException.badRequest("invalid_parameter", "'" + name + "' given twice");
+    }
+    String status = p.get("status");
+    if (status != null) {
+      try {
+        TaskStatus.of(status);
+      } catch (IllegalArgumentException e) {
+        throw ApiException.badRequest("invalid_parameter", "unknown status '" + status + "'");
+      }
+      if (!status.equals(status.toLowerCase())) throw ApiException.badRequest("invalid_parameter", "status is lower case");
+    }
+    String toolAction = bounded(p.get("tool_action"), "tool_action", 64);
+    String channel = bounded(p.get("channel"), "channel", 32);
+    UUID batch = null;
+    if (p.get("batch_id") != null) {
+      try {
+        batch = UUID.fromString(p.get("batch_id"));
+      } catch (IllegalArgumentException e) {
+        throw ApiException.badRequest("invalid_parameter", "batch_id is not a UUID");
+      }
+    }
+    boolean deleted = switch (p.get("deleted") == null ? "false" : p.get("deleted")) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw ApiException.badRequest("invalid_parameter", "deleted is true or false");
+    };
+    int limit = TaskRoutes.DEFAULT_PAGE;
+    if (p.get("limit") != null) {
+      try {
+        limit = Integer.parseInt(p.get("limit"));
+      } catch (NumberFormatException e) {
+        limit = -1;
+      }
+      if (limit < 1 || limit > TaskRoutes.MAX_PAGE) {
+        throw ApiException.badRequest("invalid_parameter", "limit is 1 to " + TaskRoutes.MAX_PAGE);
+      }
+    }
+    OffsetDateTime cursorAt = null;
+    UUID cursorId = null;
+    if (p.get("cursor") != null) {
+      try {
+        String[] parts = new String(Base64.getUrlDecoder().decode(p.get("cursor")), StandardCharsets.UTF_8).split("\\|");
+        cursorAt = Instant.parse(parts[0]).atOffset(ZoneOffset.UTC);
+        cursorId = UUID.fromString(parts[1]);
+      } catch (RuntimeException e) {
+        throw ApiException.badRequest("invalid_cursor", "cursor is not one this API gave out");
+      }
+    }
+    return new ListQuery(status, toolAction, batch, channel, time(p.get("created_after"), "created_after"),
+        time(p.get("created_before"), "created_before"), deleted, limit, cursorAt, cursorId);
+  }
+
+  /** Where the next page starts: the exact (created_at, id) of the last row shown. */
+  static String cursor(Row last) {
+    String raw = last.getOffsetDateTime("created_at").toInstant() + "|" + last.getUUID("id");
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String bounded(String v, String name, int max) {
+    if (v != null && (v.isEmpty() || v.length() > max)) {
+      throw ApiException.badRequest("invalid_parameter", name + " is 1 to " + max + " characters");
+    }
+    return v;
+  }
+
+  private static OffsetDateTime time(String v, String name) {
+    if (v == null) return null;
+    try {
+      return OffsetDateTime.parse(v);
+    } catch (DateTimeParseException e) {
+      throw ApiException.badRequest("invalid_parameter", name + " is an ISO-8601 time with offset, e.g. 2026-01-31T12:00:00Z");
+    }
+  }
+}

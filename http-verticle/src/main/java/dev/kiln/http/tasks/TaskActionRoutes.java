@@ -1,0 +1,148 @@
+package dev.kiln.http.tasks;
+
+import dev.kiln.common.bus.Addresses;
+import dev.kiln.common.metrics.KilnMetrics;
+import dev.kiln.common.task.TaskEvent;
+import dev.kiln.common.task.TaskStatus;
+import dev.kiln.http.api.ApiException;
+import dev.kiln.http.api.Json;
+import dev.kiln.http.api.Problems;
+import dev.kiln.http.auth.Caller;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.UUID;
+
+/** What an owner does to a task after submitting it: cancel, retry, delete, restore. */
+public final class TaskActionRoutes {
+  /** A running task's cancel waits this long for the leading dispatcher. */
+  public static final long CANCEL_TIMEOUT_MILLIS = 5_000;
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final TaskRoutes tasks;
+
+  public TaskActionRoutes(Vertx vertx, Pool pool, TaskRoutes tasks) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.tasks = tasks;
+  }
+
+  public void mount(Router api) {
+    api.post("/tasks/:id/cancel").handler(this::cancel);
+    api.post("/tasks/:id/retry").handler(this::retry);
+    api.delete("/tasks/:id").handler(this::delete);
+    api.post("/tasks/:id/restore").handler(this::restore);
+  }
+
+  /**
+   * Ends a pending or retrying task at once; a running one through the leading dispatcher,
+   * which stops it on its worker. Racing the task's own completion, exactly one wins: the
+   * loser's answer is 409 {@code task_finished} with the task as it ended.
+   */
+  private void cancel(RoutingContext ctx) {
+    UUID id = Json.pathId(ctx, "id");
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    tasks.find(caller, id)
+        .compose(task -> pool.preparedQuery(TaskQueries.CANCEL_WAITING).execute(Tuple.of(id)).compose(rows -> {
+          if (rows.size() > 0) {
+            Row e = rows.iterator().next();
+            KilnMetrics.finished(e.getString("queue"), TaskStatus.CANCELLED.value());
+            vertx.eventBus().publish(Addresses.TASKS_EVENTS, TaskEvent.of(e));
+            return tasks.find(caller, id);
+          }
+          return tasks.find(caller, id).compose(now -> TaskStatus.RUNNING.value().equals(now.getString("status"))
+              ? cancelRunning(now).compose(won -> tasks.find(caller, id))
+              : Future.succeededFuture(now));
+        }))
+        .onSuccess(task -> {
+          if (!TaskStatus.CANCELLED.value().equals(task.getString("status"))) {
+            conflict(ctx, "task_finished", "the task ended " + task.getString("status") + " first", task);
+            return;
+          }
+          ok(ctx, 200, task);
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private Future<Boolean> cancelRunning(JsonObject task) {
+    JsonObject ask = new JsonObject().put("task_id", task.getString("id")).put("attempt", task.getInteger("attempt"))
+        .put("queue", task.getString("queue")).put("worker_id", task.getString("worker_id"));
+    return vertx.eventBus().<JsonObject>request(Addresses.DISPATCHER_CANCEL, ask,
+            new DeliveryOptions().setSendTimeout(CANCEL_TIMEOUT_MILLIS))
+        .map(reply -> reply.body().getBoolean("cancelled", false))
+        .recover(e -> Future.failedFuture(new ApiException(503, "service_unavailable",
+            "no dispatcher answered; retry the cancel shortly")));
+  }
+
+  /** A failed, timed-out or cancelled task queued again from the start (its history is kept). */
+  private void retry(RoutingContext ctx) {
+    UUID id = Json.pathId(ctx, "id");
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    tasks.find(caller, id)
+        .compose(task -> pool.preparedQuery(TaskQueries.RETRY).execute(Tuple.of(id)).compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.failedFuture(new ApiException(409, "not_retryable",
+                "only a failed, timed-out or cancelled task can be retried; this one is " + task.getString("status")));
+          }
+          Row e = rows.iterator().next();
+          vertx.eventBus().publish(Addresses.TASKS_EVENTS, TaskEvent.of(e));
+          vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", e.getString("queue")));
+          return tasks.find(caller, id);
+        }))
+        .onSuccess(task -> ok(ctx, 202, task))
+        .onFailure(ctx::fail);
+  }
+
+  /** Soft delete: into the recycle bin (GET /tasks?deleted=true), restorable. */
+  private void delete(RoutingContext ctx) {
+    UUID id = Json.pathId(ctx, "id");
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    tasks.find(caller, id)
+        .compose(task -> pool.preparedQuery(TaskQueries.DELETE).execute(Tuple.of(id)).compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.failedFuture(new ApiException(409, "task_running", "cancel the running task before deleting it"));
+          }
+          Row r = rows.iterator().next();
+          if (r.getLong("id") != null) {
+            KilnMetrics.finished(r.getString("queue"), TaskStatus.CANCELLED.value());
+            vertx.eventBus().publish(Addresses.TASKS_EVENTS, TaskEvent.of(r));
+          }
+          return Future.succeededFuture();
+        }))
+        .onSuccess(v -> ctx.response().setStatusCode(204).end())
+        .onFailure(ctx::fail);
+  }
+
+  private void restore(RoutingContext ctx) {
+    UUID id = Json.pathId(ctx, "id");
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    pool.preparedQuery(TaskQueries.GET_ANY).execute(TaskRoutes.owned(id, caller))
+        .compose(rows -> {
+          if (rows.size() == 0) return Future.failedFuture(ApiException.notFound("task"));
+          if (!rows.iterator().next().getBoolean("is_deleted")) {
+            return Future.failedFuture(new ApiException(409, "not_deleted", "the task is not in the recycle bin"));
+          }
+          return pool.preparedQuery(TaskQueries.RESTORE).execute(Tuple.of(id));
+        })
+        .compose(v -> tasks.find(caller, id))
+        .onSuccess(task -> ok(ctx, 200, task))
+        .onFailure(ctx::fail);
+  }
+
+  private static void ok(RoutingContext ctx, int status, JsonObject task) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(task.encode());
+  }
+
+  private static void conflict(RoutingContext ctx, String code, String detail, JsonObject task) {
+    ctx.response().setStatusCode(409).putHeader("Content-Type", Problems.CONTENT_TYPE).end(new JsonObject()
+        .put("type", "https://kiln.dev/problems/" + code.replace('_', '-')).put("title", "Conflict").put("status", 409)
+        .put("code", code).put("detail", detail).put("instance", ctx.request().path()).put("task", task).encode());
+  }
+}
