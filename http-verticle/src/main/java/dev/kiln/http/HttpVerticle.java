@@ -4,6 +4,7 @@ import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.db.Db;
 import dev.kiln.common.redis.Hot;
 import dev.kiln.http.admin.AdminRoutes;
+import dev.kiln.http.admin.ClientAdminRoutes;
 import dev.kiln.http.api.Problems;
 import dev.kiln.http.auth.ApiKeyAuth;
 import dev.kiln.http.ops.OpsRoutes;
@@ -40,10 +41,11 @@ public final class HttpVerticle extends VerticleBase {
 
     Router api = Router.router(vertx);
     api.route().handler(BodyHandler.create(false).setBodyLimit(DEFAULT_BODY_LIMIT));
-    api.route().handler(new ApiKeyAuth(pool, config.adminKey(), config.apiKeys())::handle);
+    api.route().handler(new ApiKeyAuth(vertx, pool, config.adminKey(), config.apiKeys())::handle);
     tasks.mount(api);
     new TaskActionRoutes(vertx, pool, tasks).mount(api);
     new AdminRoutes(vertx, pool).mount(api);
+    new ClientAdminRoutes(vertx, pool).mount(api);
     streams.mount(api);
     api.route().failureHandler(Problems::handle);
     router.route("/api/v1/*").subRouter(api);

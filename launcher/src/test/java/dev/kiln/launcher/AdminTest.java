@@ -129,4 +129,41 @@ class AdminTest {
         api.get("/api/v1/admin/workers").json().getJsonArray("items").getJsonObject(0).getString("status")));
     assertEquals("pending", api.task(after).getString("status"), "a drained worker takes nothing new");
   }
+
+  @Test
+  @Order(6)
+  void keysAreCreatedShownOnceAndRevokedAtOnce() throws Exception {
+    Api.Reply made = api.post("/api/v1/admin/clients", "{\"display_name\": \"Partner\", \"role\": \"third_party\"}");
+    assertEquals(201, made.status(), made.body());
+    String key = made.json().getString("api_key");
+    String clientId = made.json().getString("id");
+    Api partner = api.as(key);
+    assertEquals(202, partner.post("/api/v1/tasks", "{\"tool_action\": \"debug.noop\"}").status());
+    assertEquals(403, partner.forUser("someone").post("/api/v1/tasks", "{\"tool_action\": \"debug.noop\"}").status(),
+        "third_party clients may not act for end users");
+    JsonArray listed = api.get("/api/v1/admin/clients").json().getJsonArray("items");
+    assertTrue(listed.stream().anyMatch(o -> ((JsonObject) o).getString("id").equals(clientId)));
+    assertTrue(listed.stream().noneMatch(o -> ((JsonObject) o).containsKey("api_key")), "the key is shown once only");
+    try (Sql sql = kiln.sql()) {
+      assertEquals(0, sql.count("SELECT count(*) FROM api_clients WHERE api_key_hash = ?", key), "never stored in plaintext");
+    }
+
+    assertEquals(204, api.send("DELETE", "/api/v1/admin/clients/" + clientId, "").status());
+    Api.Reply denied = partner.get("/api/v1/tasks");
+    assertEquals(401, denied.status(), "revoked at once");
+    assertEquals(409, api.send("DELETE", "/api/v1/admin/clients/admin", "").status());
+    assertEquals(404, api.send("DELETE", "/api/v1/admin/clients/key_nope", "").status());
+    assertEquals(422, api.post("/api/v1/admin/clients", "{\"display_name\": \"X\", \"role\": \"root\"}").status());
+    assertEquals(422, api.post("/api/v1/admin/clients", "{\"role\": \"admin\"}").status());
+
+    // A KILN_API_KEYS key, once revoked, is not registered again on its next use.
+    Api firstParty = api.as(KilnNode.FIRST_PARTY_KEY);
+    assertEquals(200, firstParty.get("/api/v1/tasks").status());
+    String fpId;
+    try (Sql sql = kiln.sql()) {
+      fpId = (String) sql.rows("SELECT id FROM api_clients WHERE role = 'first_party'").get(0).get("id");
+    }
+    assertEquals(204, api.send("DELETE", "/api/v1/admin/clients/" + fpId, "").status());
+    assertEquals(401, firstParty.get("/api/v1/tasks").status());
+  }
 }

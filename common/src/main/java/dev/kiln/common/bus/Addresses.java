@@ -25,6 +25,9 @@ public final class Addresses {
    */
   public static final String DISPATCHER_CANCEL = "kiln.dispatcher.cancel";
 
+  /** Published by HTTP when an admin revokes an API key: {@code {client_id}}; every node forgets it. */
+  public static final String CLIENTS_REVOKED = "kiln.clients.revoked";
+
   /** Published by HTTP after an admin changed a queue_configs row: {@code {queue}}. A hint. */
   public static final String QUEUES_CHANGED = "kiln.queues.changed";
 

@@ -29,7 +29,7 @@ public final class ApiKeyAuth {
   private static final String REGISTER =
       "INSERT INTO api_clients (id, display_name, role, api_key_hash) VALUES ($1, $2, $3, $4) "
           + "ON CONFLICT (id) DO UPDATE SET api_key_hash = EXCLUDED.api_key_hash, updated_at = now() "
-          + "WHERE api_clients.role = EXCLUDED.role RETURNING id, role";
+          + "WHERE api_clients.role = EXCLUDED.role AND api_clients.is_active RETURNING id, role";
 
   private record Cached(String clientId, String role, long until) {}
 
@@ -38,8 +38,11 @@ public final class ApiKeyAuth {
   private final List<String> seededHashes;
   private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
-  public ApiKeyAuth(Pool pool, String adminKey, List<String> apiKeys) {
+  public ApiKeyAuth(io.vertx.core.Vertx vertx, Pool pool, String adminKey, List<String> apiKeys) {
     this.pool = pool;
+    // A revoked key stops working at once on every node, not when its cache entry ages out.
+    vertx.eventBus().<io.vertx.core.json.JsonObject>consumer(dev.kiln.common.bus.Addresses.CLIENTS_REVOKED,
+        m -> cache.values().removeIf(c -> c.clientId().equals(m.body().getString("client_id"))));
     this.adminHash = adminKey == null ? null : sha256(adminKey);
     this.seededHashes = apiKeys.stream().map(ApiKeyAuth::sha256).toList();
   }
@@ -95,7 +98,7 @@ public final class ApiKeyAuth {
         .recover(e -> pool.preparedQuery(FIND).execute(Tuple.of(hash)))
         .compose(rows -> rows.size() == 1
             ? Future.succeededFuture(rows.iterator().next())
-            : Future.failedFuture(new ApiException(401, "unauthorized", "key id taken by another role")));
+            : Future.failedFuture(new ApiException(401, "unauthorized", "unknown or revoked X-Auth-Key")));
   }
 
   public static String sha256(String s) {
