@@ -7,6 +7,7 @@ import dev.kiln.http.admin.AdminRoutes;
 import dev.kiln.http.admin.ClientAdminRoutes;
 import dev.kiln.http.api.Problems;
 import dev.kiln.http.auth.ApiKeyAuth;
+import dev.kiln.http.auth.RateLimits;
 import dev.kiln.http.ops.OpsRoutes;
 import dev.kiln.http.sse.TaskEventStreams;
 import dev.kiln.http.tasks.TaskActionRoutes;
@@ -42,6 +43,7 @@ public final class HttpVerticle extends VerticleBase {
     Router api = Router.router(vertx);
     api.route().handler(BodyHandler.create(false).setBodyLimit(DEFAULT_BODY_LIMIT));
     api.route().handler(new ApiKeyAuth(vertx, pool, config.adminKey(), config.apiKeys())::handle);
+    api.route().handler(new RateLimits(hot, config.rateLimitClient(), config.rateLimitUser())::handle);
     tasks.mount(api);
     new TaskActionRoutes(vertx, pool, tasks).mount(api);
     new AdminRoutes(vertx, pool).mount(api);

@@ -15,7 +15,15 @@ import java.util.List;
 
 /** An API client for tests: what curl would do, with the body as JSON. */
 final class Api {
-  record Reply(int status, String contentType, String body) {
+  record Reply(int status, String contentType, String body, java.net.http.HttpHeaders headers) {
+    Reply(int status, String contentType, String body) {
+      this(status, contentType, body, null);
+    }
+
+    String header(String name) {
+      return headers == null ? null : headers.firstValue(name).orElse(null);
+    }
+
     JsonObject json() {
       return new JsonObject(body);
     }
@@ -48,9 +56,11 @@ final class Api {
     return new Api(Integer.parseInt(base.substring(base.lastIndexOf(':') + 1)), otherKey);
   }
 
-  Reply post(String path, String body) throws Exception {
-    return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)));
+  Reply post(String path, String body, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i + 1 < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+    return send(b);
   }
 
   Reply post(String path, String contentType, byte[] body) throws Exception {
@@ -115,6 +125,6 @@ final class Api {
     if (key != null) b.header("X-Auth-Key", key);
     if (user != null) b.header("X-User-Id", user);
     HttpResponse<String> r = http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-    return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
+    return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(), r.headers());
   }
 }

@@ -25,7 +25,9 @@ public record KilnConfig(
     Set<String> workerQueues,
     int workerSlots,
     boolean debugExecutors,
-    String workerId) {
+    String workerId,
+    int rateLimitClient,         // requests per second per API client (admin exempt); 0 = off
+    int rateLimitUser) {         // requests per second per end user; 0 = off
 
   public static final int DEFAULT_HTTP_PORT = 8080;
   public static final String DEFAULT_DATA_DIR = "./data";
@@ -33,6 +35,8 @@ public record KilnConfig(
   public static final int DEFAULT_CLUSTER_PORT = 5701;
   public static final String DEFAULT_WORKER_QUEUES = "image,model3d,debug";
   public static final int DEFAULT_WORKER_SLOTS = 4;
+  public static final int DEFAULT_RATE_LIMIT_CLIENT = 500;
+  public static final int DEFAULT_RATE_LIMIT_USER = 20;
   public static final Set<String> KNOWN_QUEUES = Set.of("image", "model3d", "debug");
 
   public boolean embeddedDatabase() {
@@ -88,18 +92,20 @@ public record KilnConfig(
     if (workerId != null && !workerId.matches("[A-Za-z0-9._\\-]{1,64}")) {
       throw new ConfigException("KILN_WORKER_ID", "use 1-64 letters, digits, '.', '_' or '-'");
     }
+    int rateClient = intIn(env, "KILN_RATE_LIMIT_CLIENT", DEFAULT_RATE_LIMIT_CLIENT, 0, 1_000_000);
+    int rateUser = intIn(env, "KILN_RATE_LIMIT_USER", DEFAULT_RATE_LIMIT_USER, 0, 1_000_000);
     return new KilnConfig(db, redis, port, admin, keys, dataDir, members, clusterHost, clusterPort,
-        Set.copyOf(queues), slots, debug, workerId);
+        Set.copyOf(queues), slots, debug, workerId, rateClient, rateUser);
   }
 
   public KilnConfig withAdminKey(String key) {
     return new KilnConfig(databaseUrl, redisUrl, httpPort, key, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId);
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser);
   }
 
   public KilnConfig withStores(String db, String redis) {
     return new KilnConfig(db, redis, httpPort, adminKey, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId);
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser);
   }
 
   public Path assetDir() {

@@ -48,6 +48,49 @@ public final class Hot {
         .recover(e -> degraded(e).map(v -> null));
   }
 
+  /**
+   * One atomic script for both limits: a fixed one-second window (Redis's clock, so every HTTP
+   * node shares it) per client and per user. Returns 0, or the milliseconds until the window
+   * that would admit the request.
+   */
+  private static final String RATE_LIMIT_LUA = String.join("\n",
+      "local t = redis.call('TIME')",
+      "local left = 1000 - math.floor(tonumber(t[2]) / 1000)",
+      "for i = 1, #KEYS do",
+      "  local limit = tonumber(ARGV[i])",
+      "  if limit > 0 then",
+      "    local k = KEYS[i] .. ':' .. t[1]",
+      "    local n = redis.call('INCR', k)",
+      "    if n == 1 then redis.call('PEXPIRE', k, 2000) end",
+      "    if n > limit then return left end",
+      "  end",
+      "end",
+      "return 0");
+
+  /** Milliseconds to wait (0: go ahead). Redis away: no limit (degraded, never a refusal). */
+  public Future<Long> rateLimit(String clientId, int clientLimit, String userId, int userLimit) {
+    List<String> args = new java.util.ArrayList<>(List.of(RATE_LIMIT_LUA, userId == null ? "1" : "2",
+        "kiln:rl:c:" + clientId));
+    if (userId != null) args.add("kiln:rl:u:" + clientId + "/" + userId);
+    args.add(String.valueOf(clientLimit));
+    if (userId != null) args.add(String.valueOf(userLimit));
+    return api.eval(args).map(r -> r.toLong()).recover(e -> degraded(e).map(v -> 0L));
+  }
+
+  public static String idempotencyKey(String clientId, String key) {
+    return "kiln:idem:" + clientId + ":" + key;
+  }
+
+  /** The first response to an Idempotency-Key, kept a day for exact replays. */
+  public Future<Void> putReplay(String clientId, String key, String body) {
+    return api.setex(idempotencyKey(clientId, key), "86400", body).<Void>mapEmpty().recover(this::degraded);
+  }
+
+  public Future<String> replay(String clientId, String key) {
+    return api.get(idempotencyKey(clientId, key)).map(r -> r == null ? null : r.toString())
+        .recover(e -> degraded(e).map(v -> null));
+  }
+
   public Future<Void> ping() {
     return api.ping(List.of()).map((Response r) -> null);
   }

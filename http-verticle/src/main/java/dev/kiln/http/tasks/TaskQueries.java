@@ -13,17 +13,22 @@ public final class TaskQueries {
    */
   static final String CREATE =
       "WITH t AS (INSERT INTO tasks (api_client_id, user_id, channel, tool_action, queue, priority, input, max_retries, "
-          + "created_at, fair_seq) "
+          + "idempotency_key, created_at, fair_seq) "
           // clock_timestamp, not now(): tasks written in one group commit still get distinct, ordered times
-          + "SELECT $1, $2, 'openapi', $3, q.queue_name, $4, $5, q.max_retries, clock_timestamp(), "
+          + "SELECT $1, $2, 'openapi', $3, q.queue_name, $4, $5, q.max_retries, $7, clock_timestamp(), "
           + "COALESCE((SELECT w.fair_seq + 1 FROM tasks w WHERE w.queue = $6 AND w.status = 'pending' "
           + "AND w.tenant = $1 || '/' || coalesce($2, '') ORDER BY w.fair_seq DESC LIMIT 1), 0) "
           + "FROM queue_configs q WHERE q.queue_name = $6 "
+          // A repeated Idempotency-Key inserts nothing (and returns no row): the caller replays.
+          + "ON CONFLICT (api_client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING "
           + "RETURNING " + TaskJson.COLUMNS + "), "
           + "e AS (INSERT INTO task_events (task_id, event_type, payload) "
           + "SELECT id, 'created', jsonb_build_object('status', status, 'tool_action', tool_action, 'queue', queue) FROM t "
           + "RETURNING id AS event_id, task_id, event_type, payload, created_at AS event_created_at) "
           + "SELECT t.*, e.* FROM t JOIN e ON e.task_id = t.id";
+
+  /** The task an Idempotency-Key already created, with what it was asked to do. */
+  static final String BY_IDEMPOTENCY_KEY = "SELECT " + TaskJson.COLUMNS + " FROM tasks WHERE api_client_id = $1 AND idempotency_key = $2";
 
   /** Visibility: admin sees all; a client its own; with a user id, that user's only. */
   private static final String OWNED =

@@ -69,22 +69,61 @@ public final class TaskRoutes {
       throw ApiException.invalid("invalid_input", problem);
     });
     int priority = Json.optionalInt(body, "priority", 0, -PRIORITY_LIMIT, PRIORITY_LIMIT);
-    inserts.submit(Tuple.of(caller.clientId(), caller.userId(), action.name(), priority, input, action.queue()))
-        .onSuccess(rows -> {
-          Row r = rows.iterator().next();
-          JsonObject task = TaskJson.of(r);
-          vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", action.queue()));
-          vertx.eventBus().publish(Addresses.TASKS_EVENTS, new JsonObject()
-              .put("id", r.getLong("event_id")).put("task_id", task.getString("id"))
-              .put("event_type", r.getString("event_type")).put("payload", r.getJsonObject("payload"))
-              .put("created_at", TaskJson.iso(r.getOffsetDateTime("event_created_at"))));
-          KilnMetrics.submitted(action.queue());
+    String idem = idempotencyKey(ctx);
+    inserts.submit(Tuple.of(caller.clientId(), caller.userId(), action.name(), priority, input, action.queue(), idem))
+        .compose(rows -> rows.size() > 0
+            ? Future.succeededFuture(created(rows.iterator().next(), action, caller, idem))
+            : replay(caller, idem, action.name(), input, priority))
+        .onSuccess(reply -> {
           ctx.response().setStatusCode(202)
               .putHeader("Content-Type", "application/json")
-              .putHeader("Location", "/api/v1/tasks/" + task.getString("id"))
-              .end(task.encode());
+              .putHeader("Location", "/api/v1/tasks/" + new JsonObject(reply.body()).getString("id"));
+          if (reply.replayed()) ctx.response().putHeader("Idempotent-Replayed", "true");
+          ctx.response().end(reply.body());
         })
         .onFailure(ctx::fail);
+  }
+
+  private record Reply(String body, boolean replayed) {}
+
+  /** After commit: the wake-up hint, the created event for SSE, and the replay copy of the answer. */
+  private Reply created(Row r, ToolAction action, Caller caller, String idem) {
+    JsonObject task = TaskJson.of(r);
+    vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", action.queue()));
+    vertx.eventBus().publish(Addresses.TASKS_EVENTS, new JsonObject()
+        .put("id", r.getLong("event_id")).put("task_id", task.getString("id"))
+        .put("event_type", r.getString("event_type")).put("payload", r.getJsonObject("payload"))
+        .put("created_at", TaskJson.iso(r.getOffsetDateTime("event_created_at"))));
+    KilnMetrics.submitted(action.queue());
+    String body = task.encode();
+    if (idem != null) hot.putReplay(caller.clientId(), idem, body);
+    return new Reply(body, false);
+  }
+
+  /**
+   * The same Idempotency-Key again: the first answer (from Redis, or rebuilt from the task when
+   * Redis lost it), if the request is the same one; a different request under it is a 422.
+   */
+  private Future<Reply> replay(Caller caller, String idem, String toolAction, JsonObject input, int priority) {
+    return pool.preparedQuery(TaskQueries.BY_IDEMPOTENCY_KEY).execute(Tuple.of(caller.clientId(), idem)).compose(rows -> {
+      if (rows.size() == 0) return Future.failedFuture(new IllegalStateException("idempotent insert found no task"));
+      JsonObject first = TaskJson.of(rows.iterator().next());
+      if (!first.getString("tool_action").equals(toolAction) || !first.getJsonObject("input").equals(input)
+          || first.getInteger("priority") != priority) {
+        return Future.failedFuture(ApiException.invalid("idempotency_key_reused",
+            "this Idempotency-Key was used for a different request"));
+      }
+      return hot.replay(caller.clientId(), idem).map(cached -> new Reply(cached != null ? cached : first.encode(), true));
+    });
+  }
+
+  private static String idempotencyKey(RoutingContext ctx) {
+    String k = ctx.request().getHeader("Idempotency-Key");
+    if (k == null) return null;
+    if (!k.matches("[\\x21-\\x7e]{1,255}")) {
+      throw ApiException.badRequest("invalid_idempotency_key", "Idempotency-Key is 1-255 visible ASCII characters");
+    }
+    return k;
   }
 
   /**

@@ -1,0 +1,111 @@
+package dev.kiln.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Idempotency-Key replays and per-client / per-user rate limits. */
+class IdempotencyAndLimitsTest {
+  static final int CLIENT_LIMIT = 10;
+  static final int USER_LIMIT = 3;
+  static final String NOOP = "{\"tool_action\": \"debug.noop\"}";
+
+  private static KilnNode kiln;
+  private static Api api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    kiln = KilnNode.start(Map.of("KILN_RATE_LIMIT_CLIENT", String.valueOf(CLIENT_LIMIT),
+        "KILN_RATE_LIMIT_USER", String.valueOf(USER_LIMIT)));
+    api = kiln.api();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (kiln != null) kiln.close();
+  }
+
+  private static long tasks() throws Exception {
+    try (Sql sql = kiln.sql()) {
+      return sql.count("SELECT count(*) FROM tasks");
+    }
+  }
+
+  @Test
+  void aRepeatedIdempotencyKeyReplaysTheFirstAnswerAndCreatesNothing() throws Exception {
+    long before = tasks();
+    Api.Reply first = api.post("/api/v1/tasks", NOOP, "Idempotency-Key", "order-42");
+    Api.Reply again = api.post("/api/v1/tasks", NOOP, "Idempotency-Key", "order-42");
+    assertEquals(202, first.status());
+    assertEquals(202, again.status());
+    assertEquals(first.body(), again.body(), "the first answer, replayed");
+    assertEquals("true", again.header("Idempotent-Replayed"));
+    assertEquals(before + 1, tasks());
+
+    Api.Reply other = api.post("/api/v1/tasks", "{\"tool_action\": \"debug.sleep\"}", "Idempotency-Key", "order-42");
+    assertEquals(422, other.status());
+    assertEquals("idempotency_key_reused", other.json().getString("code"));
+    assertEquals(400, api.post("/api/v1/tasks", NOOP, "Idempotency-Key", "has space").status());
+    assertEquals(400, api.post("/api/v1/tasks", NOOP, "Idempotency-Key", "k".repeat(256)).status());
+    assertEquals(before + 1, tasks(), "refused requests created nothing");
+  }
+
+  @Test
+  void concurrentRequestsWithOneKeyCreateOneTask() throws Exception {
+    long before = tasks();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Api.Reply>> replies = new ArrayList<>();
+      for (int i = 0; i < 16; i++) replies.add(pool.submit(() -> api.post("/api/v1/tasks", NOOP, "Idempotency-Key", "burst-1")));
+      Set<String> ids = new HashSet<>();
+      for (Future<Api.Reply> f : replies) {
+        Api.Reply r = f.get();
+        assertEquals(202, r.status(), r.body());
+        ids.add(r.json().getString("id"));
+      }
+      assertEquals(1, ids.size(), "one task for one key");
+    } finally {
+      pool.shutdown();
+    }
+    assertEquals(before + 1, tasks());
+  }
+
+  @Test
+  void overTheLimitIs429WithRetryAfterAndAdminsAreNotLimited() throws Exception {
+    Api client = api.as(KilnNode.FIRST_PARTY_KEY);
+    int limited = 0;
+    for (int i = 0; i < 3 * CLIENT_LIMIT; i++) {
+      Api.Reply r = client.get("/api/v1/tasks?limit=1");
+      if (r.status() == 429) {
+        limited++;
+        assertEquals("rate_limited", r.json().getString("code"));
+        assertEquals("1", r.header("Retry-After"));
+      } else {
+        assertEquals(200, r.status());
+      }
+    }
+    assertTrue(limited > 0, "a client over its limit is refused");
+
+    Api user = client.forUser("eager");
+    int accepted = 0;
+    long start = System.nanoTime();
+    for (int i = 0; i < 4 * USER_LIMIT; i++) {
+      if (user.get("/api/v1/tasks?limit=1").status() != 429) accepted++;
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    assertTrue(accepted <= USER_LIMIT * (Math.ceil(seconds) + 1), "a user gets at most its limit per second: " + accepted);
+
+    for (int i = 0; i < 3 * CLIENT_LIMIT; i++) assertEquals(200, api.get("/api/v1/tasks?limit=1").status(), "admin is not limited");
+  }
+}
