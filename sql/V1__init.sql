@@ -321,6 +321,44 @@ CREATE TABLE tasks (
 ALTER TABLE tasks SET (autovacuum_vacuum_scale_factor = 0.0, autovacuum_vacuum_threshold = 2000,
                        autovacuum_vacuum_cost_delay = 0, autovacuum_analyze_scale_factor = 0.02);
 
+-- ---- batch counters (DESIGN §3): kept by the database itself ----
+-- Every path that changes a batched task's status (claim, settle, cancel, delete, manual
+-- retry) recounts its batch in the same transaction, so counts and status never drift.
+-- AFTER ROW triggers run at the end of the statement and see all of its changes.
+CREATE FUNCTION kiln_recount_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- Lock first, count after: the count's fresh snapshot then sees a concurrent settle of a
+    -- sibling task that committed while this one waited (else one of two recounts is stale).
+    PERFORM 1 FROM task_batches WHERE id = NEW.batch_id FOR UPDATE;
+    UPDATE task_batches b SET
+        total_count     = c.total,
+        completed_count = c.completed,
+        failed_count    = c.failed,
+        cancelled_count = c.cancelled,
+        status = CASE
+            WHEN c.completed + c.failed + c.cancelled < c.total THEN
+                CASE WHEN c.started > 0 THEN 'running' ELSE 'pending' END
+            WHEN c.completed = c.total THEN 'completed'
+            WHEN c.cancelled = c.total THEN 'cancelled'
+            WHEN c.completed > 0 THEN 'partial'
+            ELSE 'failed' END,
+        completed_at = CASE WHEN c.completed + c.failed + c.cancelled = c.total
+                            THEN coalesce(b.completed_at, now()) END
+    FROM (SELECT count(*) AS total,
+                 count(*) FILTER (WHERE status = 'completed') AS completed,
+                 count(*) FILTER (WHERE status IN ('failed', 'timeout')) AS failed,
+                 count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+                 count(*) FILTER (WHERE attempt > 0) AS started
+          FROM tasks WHERE batch_id = NEW.batch_id) c
+    WHERE b.id = NEW.batch_id;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER tasks_recount_batch AFTER UPDATE OF status ON tasks
+    FOR EACH ROW WHEN (NEW.batch_id IS NOT NULL AND OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION kiln_recount_batch();
+
 -- ---- dispatcher: claimable / running rows (partial indexes stay small) ----
 -- Claim order with enable_priority = true: priority DESC, then tenants round-robin
 -- (fair_seq), then created_at. Predicate is only status = 'pending' (not "AND NOT

@@ -7,6 +7,7 @@ import dev.kiln.http.admin.AdminRoutes;
 import dev.kiln.http.admin.ClientAdminRoutes;
 import dev.kiln.http.api.Problems;
 import dev.kiln.http.auth.ApiKeyAuth;
+import dev.kiln.http.batches.BatchRoutes;
 import dev.kiln.http.auth.RateLimits;
 import dev.kiln.http.ops.OpsRoutes;
 import dev.kiln.http.sse.TaskEventStreams;
@@ -45,7 +46,9 @@ public final class HttpVerticle extends VerticleBase {
     api.route().handler(new ApiKeyAuth(vertx, pool, config.adminKey(), config.apiKeys())::handle);
     api.route().handler(new RateLimits(hot, config.rateLimitClient(), config.rateLimitUser())::handle);
     tasks.mount(api);
-    new TaskActionRoutes(vertx, pool, tasks).mount(api);
+    TaskActionRoutes actions = new TaskActionRoutes(vertx, pool, tasks);
+    actions.mount(api);
+    new BatchRoutes(vertx, pool, actions).mount(api);
     new AdminRoutes(vertx, pool).mount(api);
     new ClientAdminRoutes(vertx, pool).mount(api);
     streams.mount(api);

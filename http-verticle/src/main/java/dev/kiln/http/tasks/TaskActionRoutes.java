@@ -72,8 +72,13 @@ public final class TaskActionRoutes {
   }
 
   private Future<Boolean> cancelRunning(JsonObject task) {
-    JsonObject ask = new JsonObject().put("task_id", task.getString("id")).put("attempt", task.getInteger("attempt"))
-        .put("queue", task.getString("queue")).put("worker_id", task.getString("worker_id"));
+    return cancelRunning(task.getString("id"), task.getInteger("attempt"), task.getString("queue"), task.getString("worker_id"));
+  }
+
+  /** Asks the leading dispatcher to cancel a running attempt; true when the cancel won. */
+  public Future<Boolean> cancelRunning(String taskId, int attempt, String queue, String workerId) {
+    JsonObject ask = new JsonObject().put("task_id", taskId).put("attempt", attempt)
+        .put("queue", queue).put("worker_id", workerId);
     return vertx.eventBus().<JsonObject>request(Addresses.DISPATCHER_CANCEL, ask,
             new DeliveryOptions().setSendTimeout(CANCEL_TIMEOUT_MILLIS))
         .map(reply -> reply.body().getBoolean("cancelled", false))

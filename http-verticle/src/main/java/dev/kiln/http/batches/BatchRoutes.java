@@ -1,0 +1,247 @@
+package dev.kiln.http.batches;
+
+import dev.kiln.common.bus.Addresses;
+import dev.kiln.common.metrics.KilnMetrics;
+import dev.kiln.common.task.TaskEvent;
+import dev.kiln.common.task.TaskJson;
+import dev.kiln.common.task.ToolAction;
+import dev.kiln.http.api.ApiException;
+import dev.kiln.http.api.Json;
+import dev.kiln.http.auth.Caller;
+import dev.kiln.http.tasks.TaskActionRoutes;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Batches (seeds 000, 002): one click, N images; {@code POST /batches} makes one
+ * {@code image.generate} task per image with seed {@code base_seed + i}. History lists one row
+ * per batch with {@code success_count / batch_size}. Counts and status are kept by Postgres.
+ */
+public final class BatchRoutes {
+  static final Set<String> CREATE_FIELDS = Set.of("prompt", "negative_prompt", "width", "height", "num_inference_steps",
+      "guidance_scale", "base_seed", "batch_size", "title", "metadata", "priority");
+  public static final int MAX_BATCH_SIZE = 64;
+  static final int HISTORY_PAGE = 20;
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final TaskActionRoutes actions;
+
+  public BatchRoutes(Vertx vertx, Pool pool, TaskActionRoutes actions) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.actions = actions;
+  }
+
+  public void mount(Router api) {
+    api.post("/batches").handler(this::create);
+    api.get("/batches/:id").handler(this::get);
+    api.post("/batches/:id/cancel").handler(this::cancel);
+    api.get("/history").handler(this::history);
+    api.get("/history/:id").handler(this::get);
+  }
+
+  private void create(RoutingContext ctx) {
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    JsonObject body = Json.body(ctx, CREATE_FIELDS);
+    int size = Json.optionalInt(body, "batch_size", 1, 1, MAX_BATCH_SIZE);
+    int priority = Json.optionalInt(body, "priority", 0, -1000, 1000);
+    JsonObject metadata = Json.optionalObject(body, "metadata");
+    String title = body.containsKey("title") ? Json.requiredString(body, "title", 200) : null;
+    UUID id = batchId(metadata);
+    Object baseSeedValue = body.getValue("base_seed");
+    if (baseSeedValue != null && !(baseSeedValue instanceof Integer || baseSeedValue instanceof Long)) {
+      throw ApiException.invalid("invalid_field", "'base_seed' must be a whole number");
+    }
+    long baseSeed = baseSeedValue == null ? ThreadLocalRandom.current().nextLong(0, 1L << 40) : ((Number) baseSeedValue).longValue();
+    // Every image's input is the same but for its seed: check the one with the largest seed.
+    JsonObject input = new JsonObject();
+    for (String f : List.of("prompt", "negative_prompt", "width", "height", "num_inference_steps", "guidance_scale")) {
+      if (body.containsKey(f)) input.put(f, body.getValue(f));
+    }
+    ToolAction.of("image.generate").orElseThrow().check(input.copy().put("seed", baseSeed + size - 1))
+        .ifPresent(problem -> {
+          throw ApiException.invalid("invalid_input", problem);
+        });
+    Tuple batch = Tuple.of(id, caller.clientId(), caller.userId(), title, size, input.getString("prompt"),
+        input.getString("negative_prompt"), input.getInteger("width"), input.getInteger("height"),
+        input.getInteger("num_inference_steps"), input.getDouble("guidance_scale"), baseSeed)
+        .addValue(metadata);
+    pool.withTransaction(conn -> conn.preparedQuery(BatchQueries.INSERT_BATCH).execute(batch)
+            .compose(v -> conn.preparedQuery(BatchQueries.INSERT_TASKS)
+                .execute(Tuple.of(id, caller.clientId(), caller.userId(), size, baseSeed, priority, input))))
+        .recover(e -> Future.failedFuture(e instanceof PgException pg && "23505".equals(pg.getSqlState())
+            ? new ApiException(409, "batch_exists", "a batch with id " + id + " exists already") : e))
+        .onSuccess(events -> {
+          for (Row e : events) vertx.eventBus().publish(Addresses.TASKS_EVENTS, TaskEvent.of(e));
+          vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", "image"));
+          for (int i = 0; i < size; i++) KilnMetrics.submitted("image");
+        })
+        .compose(v -> find(caller, id))
+        .onSuccess(b -> json(ctx, 202, b))
+        .onFailure(ctx::fail);
+  }
+
+  private static UUID batchId(JsonObject metadata) {
+    Object v = metadata.getValue("batch_id");
+    if (v == null) return UUID.randomUUID();
+    try {
+      return UUID.fromString((String) v);
+    } catch (ClassCastException | IllegalArgumentException e) {
+      throw ApiException.invalid("invalid_field", "metadata.batch_id must be a UUID");
+    }
+  }
+
+  private void get(RoutingContext ctx) {
+    UUID id = Json.pathId(ctx, "id");
+    find(ctx.get(Caller.CONTEXT_KEY), id).onSuccess(b -> json(ctx, 200, b)).onFailure(ctx::fail);
+  }
+
+  /** The batch with its tasks (and each one's output image), if the caller may see it. */
+  private Future<JsonObject> find(Caller caller, UUID id) {
+    return pool.preparedQuery(BatchQueries.GET).execute(owned(id, caller)).compose(rows -> {
+      if (rows.size() == 0) return Future.failedFuture(ApiException.notFound("batch"));
+      JsonObject batch = batchJson(rows.iterator().next());
+      return pool.preparedQuery(BatchQueries.TASKS).execute(Tuple.of(id)).map(tasks -> {
+        JsonArray items = new JsonArray();
+        for (Row t : tasks) {
+          JsonObject task = new JsonObject().put("id", t.getUUID("id").toString()).put("batch_index", t.getInteger("batch_index"))
+              .put("seed", t.getLong("seed")).put("status", t.getString("status")).put("progress", t.getInteger("progress"))
+              .put("attempt", t.getInteger("attempt")).put("error_code", t.getString("error_code"))
+              .put("error_message", t.getString("error_message"))
+              .put("created_at", TaskJson.iso(t.getOffsetDateTime("created_at")))
+              .put("finished_at", TaskJson.iso(t.getOffsetDateTime("finished_at")));
+          if (t.getUUID("asset_id") != null) {
+            task.put("image", new JsonObject().put("width", t.getInteger("asset_width")).put("height", t.getInteger("asset_height"))
+                .put("checksum", t.getString("checksum"))
+                .put("url", "/api/v1/tasks/" + t.getUUID("id") + "/assets/" + t.getUUID("asset_id") + "/content"));
+          }
+          items.add(task);
+        }
+        return batch.put("tasks", items);
+      });
+    });
+  }
+
+  /** Cancels what waits at once and what runs through the leader; the batch's status follows. */
+  private void cancel(RoutingContext ctx) {
+    UUID id = Json.pathId(ctx, "id");
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    find(caller, id)
+        .compose(b -> pool.preparedQuery(BatchQueries.CANCEL_WAITING).execute(Tuple.of(id)))
+        .compose(events -> {
+          for (Row e : events) {
+            vertx.eventBus().publish(Addresses.TASKS_EVENTS, TaskEvent.of(e));
+            KilnMetrics.finished("image", "cancelled");
+          }
+          return pool.preparedQuery(BatchQueries.RUNNING).execute(Tuple.of(id));
+        })
+        .compose(running -> {
+          List<Future<Boolean>> asks = new ArrayList<>();
+          for (Row r : running) {
+            asks.add(actions.cancelRunning(r.getUUID("id").toString(), r.getInteger("attempt"), r.getString("queue"),
+                r.getString("worker_id")));
+          }
+          return Future.join(asks);
+        })
+        .compose(v -> find(caller, id))
+        .onSuccess(b -> json(ctx, 200, b))
+        .onFailure(ctx::fail);
+  }
+
+  private void history(RoutingContext ctx) {
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    var p = ctx.queryParams();
+    for (String name : p.names()) {
+      if (!Set.of("limit", "cursor").contains(name)) throw ApiException.badRequest("unknown_parameter", "unknown query parameter '" + name + "'");
+    }
+    int limit = HISTORY_PAGE;
+    if (p.get("limit") != null) {
+      try {
+        limit = Integer.parseInt(p.get("limit"));
+      } catch (NumberFormatException e) {
+        limit = 0;
+      }
+      if (limit < 1 || limit > 100) throw ApiException.badRequest("invalid_parameter", "limit is 1 to 100");
+    }
+    Instant cursorAt = null;
+    UUID cursorId = null;
+    if (p.get("cursor") != null) {
+      try {
+        String[] parts = new String(Base64.getUrlDecoder().decode(p.get("cursor")), StandardCharsets.UTF_8).split("\\|");
+        cursorAt = Instant.parse(parts[0]);
+        cursorId = UUID.fromString(parts[1]);
+      } catch (RuntimeException e) {
+        throw ApiException.badRequest("invalid_cursor", "cursor is not one this API gave out");
+      }
+    }
+    int page = limit;
+    pool.preparedQuery(BatchQueries.HISTORY).execute(Tuple.of(cursorId, caller.admin() ? null : caller.clientId(), caller.userId(),
+            cursorAt == null ? null : cursorAt.atOffset(ZoneOffset.UTC), page + 1))
+        .onSuccess(rows -> {
+          JsonArray items = new JsonArray();
+          String next = null;
+          Row last = null;
+          for (Row r : rows) {
+            if (items.size() == page) {
+              String raw = last.getOffsetDateTime("created_at").toInstant() + "|" + last.getUUID("id");
+              next = Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+              break;
+            }
+            items.add(batchJson(r));
+            last = r;
+          }
+          json(ctx, 200, new JsonObject().put("items", items).put("next_cursor", next));
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private static JsonObject batchJson(Row r) {
+    return new JsonObject()
+        .put("id", r.getUUID("id").toString())
+        .put("status", r.getString("status"))
+        .put("tool_action", r.getString("tool_action"))
+        .put("title", r.getString("title"))
+        .put("prompt", r.getString("prompt"))
+        .put("negative_prompt", r.getString("negative_prompt"))
+        .put("width", r.getInteger("width"))
+        .put("height", r.getInteger("height"))
+        .put("num_inference_steps", r.getInteger("num_inference_steps"))
+        .put("guidance_scale", r.getDouble("guidance_scale"))
+        .put("base_seed", r.getLong("base_seed"))
+        .put("batch_size", r.getInteger("batch_size"))
+        .put("total_count", r.getInteger("total_count"))
+        .put("completed_count", r.getInteger("completed_count"))
+        .put("success_count", r.getInteger("completed_count"))
+        .put("failed_count", r.getInteger("failed_count"))
+        .put("cancelled_count", r.getInteger("cancelled_count"))
+        .put("metadata", r.getJsonObject("metadata"))
+        .put("created_at", TaskJson.iso(r.getOffsetDateTime("created_at")))
+        .put("completed_at", TaskJson.iso(r.getOffsetDateTime("completed_at")));
+  }
+
+  private static Tuple owned(UUID id, Caller c) {
+    return Tuple.of(id, c.admin() ? null : c.clientId(), c.userId());
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+}

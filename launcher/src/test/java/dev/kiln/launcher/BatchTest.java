@@ -1,0 +1,132 @@
+package dev.kiln.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Batches and history (seeds 000, 002): N images, seeds base_seed + i, counts kept by Postgres. */
+class BatchTest {
+  private static KilnNode kiln;
+  private static Api api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    kiln = KilnNode.start(Map.of("KILN_WORKER_SLOTS", "8"));
+    api = kiln.api();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (kiln != null) kiln.close();
+  }
+
+  private static JsonObject batch(String id) throws Exception {
+    return api.get("/api/v1/batches/" + id).json();
+  }
+
+  private static void imageQueue(boolean active) throws Exception {
+    assertEquals(200, api.send("PUT", "/api/v1/admin/queues/image", "{\"is_active\": " + active + "}").status());
+  }
+
+  @Test
+  void aBatchMakesOneTaskPerImageWithConsecutiveSeedsAndCompletes() throws Exception {
+    String id = UUID.randomUUID().toString();
+    Api.Reply r = api.post("/api/v1/batches", new JsonObject().put("prompt", "kilns in a row").put("width", 128).put("height", 96)
+        .put("num_inference_steps", 2).put("base_seed", 100).put("batch_size", 4).put("title", "row")
+        .put("metadata", new JsonObject().put("batch_id", id).put("device", "test")).encode());
+    assertEquals(202, r.status(), r.body());
+    assertEquals(id, r.json().getString("id"), "metadata.batch_id is the batch's id");
+    JsonArray tasks = r.json().getJsonArray("tasks");
+    assertEquals(4, tasks.size());
+    for (int i = 0; i < 4; i++) {
+      assertEquals(i, tasks.getJsonObject(i).getInteger("batch_index"));
+      assertEquals(100L + i, tasks.getJsonObject(i).getLong("seed"));
+    }
+    JsonObject done = Eventually.await("batch completed", Duration.ofSeconds(60), () -> {
+      JsonObject b = batch(id);
+      return "completed".equals(b.getString("status")) ? b : null;
+    });
+    assertEquals(4, done.getInteger("completed_count"));
+    assertEquals(4, done.getInteger("success_count"));
+    assertEquals(4, done.getInteger("batch_size"));
+    for (Object o : done.getJsonArray("tasks")) {
+      JsonObject image = ((JsonObject) o).getJsonObject("image");
+      assertEquals(128, image.getInteger("width"));
+      assertEquals(96, image.getInteger("height"));
+    }
+    JsonObject newest = api.get("/api/v1/history?limit=1").json().getJsonArray("items").getJsonObject(0);
+    assertEquals(id, newest.getString("id"));
+    assertEquals("4/4", newest.getInteger("success_count") + "/" + newest.getInteger("batch_size"));
+    assertEquals(4, api.get("/api/v1/history/" + id).json().getJsonArray("tasks").size());
+    assertEquals(4, api.get("/api/v1/tasks?batch_id=" + id).json().getJsonArray("items").size());
+
+    Api.Reply again = api.post("/api/v1/batches", new JsonObject().put("prompt", "x").put("metadata", new JsonObject().put("batch_id", id)).encode());
+    assertEquals(409, again.status());
+    assertEquals("batch_exists", again.json().getString("code"));
+    assertEquals(404, api.as(KilnNode.FIRST_PARTY_KEY).get("/api/v1/batches/" + id).status(), "another client does not see it");
+  }
+
+  @Test
+  void aBatchWithSomeCancelledIsPartialAndAllCancelledIsCancelled() throws Exception {
+    imageQueue(false);
+    String partial;
+    String cancelled;
+    try {
+      partial = api.post("/api/v1/batches", "{\"prompt\": \"p\", \"width\": 64, \"height\": 64, \"num_inference_steps\": 1, \"batch_size\": 3}")
+          .json().getString("id");
+      cancelled = api.post("/api/v1/batches", "{\"prompt\": \"c\", \"width\": 64, \"height\": 64, \"batch_size\": 2}")
+          .json().getString("id");
+      String first = batch(partial).getJsonArray("tasks").getJsonObject(0).getString("id");
+      assertEquals(200, api.post("/api/v1/tasks/" + first + "/cancel", "").status());
+      Api.Reply c = api.post("/api/v1/batches/" + cancelled + "/cancel", "");
+      assertEquals(200, c.status(), c.body());
+      assertEquals("cancelled", c.json().getString("status"));
+      assertEquals(2, c.json().getInteger("cancelled_count"));
+    } finally {
+      imageQueue(true);
+    }
+    JsonObject b = Eventually.await("partial", Duration.ofSeconds(60), () -> {
+      JsonObject x = batch(partial);
+      return "partial".equals(x.getString("status")) ? x : null;
+    });
+    assertEquals(List.of(2, 1, 0), List.of(b.getInteger("completed_count"), b.getInteger("cancelled_count"), b.getInteger("failed_count")));
+  }
+
+  @Test
+  void badBatchesAreRefusedAndCreateNothing() throws Exception {
+    long before;
+    try (Sql sql = kiln.sql()) {
+      before = sql.count("SELECT count(*) FROM task_batches") + sql.count("SELECT count(*) FROM tasks");
+    }
+    Map<String, Integer> bad = Map.of(
+        "{\"prompt\": \"x\", \"batch_size\": 0}", 422,
+        "{\"prompt\": \"x\", \"batch_size\": 1000}", 422,
+        "{\"prompt\": \"x\", \"batch_size\": \"4\"}", 422,
+        "{\"prompt\": \"x\", \"width\": 10}", 422,
+        "{\"batch_size\": 2}", 422,
+        "{\"prompt\": \"x\", \"metadata\": {\"batch_id\": \"nope\"}}", 422,
+        "{\"prompt\": \"x\", \"base_seed\": \"1\"}", 422,
+        "{\"prompt\": \"x\", \"colour\": \"red\"}", 422,
+        "[]", 400);
+    for (Map.Entry<String, Integer> e : bad.entrySet()) {
+      Api.Reply r = api.post("/api/v1/batches", e.getKey());
+      assertEquals(e.getValue(), r.status(), e.getKey() + " -> " + r.body());
+      assertTrue(r.contentType().startsWith("application/problem+json"));
+    }
+    assertEquals(400, api.get("/api/v1/history?limit=0").status());
+    assertEquals(400, api.get("/api/v1/history?cursor=zzz").status());
+    assertEquals(404, api.get("/api/v1/batches/" + UUID.randomUUID()).status());
+    try (Sql sql = kiln.sql()) {
+      assertEquals(before, sql.count("SELECT count(*) FROM task_batches") + sql.count("SELECT count(*) FROM tasks"));
+    }
+  }
+}
