@@ -488,6 +488,75 @@ CREATE TABLE credit_ledger (
     note           text,
     created_at     timestamptz NOT NULL DEFAULT now()
 );
+-- ---- credits: held with the task, captured or released with its end (seeds 000, 004) ----
+-- Kept by the database itself, so every path that creates or ends a task (submit, batch,
+-- settle, cancel, delete, manual retry) moves credits in its own transaction, exactly once:
+-- a hold is placed when a task row is really inserted (AFTER INSERT: an idempotent repeat
+-- that inserts nothing holds nothing), and settled when the task first reaches an end.
+-- Not enough credits raises SQLSTATE KL402, which the API answers with 402.
+CREATE FUNCTION kiln_hold_credits(task tasks) RETURNS uuid LANGUAGE plpgsql AS $$
+DECLARE
+    w wallets;
+    hold uuid := gen_random_uuid();
+BEGIN
+    INSERT INTO wallets (api_client_id, user_id) VALUES (task.api_client_id, coalesce(task.user_id, ''))
+        ON CONFLICT ON CONSTRAINT uq_wallets_owner DO NOTHING;
+    UPDATE wallets SET balance = balance - task.points_cost, held = held + task.points_cost
+        WHERE api_client_id = task.api_client_id AND user_id = coalesce(task.user_id, '') AND balance >= task.points_cost
+        RETURNING * INTO w;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'insufficient credits: % needs %', task.tool_action, task.points_cost USING ERRCODE = 'KL402';
+    END IF;
+    INSERT INTO credit_ledger (wallet_id, task_id, kind, amount, balance_after, held_after, hold_id)
+        VALUES (w.id, task.id, 'hold', task.points_cost, w.balance, w.held, hold);
+    RETURN hold;
+END
+$$;
+
+CREATE FUNCTION kiln_credits_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE tasks SET wallet_hold_id = kiln_hold_credits(NEW) WHERE id = NEW.id;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION kiln_credits_on_status() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    w wallets;
+    ended_before boolean := OLD.status IN ('completed', 'failed', 'timeout', 'cancelled');
+    ends_now boolean := NEW.status IN ('completed', 'failed', 'timeout', 'cancelled');
+BEGIN
+    IF ends_now AND NOT ended_before THEN
+        IF NEW.status = 'completed' THEN
+            UPDATE wallets SET held = held - NEW.points_cost
+                WHERE id = (SELECT wallet_id FROM credit_ledger WHERE hold_id = NEW.wallet_hold_id AND kind = 'hold')
+                RETURNING * INTO w;
+            INSERT INTO credit_ledger (wallet_id, task_id, kind, amount, balance_after, held_after, hold_id)
+                VALUES (w.id, NEW.id, 'capture', NEW.points_cost, w.balance, w.held, NEW.wallet_hold_id);
+            NEW.credits_consumed := NEW.points_cost;
+        ELSE
+            UPDATE wallets SET held = held - NEW.points_cost, balance = balance + NEW.points_cost
+                WHERE id = (SELECT wallet_id FROM credit_ledger WHERE hold_id = NEW.wallet_hold_id AND kind = 'hold')
+                RETURNING * INTO w;
+            INSERT INTO credit_ledger (wallet_id, task_id, kind, amount, balance_after, held_after, hold_id)
+                VALUES (w.id, NEW.id, 'release', NEW.points_cost, w.balance, w.held, NEW.wallet_hold_id);
+            NEW.credits_consumed := 0;
+        END IF;
+    ELSIF ended_before AND NOT ends_now THEN
+        -- a manual retry: a new hold for the new run
+        NEW.wallet_hold_id := kiln_hold_credits(NEW);
+        NEW.credits_consumed := NULL;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER tasks_hold_credits AFTER INSERT ON tasks
+    FOR EACH ROW WHEN (NEW.points_cost > 0) EXECUTE FUNCTION kiln_credits_on_insert();
+CREATE TRIGGER tasks_settle_credits BEFORE UPDATE OF status ON tasks
+    FOR EACH ROW WHEN (NEW.points_cost > 0 AND NEW.wallet_hold_id IS NOT NULL AND OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION kiln_credits_on_status();
+
 CREATE INDEX ix_credit_ledger_wallet_created ON credit_ledger (wallet_id, created_at DESC, id DESC);
 CREATE INDEX ix_credit_ledger_task ON credit_ledger (task_id) WHERE task_id IS NOT NULL;
 -- Each kind of movement happens at most once per hold ...

@@ -8,6 +8,7 @@ import dev.kiln.http.admin.ClientAdminRoutes;
 import dev.kiln.http.api.Problems;
 import dev.kiln.http.auth.ApiKeyAuth;
 import dev.kiln.http.batches.BatchRoutes;
+import dev.kiln.http.wallet.WalletRoutes;
 import dev.kiln.http.auth.RateLimits;
 import dev.kiln.http.ops.OpsRoutes;
 import dev.kiln.http.sse.TaskEventStreams;
@@ -35,7 +36,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Pool pool = Db.pool(vertx, config.databaseUrl());
     Hot hot = new Hot(vertx, config.redisUrl());
-    TaskRoutes tasks = new TaskRoutes(vertx, pool, hot, config.debugExecutors(), config.assetDir());
+    TaskRoutes tasks = new TaskRoutes(vertx, pool, hot, config.debugExecutors(), config.assetDir(), config::price);
     TaskEventStreams streams = new TaskEventStreams(vertx, pool, tasks);
 
     Router router = Router.router(vertx);
@@ -45,10 +46,12 @@ public final class HttpVerticle extends VerticleBase {
     api.route().handler(BodyHandler.create(false).setBodyLimit(DEFAULT_BODY_LIMIT));
     api.route().handler(new ApiKeyAuth(vertx, pool, config.adminKey(), config.apiKeys())::handle);
     api.route().handler(new RateLimits(hot, config.rateLimitClient(), config.rateLimitUser())::handle);
+    api.route("/admin/*").handler(AdminRoutes::adminOnly);
     tasks.mount(api);
     TaskActionRoutes actions = new TaskActionRoutes(vertx, pool, tasks);
     actions.mount(api);
-    new BatchRoutes(vertx, pool, actions).mount(api);
+    new BatchRoutes(vertx, pool, actions, config.price("image.generate")).mount(api);
+    new WalletRoutes(pool).mount(api);
     new AdminRoutes(vertx, pool).mount(api);
     new ClientAdminRoutes(vertx, pool).mount(api);
     streams.mount(api);

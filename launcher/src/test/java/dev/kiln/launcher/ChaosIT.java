@@ -65,6 +65,7 @@ class ChaosIT {
     for (int i = 0; i < 6; i++) {
       Map<String, String> env = new HashMap<>(common);
       env.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(ports[i]), "KILN_CLUSTER_PORT", String.valueOf(base + i)));
+      if (i == 0) env.put("KILN_PRICES", "debug.sleep=3"); // credits must come out exact after all of it
       if (i >= 3) env.putAll(Map.of("KILN_WORKER_ID", names[i], "KILN_WORKER_SLOTS", "4", "KILN_WORKER_QUEUES", "debug"));
       start(i, names[i], env, roles[i]);
     }
@@ -74,6 +75,7 @@ class ChaosIT {
     Api.Reply cfg = api.send("PUT", "/api/v1/admin/queues/debug", new JsonObject().put("max_concurrency", MAX_CONCURRENCY)
         .put("max_retries", 3).put("retry_delay_base", 100).put("retry_delay_max", 1000).put("job_timeout", 10_000).encode());
     assertEquals(200, cfg.status(), cfg.body());
+    assertEquals(200, api.post("/api/v1/admin/wallets/grant", "{\"api_client_id\": \"admin\", \"amount\": 1000000}").status());
 
     Random rnd = new Random(SEED);
     try (Sql sql = new Sql(db)) {
@@ -141,6 +143,10 @@ class ChaosIT {
       assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE (input->>'fail_permanently')::boolean AND status = 'completed'"));
       assertEquals(TASKS, sql.count("SELECT count(*) FROM task_events WHERE event_type = 'created'"));
       assertEquals(TASKS, metric(api, "kiln_tasks_submitted_total"), "the HTTP node's metrics agree with Postgres");
+      LedgerCheck.assertBalanced(sql);
+      assertEquals(1_000_000 - 3 * byStatus.getOrDefault("completed", 0L),
+          sql.count("SELECT balance FROM wallets WHERE api_client_id = 'admin' AND user_id = ''"),
+          "exactly the completed tasks were charged, once each");
     }
     for (KilnProcess p : nodes) {
       assertFalse(p.output().contains("has been blocked"), p.name + " blocked an event loop");

@@ -27,7 +27,8 @@ public record KilnConfig(
     boolean debugExecutors,
     String workerId,
     int rateLimitClient,         // requests per second per API client (admin exempt); 0 = off
-    int rateLimitUser) {         // requests per second per end user; 0 = off
+    int rateLimitUser,           // requests per second per end user; 0 = off
+    Map<String, Long> prices) {  // credits held per task, by tool_action; absent = free
 
   public static final int DEFAULT_HTTP_PORT = 8080;
   public static final String DEFAULT_DATA_DIR = "./data";
@@ -94,18 +95,34 @@ public record KilnConfig(
     }
     int rateClient = intIn(env, "KILN_RATE_LIMIT_CLIENT", DEFAULT_RATE_LIMIT_CLIENT, 0, 1_000_000);
     int rateUser = intIn(env, "KILN_RATE_LIMIT_USER", DEFAULT_RATE_LIMIT_USER, 0, 1_000_000);
+    Map<String, Long> prices = new java.util.HashMap<>();
+    for (String entry : list(env.get("KILN_PRICES"))) {
+      String[] kv = entry.split("=", 2);
+      try {
+        long price = Long.parseLong(kv.length == 2 ? kv[1].trim() : "x");
+        if (price < 0 || kv[0].isBlank()) throw new NumberFormatException();
+        prices.put(kv[0].trim(), price);
+      } catch (NumberFormatException e) {
+        throw new ConfigException("KILN_PRICES", "use tool_action=credits,... with whole credits >= 0, got '" + entry + "'");
+      }
+    }
     return new KilnConfig(db, redis, port, admin, keys, dataDir, members, clusterHost, clusterPort,
-        Set.copyOf(queues), slots, debug, workerId, rateClient, rateUser);
+        Set.copyOf(queues), slots, debug, workerId, rateClient, rateUser, Map.copyOf(prices));
   }
 
   public KilnConfig withAdminKey(String key) {
     return new KilnConfig(databaseUrl, redisUrl, httpPort, key, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser);
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices);
   }
 
   public KilnConfig withStores(String db, String redis) {
     return new KilnConfig(db, redis, httpPort, adminKey, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser);
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices);
+  }
+
+  /** Credits a task of this tool_action holds (0: free). */
+  public long price(String toolAction) {
+    return prices.getOrDefault(toolAction, 0L);
   }
 
   public Path assetDir() {

@@ -45,7 +45,6 @@ public final class AdminRoutes {
   }
 
   public void mount(Router api) {
-    api.route("/admin/*").handler(AdminRoutes::adminOnly);
     api.get("/admin/queues").handler(this::queues);
     api.get("/admin/queues/:name").handler(this::queue);
     api.put("/admin/queues/:name").handler(this::updateQueue);
@@ -53,7 +52,8 @@ public final class AdminRoutes {
     api.post("/admin/workers/:id/drain").handler(this::drain);
   }
 
-  private static void adminOnly(RoutingContext ctx) {
+  /** Guards every {@code /admin/*} route, whichever class mounts it; mounted before them all. */
+  public static void adminOnly(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
     if (!caller.admin()) throw new ApiException(403, "forbidden", "the admin API is for admin clients");
     ctx.next();

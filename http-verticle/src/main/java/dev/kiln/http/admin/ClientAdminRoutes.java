@@ -42,7 +42,7 @@ public final class ClientAdminRoutes {
     this.pool = pool;
   }
 
-  /** Mounted after the admin-only guard of {@link AdminRoutes}. */
+  /** Behind {@link AdminRoutes#adminOnly}. */
   public void mount(Router api) {
     api.post("/admin/clients").handler(this::create);
     api.get("/admin/clients").handler(this::list);

@@ -79,6 +79,8 @@ public final class Problems {
         case 400 -> send(ctx, 400, "bad_request", "bad request");
         default -> send(ctx, s >= 400 ? s : 500, s >= 500 || s < 400 ? "internal_error" : "bad_request", "request failed");
       }
+    } else if (f instanceof PgException pg && "KL402".equals(pg.getSqlState())) {
+      send(ctx, 402, "insufficient_credits", pg.getErrorMessage());
     } else if (f instanceof PgException pg) {
       LOG.error("SQL error on {} {}: {}", ctx.request().method(), ctx.request().path(), pg.getMessage());
       send(ctx, 500, "internal_error", "internal error");
@@ -109,6 +111,7 @@ public final class Problems {
     return switch (status) {
       case 400 -> "Bad Request";
       case 401 -> "Unauthorized";
+      case 402 -> "Payment Required";
       case 403 -> "Forbidden";
       case 404 -> "Not Found";
       case 405 -> "Method Not Allowed";

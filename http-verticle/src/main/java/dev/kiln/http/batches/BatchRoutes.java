@@ -43,8 +43,10 @@ public final class BatchRoutes {
   private final Vertx vertx;
   private final Pool pool;
   private final TaskActionRoutes actions;
+  private final long price;
 
-  public BatchRoutes(Vertx vertx, Pool pool, TaskActionRoutes actions) {
+  public BatchRoutes(Vertx vertx, Pool pool, TaskActionRoutes actions, long price) {
+    this.price = price;
     this.vertx = vertx;
     this.pool = pool;
     this.actions = actions;
@@ -86,7 +88,7 @@ public final class BatchRoutes {
         .addValue(metadata);
     pool.withTransaction(conn -> conn.preparedQuery(BatchQueries.INSERT_BATCH).execute(batch)
             .compose(v -> conn.preparedQuery(BatchQueries.INSERT_TASKS)
-                .execute(Tuple.of(id, caller.clientId(), caller.userId(), size, baseSeed, priority, input))))
+                .execute(Tuple.of(id, caller.clientId(), caller.userId(), size, baseSeed, priority, input).addLong(price))))
         .recover(e -> Future.failedFuture(e instanceof PgException pg && "23505".equals(pg.getSqlState())
             ? new ApiException(409, "batch_exists", "a batch with id " + id + " exists already") : e))
         .onSuccess(events -> {

@@ -39,8 +39,11 @@ public final class TaskRoutes {
   private final boolean debugActions;
   private final Path assetDir;
   private final GroupCommit<Tuple, RowSet<Row>> inserts;
+  private final java.util.function.Function<String, Long> prices;
 
-  public TaskRoutes(Vertx vertx, Pool pool, Hot hot, boolean debugActions, Path assetDir) {
+  public TaskRoutes(Vertx vertx, Pool pool, Hot hot, boolean debugActions, Path assetDir,
+                    java.util.function.Function<String, Long> prices) {
+    this.prices = prices;
     this.vertx = vertx;
     this.pool = pool;
     this.hot = hot;
@@ -70,7 +73,8 @@ public final class TaskRoutes {
     });
     int priority = Json.optionalInt(body, "priority", 0, -PRIORITY_LIMIT, PRIORITY_LIMIT);
     String idem = idempotencyKey(ctx);
-    inserts.submit(Tuple.of(caller.clientId(), caller.userId(), action.name(), priority, input, action.queue(), idem))
+    inserts.submit(Tuple.of(caller.clientId(), caller.userId(), action.name(), priority, input, action.queue(), idem)
+            .addLong(prices.apply(action.name())))
         .compose(rows -> rows.size() > 0
             ? Future.succeededFuture(created(rows.iterator().next(), action, caller, idem))
             : replay(caller, idem, action.name(), input, priority))

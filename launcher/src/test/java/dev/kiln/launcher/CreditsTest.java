@@ -1,0 +1,96 @@
+package dev.kiln.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Credits: held with the task, captured on success, released otherwise; the ledger balances. */
+class CreditsTest {
+  static final long SLEEP_PRICE = 10;
+
+  private static KilnNode kiln;
+  private static Api api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    kiln = KilnNode.start(Map.of("KILN_PRICES", "debug.sleep=" + SLEEP_PRICE + ",image.generate=2"));
+    api = kiln.api();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (kiln != null) kiln.close();
+  }
+
+  private static JsonObject wallet(Api as) throws Exception {
+    return as.get("/api/v1/me/wallet").json();
+  }
+
+  private static String sleep(Api as, JsonObject input) throws Exception {
+    Api.Reply r = as.post("/api/v1/tasks", new JsonObject().put("tool_action", "debug.sleep").put("input", input).encode());
+    assertEquals(202, r.status(), r.body());
+    return r.json().getString("id");
+  }
+
+  private static void ended(Api as, String id, String status) throws Exception {
+    Eventually.await(id + " " + status, Duration.ofSeconds(30), () -> status.equals(as.task(id).getString("status")));
+  }
+
+  @Test
+  void creditsAreHeldCapturedAndReleasedAndTheLedgerBalances() throws Exception {
+    Api payer = api.forUser("payer");
+    Api.Reply grant = api.post("/api/v1/admin/wallets/grant", "{\"api_client_id\": \"admin\", \"user_id\": \"payer\", \"amount\": 35}");
+    assertEquals(200, grant.status(), grant.body());
+    assertEquals(35, wallet(payer).getLong("balance"));
+
+    String ok = sleep(payer, new JsonObject().put("duration_ms", 400));
+    Eventually.await("held while it runs", Duration.ofSeconds(10), () -> wallet(payer).getLong("held") == SLEEP_PRICE);
+    ended(payer, ok, "completed");
+    Eventually.await("captured", Duration.ofSeconds(10), () -> wallet(payer).getLong("held") == 0);
+    assertEquals(25, wallet(payer).getLong("balance"));
+
+    String bad = sleep(payer, new JsonObject().put("fail_permanently", true));
+    ended(payer, bad, "failed");
+    assertEquals(25, wallet(payer).getLong("balance"), "released on failure");
+
+    String a = sleep(payer, new JsonObject().put("hang", true));
+    String b = sleep(payer, new JsonObject().put("hang", true));
+    long tasksBefore = count("SELECT count(*) FROM tasks");
+    Api.Reply broke = payer.post("/api/v1/tasks", "{\"tool_action\": \"debug.sleep\", \"input\": {\"hang\": true}}");
+    assertEquals(402, broke.status(), broke.body());
+    assertEquals("insufficient_credits", broke.json().getString("code"));
+    assertEquals(tasksBefore, count("SELECT count(*) FROM tasks"), "nothing created");
+    assertEquals(5, wallet(payer).getLong("balance"));
+    assertEquals(20, wallet(payer).getLong("held"));
+
+    for (String id : List.of(a, b)) {
+      Eventually.await("running", Duration.ofSeconds(10), () -> !"pending".equals(payer.task(id).getString("status")));
+      assertEquals(200, payer.post("/api/v1/tasks/" + id + "/cancel", "").status());
+    }
+    JsonObject w = wallet(payer);
+    assertEquals(25, w.getLong("balance"), "released on cancel");
+    assertEquals(0, w.getLong("held"));
+
+    assertEquals(202, payer.post("/api/v1/tasks/" + a + "/retry", "").status());
+    assertEquals(15, wallet(payer).getLong("balance"), "a manual retry holds anew");
+    Eventually.await("running again", Duration.ofSeconds(10), () -> !"pending".equals(payer.task(a).getString("status")));
+    assertEquals(200, payer.post("/api/v1/tasks/" + a + "/cancel", "").status());
+    assertEquals(25, wallet(payer).getLong("balance"), "and releases it again");
+
+    try (Sql sql = kiln.sql()) {
+      LedgerCheck.assertBalanced(sql);
+    }
+  }
+
+  private static long count(String sql) throws Exception {
+    try (Sql s = kiln.sql()) {
+      return s.count(sql);
+    }
+  }
+}
