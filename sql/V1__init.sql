@@ -359,6 +359,35 @@ CREATE TRIGGER tasks_recount_batch AFTER UPDATE OF status ON tasks
     FOR EACH ROW WHEN (NEW.batch_id IS NOT NULL AND OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION kiln_recount_batch();
 
+-- ---- webhooks: an outbox written with the task's end ----
+-- A task with a webhook_url gets a delivery row in the same transaction that ends it; the
+-- leading dispatcher sends due rows (signed, retried with backoff) and never waits on them.
+CREATE TABLE webhook_deliveries (
+    id               bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    task_id          uuid        NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    url              text        NOT NULL,
+    event            text        NOT NULL,               -- the task status it announces
+    attempts         int         NOT NULL DEFAULT 0,
+    next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+    delivered_at     timestamptz,
+    last_status      int,
+    last_error       text,
+    created_at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE delivered_at IS NULL;
+
+CREATE FUNCTION kiln_enqueue_webhook() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO webhook_deliveries (task_id, url, event) VALUES (NEW.id, NEW.webhook_url, NEW.status);
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER tasks_enqueue_webhook AFTER UPDATE OF status ON tasks
+    FOR EACH ROW WHEN (NEW.webhook_url IS NOT NULL AND OLD.status IS DISTINCT FROM NEW.status
+                       AND NEW.status IN ('completed', 'failed', 'timeout', 'cancelled'))
+    EXECUTE FUNCTION kiln_enqueue_webhook();
+
 -- ---- dispatcher: claimable / running rows (partial indexes stay small) ----
 -- Claim order with enable_priority = true: priority DESC, then tenants round-robin
 -- (fair_seq), then created_at. Predicate is only status = 'pending' (not "AND NOT

@@ -65,9 +65,11 @@ final class Leader {
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final List<Long> timers = new ArrayList<>();
   private final GroupCommit<Tuple, RowSet<Row>> settles;
+  private final WebhookSender webhooks;
   private boolean stopped;
 
-  Leader(Vertx vertx, Pool pool, Hot hot, long epoch) {
+  Leader(Vertx vertx, Pool pool, Hot hot, long epoch, String webhookSecret) {
+    this.webhooks = new WebhookSender(vertx, pool, webhookSecret);
     this.vertx = vertx;
     this.pool = pool;
     this.hot = hot;
@@ -96,6 +98,7 @@ final class Leader {
           timers.add(vertx.setPeriodic(SWEEP_MILLIS, t -> sweep()));
           timers.add(vertx.setPeriodic(PROGRESS_FLUSH_MILLIS, t -> flushProgress()));
           timers.add(vertx.setPeriodic(METRICS_MILLIS, t -> queueMetrics()));
+          timers.add(vertx.setPeriodic(SWEEP_MILLIS, t -> webhooks.sendDue()));
           return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).<Void>mapEmpty();
         })
         .onSuccess(v -> LOG.info("Leading with epoch {}: queues {}", epoch, configs.keySet()));
@@ -105,6 +108,7 @@ final class Leader {
     stopped = true;
     consumers.forEach(MessageConsumer::unregister);
     timers.forEach(vertx::cancelTimer);
+    webhooks.close();
   }
 
   boolean stopped() {

@@ -28,7 +28,8 @@ public record KilnConfig(
     String workerId,
     int rateLimitClient,         // requests per second per API client (admin exempt); 0 = off
     int rateLimitUser,           // requests per second per end user; 0 = off
-    Map<String, Long> prices) {  // credits held per task, by tool_action; absent = free
+    Map<String, Long> prices,    // credits held per task, by tool_action; absent = free
+    String webhookSecret) {      // HMAC-SHA256 key of X-Kiln-Signature; null: webhooks go unsigned
 
   public static final int DEFAULT_HTTP_PORT = 8080;
   public static final String DEFAULT_DATA_DIR = "./data";
@@ -107,17 +108,18 @@ public record KilnConfig(
       }
     }
     return new KilnConfig(db, redis, port, admin, keys, dataDir, members, clusterHost, clusterPort,
-        Set.copyOf(queues), slots, debug, workerId, rateClient, rateUser, Map.copyOf(prices));
+        Set.copyOf(queues), slots, debug, workerId, rateClient, rateUser, Map.copyOf(prices),
+        blankToNull(env.get("KILN_WEBHOOK_SECRET")));
   }
 
   public KilnConfig withAdminKey(String key) {
     return new KilnConfig(databaseUrl, redisUrl, httpPort, key, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices);
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret);
   }
 
   public KilnConfig withStores(String db, String redis) {
     return new KilnConfig(db, redis, httpPort, adminKey, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices);
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret);
   }
 
   /** Credits a task of this tool_action holds (0: free). */

@@ -12,7 +12,7 @@ public final class TaskJson {
   /** The columns {@link #of(Row)} reads, for SELECT and RETURNING lists. */
   public static final String COLUMNS =
       "id, status, tool_action, queue, priority, progress, attempt, retry_count, max_retries, input, result, "
-          + "error_code, error_message, batch_id, worker_id, created_at, started_at, finished_at, next_retry_at";
+          + "error_code, error_message, batch_id, worker_id, webhook_url, created_at, started_at, finished_at, next_retry_at";
 
   public static JsonObject of(Row r) {
     return new JsonObject()
@@ -31,6 +31,7 @@ public final class TaskJson {
         .put("error_message", r.getString("error_message"))
         .put("batch_id", r.getUUID("batch_id") == null ? null : r.getUUID("batch_id").toString())
         .put("worker_id", r.getString("worker_id"))
+        .put("webhook_url", r.getString("webhook_url"))
         .put("created_at", iso(r.getOffsetDateTime("created_at")))
         .put("started_at", iso(r.getOffsetDateTime("started_at")))
         .put("finished_at", iso(r.getOffsetDateTime("finished_at")))

@@ -13,9 +13,9 @@ public final class TaskQueries {
    */
   static final String CREATE =
       "WITH t AS (INSERT INTO tasks (api_client_id, user_id, channel, tool_action, queue, priority, input, max_retries, "
-          + "idempotency_key, points_cost, created_at, fair_seq) "
+          + "idempotency_key, points_cost, webhook_url, created_at, fair_seq) "
           // clock_timestamp, not now(): tasks written in one group commit still get distinct, ordered times
-          + "SELECT $1, $2, 'openapi', $3, q.queue_name, $4, $5, q.max_retries, $7, $8, clock_timestamp(), "
+          + "SELECT $1, $2, 'openapi', $3, q.queue_name, $4, $5, q.max_retries, $7, $8, $9, clock_timestamp(), "
           + "COALESCE((SELECT w.fair_seq + 1 FROM tasks w WHERE w.queue = $6 AND w.status = 'pending' "
           + "AND w.tenant = $1 || '/' || coalesce($2, '') ORDER BY w.fair_seq DESC LIMIT 1), 0) "
           + "FROM queue_configs q WHERE q.queue_name = $6 "

@@ -27,7 +27,7 @@ import java.util.UUID;
 
 /** {@code /api/v1/tasks}: submit, read, and the task's assets. */
 public final class TaskRoutes {
-  static final Set<String> CREATE_FIELDS = Set.of("tool_action", "input", "priority");
+  static final Set<String> CREATE_FIELDS = Set.of("tool_action", "input", "priority", "webhook_url");
   public static final int PRIORITY_LIMIT = 1000;
   /** Page sizes of GET /tasks. */
   public static final int DEFAULT_PAGE = 20;
@@ -74,7 +74,7 @@ public final class TaskRoutes {
     int priority = Json.optionalInt(body, "priority", 0, -PRIORITY_LIMIT, PRIORITY_LIMIT);
     String idem = idempotencyKey(ctx);
     inserts.submit(Tuple.of(caller.clientId(), caller.userId(), action.name(), priority, input, action.queue(), idem)
-            .addLong(prices.apply(action.name())))
+            .addLong(prices.apply(action.name())).addString(webhookUrl(body)))
         .compose(rows -> rows.size() > 0
             ? Future.succeededFuture(created(rows.iterator().next(), action, caller, idem))
             : replay(caller, idem, action.name(), input, priority))
@@ -119,6 +119,19 @@ public final class TaskRoutes {
       }
       return hot.replay(caller.clientId(), idem).map(cached -> new Reply(cached != null ? cached : first.encode(), true));
     });
+  }
+
+  /** An absolute http(s) URL Kiln will POST the task to when it ends (see WebhookSender). */
+  static String webhookUrl(JsonObject body) {
+    if (!body.containsKey("webhook_url")) return null;
+    String url = Json.requiredString(body, "webhook_url", 2048);
+    try {
+      java.net.URI u = new java.net.URI(url);
+      if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) throw new IllegalArgumentException();
+    } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+      throw ApiException.invalid("invalid_field", "'webhook_url' must be an absolute http or https URL");
+    }
+    return url;
   }
 
   private static String idempotencyKey(RoutingContext ctx) {

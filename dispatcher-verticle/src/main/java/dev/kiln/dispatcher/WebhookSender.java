@@ -1,0 +1,112 @@
+package dev.kiln.dispatcher;
+
+import dev.kiln.common.task.TaskJson;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends the webhook outbox (rows written by Postgres when a task with a webhook_url ends):
+ * the task JSON, signed with HMAC-SHA256 in {@code X-Kiln-Signature}, retried with jittered
+ * exponential backoff up to {@link #MAX_ATTEMPTS}. At least once: a receiver dedupes on
+ * {@code X-Kiln-Delivery}. Runs on the leader beside dispatch and never holds it up.
+ */
+final class WebhookSender {
+  private static final Logger LOG = LoggerFactory.getLogger(WebhookSender.class);
+
+  static final int MAX_ATTEMPTS = 10;
+  static final int BATCH = 32;
+  static final long REQUEST_TIMEOUT_MILLIS = 10_000;
+  /** A claimed delivery is due again after this if its sender vanished mid-send. */
+  static final int CLAIM_LEASE_SECONDS = 60;
+  static final long MAX_BACKOFF_SECONDS = 3_600;
+
+  private static final String CLAIM =
+      "UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $3) "
+          + "FROM (SELECT id FROM webhook_deliveries WHERE delivered_at IS NULL AND next_attempt_at <= now() AND attempts < $1 "
+          + "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) due WHERE d.id = due.id "
+          + "RETURNING d.id, d.task_id, d.url, d.event, d.attempts";
+  private static final String TASK = "SELECT " + TaskJson.COLUMNS + " FROM tasks WHERE id = $1";
+  private static final String DELIVERED = "UPDATE webhook_deliveries SET delivered_at = now(), last_status = $2, last_error = NULL WHERE id = $1";
+  private static final String FAILED = "UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => $2), "
+      + "last_status = $3, last_error = $4 WHERE id = $1";
+
+  private final Pool pool;
+  private final WebClient client;
+  private final String secret;
+  private boolean busy;
+
+  WebhookSender(Vertx vertx, Pool pool, String secret) {
+    this.pool = pool;
+    this.secret = secret;
+    this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(30)
+        .setUserAgent("kiln-webhooks").setFollowRedirects(false));
+  }
+
+  void close() {
+    client.close();
+  }
+
+  /** One round: claim what is due and send it; rounds do not overlap. */
+  void sendDue() {
+    if (busy) return;
+    busy = true;
+    pool.preparedQuery(CLAIM).execute(Tuple.of(MAX_ATTEMPTS, BATCH, CLAIM_LEASE_SECONDS)).compose(rows -> {
+      List<Future<Void>> sends = new ArrayList<>();
+      for (Row r : rows) sends.add(send(r));
+      return Future.join(sends);
+    }).onComplete(ar -> busy = false);
+  }
+
+  private Future<Void> send(Row d) {
+    long id = d.getLong("id");
+    int attempts = d.getInteger("attempts");
+    return pool.preparedQuery(TASK).execute(Tuple.of(d.getUUID("task_id"))).compose(rows -> {
+      JsonObject body = new JsonObject().put("event", "task." + d.getString("event")).put("delivery_id", id)
+          .put("task", TaskJson.of(rows.iterator().next()));
+      Buffer payload = body.toBuffer();
+      var request = client.postAbs(d.getString("url")).timeout(REQUEST_TIMEOUT_MILLIS)
+          .putHeader("Content-Type", "application/json")
+          .putHeader("X-Kiln-Delivery", String.valueOf(id))
+          .putHeader("X-Kiln-Event", "task." + d.getString("event"));
+      if (secret != null) request.putHeader("X-Kiln-Signature", "sha256=" + hmac(payload));
+      return request.sendBuffer(payload);
+    }).transform(ar -> {
+      int status = ar.succeeded() ? ar.result().statusCode() : 0;
+      if (status >= 200 && status < 300) return pool.preparedQuery(DELIVERED).execute(Tuple.of(id, status)).mapEmpty();
+      String error = ar.succeeded() ? "answered " + status : String.valueOf(ar.cause().getMessage());
+      long backoff = Math.min(MAX_BACKOFF_SECONDS, 1L << Math.min(20, attempts - 1));
+      double wait = backoff / 2.0 + ThreadLocalRandom.current().nextDouble() * backoff / 2.0;
+      if (attempts >= MAX_ATTEMPTS) LOG.warn("webhook delivery {} gave up after {} attempts: {}", id, attempts, error);
+      return pool.preparedQuery(FAILED).execute(Tuple.of(id, wait, status == 0 ? null : status, error)).mapEmpty();
+    }).recover(e -> {
+      LOG.debug("webhook delivery {}: {}", id, e.getMessage());
+      return Future.succeededFuture();
+    }).mapEmpty();
+  }
+
+  private String hmac(Buffer payload) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      return HexFormat.of().formatHex(mac.doFinal(payload.getBytes()));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package dev.kiln.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** A task's webhook_url is POSTed the task when it ends: signed, and retried until it lands. */
+class WebhookTest {
+  static final String SECRET = "test-webhook-secret";
+
+  record Received(String path, String signature, String delivery, String body) {}
+
+  private static KilnNode kiln;
+  private static Api api;
+  private static Vertx receiverVertx;
+  private static int receiverPort;
+  private static final List<Received> received = new CopyOnWriteArrayList<>();
+  private static final AtomicInteger flakyCalls = new AtomicInteger();
+
+  @BeforeAll
+  static void start() throws Exception {
+    kiln = KilnNode.start(Map.of("KILN_WEBHOOK_SECRET", SECRET));
+    api = kiln.api();
+    receiverVertx = Vertx.vertx();
+    HttpServer server = receiverVertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
+      received.add(new Received(req.path(), req.getHeader("X-Kiln-Signature"), req.getHeader("X-Kiln-Delivery"), b.toString()));
+      boolean fail = req.path().equals("/flaky") && flakyCalls.incrementAndGet() == 1;
+      req.response().setStatusCode(fail ? 500 : 204).end();
+    }));
+    receiverPort = server.listen(0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (receiverVertx != null) receiverVertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    if (kiln != null) kiln.close();
+  }
+
+  private static String hmac(String body) throws Exception {
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+    return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
+  void anEndedTaskIsPostedSignedAndAFailedDeliveryIsRetried() throws Exception {
+    String url = "http://127.0.0.1:" + receiverPort + "/flaky";
+    String id = api.submit(new JsonObject().put("tool_action", "debug.noop").put("webhook_url", url)).getString("id");
+    assertEquals(url, api.task(id).getString("webhook_url"));
+    Received ok = Eventually.await("delivered after a retry", Duration.ofSeconds(30), () ->
+        flakyCalls.get() >= 2 ? received.get(received.size() - 1) : null);
+    JsonObject body = new JsonObject(ok.body());
+    assertEquals("task.completed", body.getString("event"));
+    assertEquals(id, body.getJsonObject("task").getString("id"));
+    assertEquals("completed", body.getJsonObject("task").getString("status"));
+    assertEquals(hmac(ok.body()), ok.signature(), "signed with HMAC-SHA256 of the body");
+    try (Sql sql = kiln.sql()) {
+      Map<String, Object> d = sql.rows("SELECT attempts, delivered_at, last_status FROM webhook_deliveries WHERE task_id = ?::uuid", id).get(0);
+      assertEquals(2, d.get("attempts"));
+      assertTrue(d.get("delivered_at") != null);
+      assertEquals(204, d.get("last_status"));
+    }
+    long deliveries = received.stream().filter(r -> r.path().equals("/flaky")).count();
+    assertEquals(2, deliveries, "once failed, once delivered, and then no more");
+  }
+
+  @Test
+  void aBadWebhookUrlIsRefused() throws Exception {
+    for (String url : List.of("ftp://x/y", "not a url", "/relative", "http://")) {
+      Api.Reply r = api.post("/api/v1/tasks", new JsonObject().put("tool_action", "debug.noop").put("webhook_url", url).encode());
+      assertEquals(422, r.status(), url + " -> " + r.body());
+    }
+  }
+}
