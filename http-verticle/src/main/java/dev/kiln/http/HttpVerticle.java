@@ -17,6 +17,8 @@ import dev.kiln.http.tasks.TaskRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
@@ -27,9 +29,31 @@ public final class HttpVerticle extends VerticleBase {
   public static final long DEFAULT_BODY_LIMIT = 1024 * 1024;
 
   private final KilnConfig config;
+  private String openApi;
 
   public HttpVerticle(KilnConfig config) {
     this.config = config;
+  }
+
+  /** {@code openapi.yaml} in the jar: the API's contract, which a test holds to the routes. */
+  private static String readOpenApi() throws java.io.IOException {
+    try (var in = HttpVerticle.class.getClassLoader().getResourceAsStream("openapi.yaml")) {
+      if (in == null) throw new IllegalStateException("openapi.yaml is not in the jar");
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Every method and path this node serves, in OpenAPI's form ({id}, not :id). */
+  private static JsonArray routes(Router root, Router api) {
+    JsonArray out = new JsonArray();
+    for (var pair : java.util.List.of(java.util.Map.entry("", root), java.util.Map.entry("/api/v1", api))) {
+      for (var route : pair.getValue().getRoutes()) {
+        if (route.methods() == null || route.methods().isEmpty() || route.getPath() == null) continue;
+        String path = pair.getKey() + route.getPath().replaceAll(":([a-z_]+)", "{$1}");
+        for (var m : route.methods()) out.add(new JsonObject().put("method", m.name()).put("path", path));
+      }
+    }
+    return out;
   }
 
   @Override
@@ -55,14 +79,18 @@ public final class HttpVerticle extends VerticleBase {
     new AdminRoutes(vertx, pool).mount(api);
     new ClientAdminRoutes(vertx, pool).mount(api);
     streams.mount(api);
+    api.get("/admin/routes").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("items", routes(router, api)).encode()));
     api.route().failureHandler(Problems::handle);
     router.route("/api/v1/*").subRouter(api);
+    router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml").end(openApi));
 
     router.route().failureHandler(Problems::handle);
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
       router.errorHandler(status, ctx -> Problems.handle(ctx, status));
     }
-    return streams.start().compose(v -> vertx.createHttpServer(new HttpServerOptions()
+    return vertx.executeBlocking(HttpVerticle::readOpenApi, false).onSuccess(doc -> openApi = doc)
+        .compose(v -> streams.start()).compose(v -> vertx.createHttpServer(new HttpServerOptions()
             .setCompressionSupported(false).setIdleTimeout(0))
         .requestHandler(router)
         .invalidRequestHandler(Problems::invalidRequest)
