@@ -63,12 +63,12 @@ public final class AdminRoutes {
     pool.query(AdminQueries.QUEUES).execute().onSuccess(rows -> {
       JsonArray items = new JsonArray();
       for (Row r : rows) items.add(queueJson(r));
-      json(ctx, 200, new JsonObject().put("items", items));
+      Json.send(ctx, 200, new JsonObject().put("items", items));
     }).onFailure(ctx::fail);
   }
 
   private void queue(RoutingContext ctx) {
-    findQueue(ctx.pathParam("name")).onSuccess(q -> json(ctx, 200, q)).onFailure(ctx::fail);
+    findQueue(ctx.pathParam("name")).onSuccess(q -> Json.send(ctx, 200, q)).onFailure(ctx::fail);
   }
 
   private Future<JsonObject> findQueue(String name) {
@@ -97,7 +97,7 @@ public final class AdminRoutes {
         .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("queue")) : findQueue(name))
         .onSuccess(q -> {
           vertx.eventBus().publish(Addresses.QUEUES_CHANGED, new JsonObject().put("queue", name));
-          json(ctx, 200, q);
+          Json.send(ctx, 200, q);
         })
         .onFailure(ctx::fail);
   }
@@ -119,7 +119,7 @@ public final class AdminRoutes {
             .put("started_at", TaskJson.iso(r.getOffsetDateTime("started_at")))
             .put("last_heartbeat_at", TaskJson.iso(r.getOffsetDateTime("last_heartbeat_at"))));
       }
-      json(ctx, 200, new JsonObject().put("items", items));
+      Json.send(ctx, 200, new JsonObject().put("items", items));
     }).onFailure(ctx::fail);
   }
 
@@ -128,7 +128,7 @@ public final class AdminRoutes {
     if (!id.matches("[A-Za-z0-9._\\-]{1,64}")) throw ApiException.badRequest("invalid_id", "not a worker id");
     vertx.eventBus().<JsonObject>request(Addresses.workerDrain(id), new JsonObject(),
             new DeliveryOptions().setSendTimeout(DRAIN_TIMEOUT_MILLIS))
-        .onSuccess(reply -> json(ctx, 202, reply.body()))
+        .onSuccess(reply -> Json.send(ctx, 202, reply.body()))
         .onFailure(e -> ctx.fail(e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS
             ? ApiException.notFound("worker")
             : new ApiException(503, "service_unavailable", "the worker did not answer")));
@@ -160,9 +160,5 @@ public final class AdminRoutes {
     if (!o.containsKey(field)) return null;
     if (!(o.getValue(field) instanceof Boolean b)) throw ApiException.invalid("invalid_field", "'" + field + "' must be true or false");
     return b;
-  }
-
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
   }
 }

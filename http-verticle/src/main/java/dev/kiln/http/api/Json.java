@@ -94,6 +94,11 @@ public final class Json {
     return j;
   }
 
+  /** Answers with a JSON body. */
+  public static void send(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
   public static UUID pathId(RoutingContext ctx, String param) {
     try {
       return UUID.fromString(ctx.pathParam(param));

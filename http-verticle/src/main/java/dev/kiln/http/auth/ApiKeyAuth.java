@@ -36,13 +36,14 @@ public final class ApiKeyAuth {
   private final Pool pool;
   private final String adminHash;
   private final List<String> seededHashes;
-  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+  /** One cache per process, so a revoke answered by one HTTP instance holds for all of them at once. */
+  private static final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
   public ApiKeyAuth(io.vertx.core.Vertx vertx, Pool pool, String adminKey, List<String> apiKeys) {
     this.pool = pool;
     // A revoked key stops working at once on every node, not when its cache entry ages out.
     vertx.eventBus().<io.vertx.core.json.JsonObject>consumer(dev.kiln.common.bus.Addresses.CLIENTS_REVOKED,
-        m -> cache.values().removeIf(c -> c.clientId().equals(m.body().getString("client_id"))));
+        m -> forget(m.body().getString("client_id")));
     this.adminHash = adminKey == null ? null : sha256(adminKey);
     this.seededHashes = apiKeys.stream().map(ApiKeyAuth::sha256).toList();
   }
@@ -99,6 +100,11 @@ public final class ApiKeyAuth {
         .compose(rows -> rows.size() == 1
             ? Future.succeededFuture(rows.iterator().next())
             : Future.failedFuture(new ApiException(401, "unauthorized", "unknown or revoked X-Auth-Key")));
+  }
+
+  /** Drops a client's cached keys in this process (other nodes hear of it on the bus). */
+  public static void forget(String clientId) {
+    cache.values().removeIf(c -> c.clientId().equals(clientId));
   }
 
   public static String sha256(String s) {

@@ -6,6 +6,7 @@ import dev.kiln.common.task.TaskEvent;
 import dev.kiln.common.task.TaskJson;
 import dev.kiln.common.task.ToolAction;
 import dev.kiln.http.api.ApiException;
+import dev.kiln.http.api.Cursor;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
 import dev.kiln.http.tasks.TaskActionRoutes;
@@ -19,11 +20,7 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -97,7 +94,7 @@ public final class BatchRoutes {
           for (int i = 0; i < size; i++) KilnMetrics.submitted("image");
         })
         .compose(v -> find(caller, id))
-        .onSuccess(b -> json(ctx, 202, b))
+        .onSuccess(b -> Json.send(ctx, 202, b))
         .onFailure(ctx::fail);
   }
 
@@ -113,7 +110,7 @@ public final class BatchRoutes {
 
   private void get(RoutingContext ctx) {
     UUID id = Json.pathId(ctx, "id");
-    find(ctx.get(Caller.CONTEXT_KEY), id).onSuccess(b -> json(ctx, 200, b)).onFailure(ctx::fail);
+    find(ctx.get(Caller.CONTEXT_KEY), id).onSuccess(b -> Json.send(ctx, 200, b)).onFailure(ctx::fail);
   }
 
   /** The batch with its tasks (and each one's output image), if the caller may see it. */
@@ -164,7 +161,7 @@ public final class BatchRoutes {
           return Future.join(asks);
         })
         .compose(v -> find(caller, id))
-        .onSuccess(b -> json(ctx, 200, b))
+        .onSuccess(b -> Json.send(ctx, 200, b))
         .onFailure(ctx::fail);
   }
 
@@ -183,34 +180,23 @@ public final class BatchRoutes {
       }
       if (limit < 1 || limit > 100) throw ApiException.badRequest("invalid_parameter", "limit is 1 to 100");
     }
-    Instant cursorAt = null;
-    UUID cursorId = null;
-    if (p.get("cursor") != null) {
-      try {
-        String[] parts = new String(Base64.getUrlDecoder().decode(p.get("cursor")), StandardCharsets.UTF_8).split("\\|");
-        cursorAt = Instant.parse(parts[0]);
-        cursorId = UUID.fromString(parts[1]);
-      } catch (RuntimeException e) {
-        throw ApiException.badRequest("invalid_cursor", "cursor is not one this API gave out");
-      }
-    }
+    Cursor cursor = Cursor.parse(p.get("cursor"));
     int page = limit;
-    pool.preparedQuery(BatchQueries.HISTORY).execute(Tuple.of(cursorId, caller.admin() ? null : caller.clientId(), caller.userId(),
-            cursorAt == null ? null : cursorAt.atOffset(ZoneOffset.UTC), page + 1))
+    pool.preparedQuery(BatchQueries.HISTORY).execute(Tuple.of(cursor == null ? null : cursor.id(),
+            caller.admin() ? null : caller.clientId(), caller.userId(), cursor == null ? null : cursor.createdAt(), page + 1))
         .onSuccess(rows -> {
           JsonArray items = new JsonArray();
           String next = null;
           Row last = null;
           for (Row r : rows) {
             if (items.size() == page) {
-              String raw = last.getOffsetDateTime("created_at").toInstant() + "|" + last.getUUID("id");
-              next = Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+              next = Cursor.encode(last.getOffsetDateTime("created_at"), last.getUUID("id"));
               break;
             }
             items.add(batchJson(r));
             last = r;
           }
-          json(ctx, 200, new JsonObject().put("items", items).put("next_cursor", next));
+          Json.send(ctx, 200, new JsonObject().put("items", items).put("next_cursor", next));
         })
         .onFailure(ctx::fail);
   }
@@ -241,9 +227,5 @@ public final class BatchRoutes {
 
   private static Tuple owned(UUID id, Caller c) {
     return Tuple.of(id, c.admin() ? null : c.clientId(), c.userId());
-  }
-
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
   }
 }

@@ -2,14 +2,11 @@ package dev.kiln.http.tasks;
 
 import dev.kiln.common.task.TaskStatus;
 import dev.kiln.http.api.ApiException;
+import dev.kiln.http.api.Cursor;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
-import java.util.Base64;
 import java.util.Set;
 import java.util.UUID;
 
@@ -61,25 +58,15 @@ record ListQuery(String status, String toolAction, UUID batchId, String channel,
         throw ApiException.badRequest("invalid_parameter", "limit is 1 to " + TaskRoutes.MAX_PAGE);
       }
     }
-    OffsetDateTime cursorAt = null;
-    UUID cursorId = null;
-    if (p.get("cursor") != null) {
-      try {
-        String[] parts = new String(Base64.getUrlDecoder().decode(p.get("cursor")), StandardCharsets.UTF_8).split("\\|");
-        cursorAt = Instant.parse(parts[0]).atOffset(ZoneOffset.UTC);
-        cursorId = UUID.fromString(parts[1]);
-      } catch (RuntimeException e) {
-        throw ApiException.badRequest("invalid_cursor", "cursor is not one this API gave out");
-      }
-    }
+    Cursor cursor = Cursor.parse(p.get("cursor"));
     return new ListQuery(status, toolAction, batch, channel, time(p.get("created_after"), "created_after"),
-        time(p.get("created_before"), "created_before"), deleted, limit, cursorAt, cursorId);
+        time(p.get("created_before"), "created_before"), deleted, limit,
+        cursor == null ? null : cursor.createdAt(), cursor == null ? null : cursor.id());
   }
 
   /** Where the next page starts: the exact (created_at, id) of the last row shown. */
   static String cursor(Row last) {
-    String raw = last.getOffsetDateTime("created_at").toInstant() + "|" + last.getUUID("id");
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    return Cursor.encode(last.getOffsetDateTime("created_at"), last.getUUID("id"));
   }
 
   private static String bounded(String v, String name, int max) {

@@ -66,7 +66,7 @@ public final class TaskActionRoutes {
             conflict(ctx, "task_finished", "the task ended " + task.getString("status") + " first", task);
             return;
           }
-          ok(ctx, 200, task);
+          Json.send(ctx, 200, task);
         })
         .onFailure(ctx::fail);
   }
@@ -101,7 +101,7 @@ public final class TaskActionRoutes {
           vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", e.getString("queue")));
           return tasks.find(caller, id);
         }))
-        .onSuccess(task -> ok(ctx, 202, task))
+        .onSuccess(task -> Json.send(ctx, 202, task))
         .onFailure(ctx::fail);
   }
 
@@ -137,13 +137,10 @@ public final class TaskActionRoutes {
           return pool.preparedQuery(TaskQueries.RESTORE).execute(Tuple.of(id));
         })
         .compose(v -> tasks.find(caller, id))
-        .onSuccess(task -> ok(ctx, 200, task))
+        .onSuccess(task -> Json.send(ctx, 200, task))
         .onFailure(ctx::fail);
   }
 
-  private static void ok(RoutingContext ctx, int status, JsonObject task) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(task.encode());
-  }
 
   private static void conflict(RoutingContext ctx, String code, String detail, JsonObject task) {
     ctx.response().setStatusCode(409).putHeader("Content-Type", Problems.CONTENT_TYPE).end(new JsonObject()

@@ -49,7 +49,7 @@ public final class WalletRoutes {
   private void mine(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
     wallet(caller.clientId(), caller.userId() == null ? "" : caller.userId())
-        .onSuccess(w -> json(ctx, 200, w)).onFailure(ctx::fail);
+        .onSuccess(w -> Json.send(ctx, 200, w)).onFailure(ctx::fail);
   }
 
   private Future<JsonObject> wallet(String clientId, String userId) {
@@ -90,11 +90,7 @@ public final class WalletRoutes {
         .recover(e -> Future.failedFuture(e instanceof PgException pg && "23503".equals(pg.getSqlState())
             ? ApiException.notFound("api client") : e))
         .compose(v -> wallet(clientId, userId))
-        .onSuccess(w -> json(ctx, 200, w))
+        .onSuccess(w -> Json.send(ctx, 200, w))
         .onFailure(ctx::fail);
-  }
-
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
   }
 }
