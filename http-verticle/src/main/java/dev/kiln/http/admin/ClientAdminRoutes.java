@@ -83,7 +83,7 @@ public final class ClientAdminRoutes {
                 ? new ApiException(409, "cannot_revoke_admin", "the KILN_ADMIN_KEY client cannot be revoked; change the variable")
                 : ApiException.notFound("client"))))
         .onSuccess(v -> {
-          ApiKeyAuth.forget(id); // this process, before the answer; the others by the bus
+          ApiKeyAuth.forget(vertx, id); // this node, before the answer; the others by the bus
           vertx.eventBus().publish(Addresses.CLIENTS_REVOKED, new JsonObject().put("client_id", id));
           ctx.response().setStatusCode(204).end();
         })

@@ -1,7 +1,11 @@
 package dev.kiln.http.auth;
 
 import dev.kiln.http.api.ApiException;
+import dev.kiln.common.bus.Addresses;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.LocalMap;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -11,8 +15,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code X-Auth-Key} authentication (seed 002): keys are looked up by SHA-256 hash only. The
@@ -36,14 +38,15 @@ public final class ApiKeyAuth {
   private final Pool pool;
   private final String adminHash;
   private final List<String> seededHashes;
-  /** One cache per process, so a revoke answered by one HTTP instance holds for all of them at once. */
-  private static final Map<String, Cached> cache = new ConcurrentHashMap<>();
+  /** One cache per node (a Vert.x local map), so a revoke answered by one HTTP instance holds for all at once. */
+  static final String CACHE_MAP = "kiln.auth.keys";
+  private final LocalMap<String, JsonObject> cache;
 
-  public ApiKeyAuth(io.vertx.core.Vertx vertx, Pool pool, String adminKey, List<String> apiKeys) {
+  public ApiKeyAuth(Vertx vertx, Pool pool, String adminKey, List<String> apiKeys) {
     this.pool = pool;
+    this.cache = vertx.sharedData().getLocalMap(CACHE_MAP);
     // A revoked key stops working at once on every node, not when its cache entry ages out.
-    vertx.eventBus().<io.vertx.core.json.JsonObject>consumer(dev.kiln.common.bus.Addresses.CLIENTS_REVOKED,
-        m -> forget(m.body().getString("client_id")));
+    vertx.eventBus().<JsonObject>consumer(Addresses.CLIENTS_REVOKED, m -> forget(vertx, m.body().getString("client_id")));
     this.adminHash = adminKey == null ? null : sha256(adminKey);
     this.seededHashes = apiKeys.stream().map(ApiKeyAuth::sha256).toList();
   }
@@ -75,9 +78,11 @@ public final class ApiKeyAuth {
   }
 
   private Future<Cached> resolve(String hash) {
-    Cached hit = cache.get(hash);
+    JsonObject hit = cache.get(hash);
     long now = System.currentTimeMillis();
-    if (hit != null && hit.until() > now) return Future.succeededFuture(hit);
+    if (hit != null && hit.getLong("until") > now) {
+      return Future.succeededFuture(new Cached(hit.getString("client_id"), hit.getString("role"), hit.getLong("until")));
+    }
     return pool.preparedQuery(FIND).execute(Tuple.of(hash)).compose(rows -> {
       if (rows.size() > 0) return Future.succeededFuture(rows.iterator().next());
       if (hash.equals(adminHash)) return register("admin", "Admin", "admin", hash);
@@ -88,7 +93,7 @@ public final class ApiKeyAuth {
       return Future.failedFuture(new ApiException(401, "unauthorized", "unknown or revoked X-Auth-Key"));
     }).map(row -> {
       Cached c = new Cached(row.getString("id"), row.getString("role"), now + CACHE_MILLIS);
-      cache.put(hash, c);
+      cache.put(hash, new JsonObject().put("client_id", c.clientId()).put("role", c.role()).put("until", c.until()));
       return c;
     });
   }
@@ -102,9 +107,13 @@ public final class ApiKeyAuth {
             : Future.failedFuture(new ApiException(401, "unauthorized", "unknown or revoked X-Auth-Key")));
   }
 
-  /** Drops a client's cached keys in this process (other nodes hear of it on the bus). */
-  public static void forget(String clientId) {
-    cache.values().removeIf(c -> c.clientId().equals(clientId));
+  /** Drops a client's cached keys on this node (other nodes hear of it on the bus). */
+  public static void forget(Vertx vertx, String clientId) {
+    LocalMap<String, JsonObject> cache = vertx.sharedData().getLocalMap(CACHE_MAP);
+    for (String hash : List.copyOf(cache.keySet())) {
+      JsonObject c = cache.get(hash);
+      if (c != null && clientId.equals(c.getString("client_id"))) cache.remove(hash);
+    }
   }
 
   public static String sha256(String s) {
