@@ -15,6 +15,8 @@ final class DispatchQueries {
   static final String TAKE_LEAD =
       "UPDATE dispatcher_leadership SET epoch = epoch + 1, leader_id = $1, acquired_at = now() WHERE id = 1 RETURNING epoch";
 
+  static final String EPOCH = "SELECT epoch FROM dispatcher_leadership WHERE id = 1";
+
   static final String QUEUE_CONFIGS =
       "SELECT queue_name, max_concurrency, job_timeout, max_retries, retry_delay_base, retry_delay_max, "
           + "enable_priority, is_active FROM queue_configs";
@@ -113,9 +115,14 @@ final class DispatchQueries {
   static final String TIMED_OUT =
       "SELECT id, attempt, worker_id, queue FROM tasks WHERE status = 'running' AND timeout_at < now() LIMIT 500";
 
-  /** Running attempts on workers the leader considers gone. */
-  static final String ON_WORKERS =
-      "SELECT id, attempt, worker_id, queue FROM tasks WHERE status = 'running' AND worker_id = ANY($1::text[]) LIMIT 1000";
+  /**
+   * The rescuer: running attempts claimed more than $2 ms ago on a worker that is not live
+   * ($1). Run every sweep, so an attempt orphaned by any path (a worker gone, a failed query,
+   * a leader change) is found within a lease, not at its job_timeout.
+   */
+  static final String ORPHANED =
+      "SELECT id, attempt, worker_id, queue FROM tasks WHERE status = 'running' AND NOT (worker_id = ANY($1::text[])) "
+          + "AND started_at < now() - make_interval(secs => $2 / 1000.0) LIMIT 1000";
 
   /** A hand-off the worker never accepted: back to the queue, the attempt recorded as lost. */
   static final String UNDO =

@@ -233,7 +233,11 @@ final class Leader {
     Future<Void> before = progress.containsKey(r.getString("task_id")) ? flushProgress() : Future.succeededFuture();
     before.transform(x -> settle(r.getString("task_id"), r.getInteger("attempt"), kind, r.getString("queue"), r))
         .onSuccess(won -> m.reply(new JsonObject().put("settled", true)))
-        .onFailure(e -> m.fail(503, "not settled: " + e.getMessage())); // the worker sends it again
+        .onFailure(e -> {
+          LOG.warn("settling {} attempt {} failed (the worker sends it again): {}", r.getString("task_id"), r.getInteger("attempt"),
+              e.getMessage());
+          m.fail(503, "not settled: " + e.getMessage());
+        });
   }
 
   /**
@@ -276,9 +280,14 @@ final class Leader {
         .addDouble((double) (cfg == null ? DEFAULT_RETRY_DELAY_MAX : cfg.retryDelayMax()))
         .addString(r.getString("error_traceback"))
         .addValue(r.getJsonArray("assets", new JsonArray()));
-    return settles.submit(args).map(rows -> {
+    return settles.submit(args).compose(rows -> {
       for (Row row : rows) settled(taskId, attempt, kind, row);
-      return rows.size() > 0;
+      if (rows.size() > 0) return Future.succeededFuture(true);
+      // Nothing settled: a stale report (acknowledge it), or this leader was fenced out by a
+      // newer one (do not: the sender must resend it to the leader that can settle it).
+      return pool.preparedQuery(DispatchQueries.EPOCH).execute().compose(e -> e.iterator().next().getLong("epoch") == epoch
+          ? Future.succeededFuture(false)
+          : Future.failedFuture(new IllegalStateException("deposed: epoch " + epoch + " is no longer the lead")));
     });
   }
 
@@ -325,15 +334,16 @@ final class Leader {
     if (!gone.isEmpty()) {
       LOG.warn("Workers gone (no heartbeat for {} ms): {}", WorkerRegistry.DEFAULT_LEASE_MILLIS, gone);
       for (String w : gone) pool.preparedQuery(DispatchQueries.WORKER_GONE).execute(Tuple.of(w));
-      pool.preparedQuery(DispatchQueries.ON_WORKERS).execute(Tuple.of((Object) gone.toArray(new String[0])))
-          .onSuccess(rows -> {
-            for (Row r : rows) {
-              settle(r.getUUID("id").toString(), r.getInteger("attempt"), "lost", r.getString("queue"), new JsonObject()
-                  .put("error_code", ErrorCode.WORKER_LOST)
-                  .put("error_message", "worker " + r.getString("worker_id") + " stopped answering"));
-            }
-          });
     }
+    pool.preparedQuery(DispatchQueries.ORPHANED)
+        .execute(Tuple.of(workers.live(System.currentTimeMillis()).toArray(new String[0]), WorkerRegistry.DEFAULT_LEASE_MILLIS))
+        .onSuccess(rows -> {
+          for (Row r : rows) {
+            settle(r.getUUID("id").toString(), r.getInteger("attempt"), "lost", r.getString("queue"), new JsonObject()
+                .put("error_code", ErrorCode.WORKER_LOST)
+                .put("error_message", "worker " + r.getString("worker_id") + " stopped answering"));
+          }
+        });
   }
 
   private void onProgress(JsonObject p) {

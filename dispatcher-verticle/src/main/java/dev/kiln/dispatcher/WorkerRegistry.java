@@ -156,6 +156,13 @@ final class WorkerRegistry {
     return gone;
   }
 
+  /** Workers heard from within the lease (and those given one at a takeover). */
+  List<String> live(long now) {
+    List<String> ids = new ArrayList<>();
+    for (Worker w : workers.values()) if (now - w.lastSeen <= leaseMillis) ids.add(w.id);
+    return ids;
+  }
+
   Map<String, Integer> liveByQueue(long now) {
     Map<String, Integer> n = new HashMap<>();
     for (Worker w : workers.values()) {

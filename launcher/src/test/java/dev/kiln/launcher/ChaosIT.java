@@ -130,8 +130,17 @@ class ChaosIT {
           "each completed task ran to completion exactly once");
       assertEquals(0, sql.count("SELECT count(*) FROM (SELECT task_id FROM task_executions WHERE is_success "
           + "GROUP BY task_id HAVING count(*) > 1) x"), "no task completed twice");
-      assertEquals(0, sql.count("SELECT count(*) FROM task_executions a JOIN task_executions b "
-          + "ON a.task_id = b.task_id AND a.attempt < b.attempt AND b.started_at < a.completed_at"), "no attempts overlapped");
+      List<Map<String, Object>> overlaps = sql.rows("SELECT a.task_id, a.attempt AS a_attempt, a.status AS a_status, "
+          + "a.worker_id AS a_worker, a.started_at AS a_start, a.completed_at AS a_end, a.error_code AS a_error, "
+          + "b.attempt AS b_attempt, b.status AS b_status, b.worker_id AS b_worker, b.started_at AS b_start, b.completed_at AS b_end "
+          + "FROM task_executions a JOIN task_executions b "
+          + "ON a.task_id = b.task_id AND a.attempt < b.attempt AND b.started_at < a.completed_at");
+      if (!overlaps.isEmpty()) {
+        System.out.println("chaos: overlapping attempts " + overlaps);
+        System.out.println("chaos: their events " + sql.rows("SELECT task_id, id, event_type, payload, created_at FROM task_events "
+            + "WHERE task_id = ? ORDER BY id", overlaps.get(0).get("task_id")));
+      }
+      assertEquals(List.of(), overlaps, "no attempts overlapped");
       assertEquals(0, sql.count("SELECT count(*) FROM tasks t WHERE t.attempt <> "
           + "(SELECT count(*) FROM task_executions e WHERE e.task_id = t.id)"), "every attempt is an execution row");
       assertEquals(executions, sql.count("SELECT count(*) FROM task_events WHERE event_type = 'started'"),
