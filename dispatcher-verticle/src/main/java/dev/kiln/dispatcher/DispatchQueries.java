@@ -44,8 +44,10 @@ final class DispatchQueries {
           + "ORDER BY %1$s LIMIT LEAST($3, COALESCE((SELECT n FROM cap), 0)) FOR UPDATE SKIP LOCKED), "
           + "numbered AS (SELECT id, row_number() OVER () AS rn FROM picked), "
           + "slots AS (SELECT w, n FROM unnest($4::text[]) WITH ORDINALITY AS s(w, n)), "
-          + "c AS (UPDATE tasks t SET status = 'running', attempt = t.attempt + 1, worker_id = slots.w, started_at = now(), "
-          + "timeout_at = now() + make_interval(secs => (SELECT job_timeout FROM cap) / 1000.0), next_retry_at = NULL, "
+          // clock_timestamp(), not now(): an attempt's times are when its row changed, so the
+          // recorded attempts of a task never overlap however transactions interleave.
+          + "c AS (UPDATE tasks t SET status = 'running', attempt = t.attempt + 1, worker_id = slots.w, started_at = clock_timestamp(), "
+          + "timeout_at = clock_timestamp() + make_interval(secs => (SELECT job_timeout FROM cap) / 1000.0), next_retry_at = NULL, "
           + "progress = 0, error_code = NULL, error_message = NULL "
           + "FROM numbered JOIN slots ON slots.n = numbered.rn WHERE t.id = numbered.id "
           + "RETURNING t.id, t.attempt, t.worker_id, t.tool_action, t.input, t.created_at, t.started_at, t.timeout_at), "
@@ -96,7 +98,8 @@ final class DispatchQueries {
           + "x AS (INSERT INTO task_executions (task_id, attempt, worker_id, status, is_success, started_at, completed_at, "
           + "duration_seconds, result, error_code, error_message, error_traceback) "
           + "SELECT id, attempt, worker_id, CASE WHEN $4 = 'lost' THEN 'worker_lost' ELSE $4 END, status = 'completed', "
-          + "started_at, now(), extract(epoch FROM now() - started_at), CASE WHEN status = 'completed' THEN result END, "
+          + "started_at, clock_timestamp(), extract(epoch FROM clock_timestamp() - started_at), "
+          + "CASE WHEN status = 'completed' THEN result END, "
           + "CASE WHEN status = 'completed' THEN NULL ELSE $7 END, CASE WHEN status = 'completed' THEN NULL ELSE $8 END, $12 FROM t), "
           + "a AS (INSERT INTO task_assets (task_id, asset_type, object_key, file_name, mime_type, size_bytes, width, height, checksum) "
           + "SELECT t.id, j.asset_type, j.object_key, j.file_name, j.mime_type, j.size_bytes, j.width, j.height, j.checksum "
@@ -133,7 +136,8 @@ final class DispatchQueries {
           + "RETURNING id, attempt, worker_id, started_at) "
           + "INSERT INTO task_executions (task_id, attempt, worker_id, status, is_success, started_at, completed_at, "
           + "duration_seconds, error_code, error_message) "
-          + "SELECT id, attempt, worker_id, 'worker_lost', false, started_at, now(), 0, 'handoff_failed', $4 FROM u RETURNING task_id";
+          + "SELECT id, attempt, worker_id, 'worker_lost', false, started_at, clock_timestamp(), "
+          + "extract(epoch FROM clock_timestamp() - started_at), 'handoff_failed', $4 FROM u RETURNING task_id";
 
   /**
    * Coarse progress: the latest value per running attempt, many tasks in one statement, each
