@@ -46,8 +46,4 @@ public final class DispatcherVerticle extends VerticleBase {
   public Future<?> stop() {
     return leadership.close();
   }
-
-  public boolean leading() {
-    return leadership != null && leadership.leading();
-  }
 }

@@ -40,10 +40,6 @@ public record ToolAction(String name, String queue, boolean debug, Validator val
     return Optional.ofNullable(ALL.get(name));
   }
 
-  public static Iterable<String> names() {
-    return ALL.keySet();
-  }
-
   /** Empty when the input is valid; else the most specific problem, as "input.field: what". */
   public Optional<String> check(JsonObject input) {
     OutputUnit out = validator.validate(input);

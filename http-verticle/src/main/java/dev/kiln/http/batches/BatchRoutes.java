@@ -115,7 +115,7 @@ public final class BatchRoutes {
 
   /** The batch with its tasks (and each one's output image), if the caller may see it. */
   private Future<JsonObject> find(Caller caller, UUID id) {
-    return pool.preparedQuery(BatchQueries.GET).execute(owned(id, caller)).compose(rows -> {
+    return pool.preparedQuery(BatchQueries.GET).execute(caller.owned(id)).compose(rows -> {
       if (rows.size() == 0) return Future.failedFuture(ApiException.notFound("batch"));
       JsonObject batch = batchJson(rows.iterator().next());
       return pool.preparedQuery(BatchQueries.TASKS).execute(Tuple.of(id)).map(tasks -> {
@@ -183,7 +183,7 @@ public final class BatchRoutes {
     Cursor cursor = Cursor.parse(p.get("cursor"));
     int page = limit;
     pool.preparedQuery(BatchQueries.HISTORY).execute(Tuple.of(cursor == null ? null : cursor.id(),
-            caller.admin() ? null : caller.clientId(), caller.userId(), cursor == null ? null : cursor.createdAt(), page + 1))
+            caller.scopeClientId(), caller.userId(), cursor == null ? null : cursor.createdAt(), page + 1))
         .onSuccess(rows -> {
           JsonArray items = new JsonArray();
           String next = null;
@@ -223,9 +223,5 @@ public final class BatchRoutes {
         .put("metadata", r.getJsonObject("metadata"))
         .put("created_at", TaskJson.iso(r.getOffsetDateTime("created_at")))
         .put("completed_at", TaskJson.iso(r.getOffsetDateTime("completed_at")));
-  }
-
-  private static Tuple owned(UUID id, Caller c) {
-    return Tuple.of(id, c.admin() ? null : c.clientId(), c.userId());
   }
 }

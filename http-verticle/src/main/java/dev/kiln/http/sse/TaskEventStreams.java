@@ -73,15 +73,11 @@ public final class TaskEventStreams {
     tasks.find(caller, id).onSuccess(task -> {
       Stream s = new Stream(ctx.response(), id.toString(), after);
       byTask.computeIfAbsent(s.taskId, k -> new LinkedHashSet<>()).add(s);
-      s.catchUp().onSuccess(rows -> s.begin(rows, isTerminal(task.getString("status")))).onFailure(e -> {
+      s.catchUp().onSuccess(rows -> s.begin(rows, TaskEvent.terminal(task.getString("status")))).onFailure(e -> {
         s.close();
         ctx.fail(e);
       });
     }).onFailure(ctx::fail);
-  }
-
-  private static boolean isTerminal(String status) {
-    return TaskEvent.terminal(status);
   }
 
   private static long lastEventId(RoutingContext ctx) {

@@ -128,7 +128,7 @@ public final class TaskActionRoutes {
   private void restore(RoutingContext ctx) {
     UUID id = Json.pathId(ctx, "id");
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    pool.preparedQuery(TaskQueries.GET_ANY).execute(TaskRoutes.owned(id, caller))
+    pool.preparedQuery(TaskQueries.GET_ANY).execute(caller.owned(id))
         .compose(rows -> {
           if (rows.size() == 0) return Future.failedFuture(ApiException.notFound("task"));
           if (!rows.iterator().next().getBoolean("is_deleted")) {

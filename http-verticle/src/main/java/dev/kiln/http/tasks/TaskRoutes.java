@@ -151,7 +151,7 @@ public final class TaskRoutes {
   private void list(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
     ListQuery q = ListQuery.of(ctx);
-    Tuple args = Tuple.of(q.cursorId(), caller.admin() ? null : caller.clientId(), caller.userId(), q.deleted(),
+    Tuple args = Tuple.of(q.cursorId(), caller.scopeClientId(), caller.userId(), q.deleted(),
         q.status(), q.toolAction(), q.batchId(), q.channel(), q.createdAfter(), q.createdBefore(), q.cursorAt(), q.limit() + 1);
     pool.preparedQuery(TaskQueries.LIST).execute(args).onSuccess(rows -> {
       JsonArray items = new JsonArray();
@@ -180,7 +180,7 @@ public final class TaskRoutes {
 
   /** The task if the caller may see it; else a 404 that does not tell whether it exists. */
   public Future<JsonObject> find(Caller caller, UUID id) {
-    return pool.preparedQuery(TaskQueries.GET).execute(owned(id, caller)).compose(rows -> rows.size() == 0
+    return pool.preparedQuery(TaskQueries.GET).execute(caller.owned(id)).compose(rows -> rows.size() == 0
         ? Future.failedFuture(ApiException.notFound("task"))
         : Future.succeededFuture(TaskJson.of(rows.iterator().next())));
   }
@@ -201,7 +201,7 @@ public final class TaskRoutes {
     UUID id = Json.pathId(ctx, "id");
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
     find(caller, id)
-        .compose(task -> pool.preparedQuery(TaskQueries.ASSETS).execute(owned(id, caller)))
+        .compose(task -> pool.preparedQuery(TaskQueries.ASSETS).execute(caller.owned(id)))
         .onSuccess(rows -> {
           JsonArray items = new JsonArray();
           for (Row r : rows) items.add(asset(id, r));
@@ -214,7 +214,7 @@ public final class TaskRoutes {
     UUID id = Json.pathId(ctx, "id");
     UUID assetId = Json.pathId(ctx, "asset_id");
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    pool.preparedQuery(TaskQueries.ASSETS).execute(owned(id, caller)).onSuccess(rows -> {
+    pool.preparedQuery(TaskQueries.ASSETS).execute(caller.owned(id)).onSuccess(rows -> {
       for (Row r : rows) {
         if (r.getUUID("id").equals(assetId)) {
           Path file = assetDir.resolve(r.getString("object_key")).normalize();
@@ -240,10 +240,6 @@ public final class TaskRoutes {
         .put("checksum", r.getString("checksum"))
         .put("created_at", TaskJson.iso(r.getOffsetDateTime("created_at")))
         .put("url", "/api/v1/tasks/" + taskId + "/assets/" + r.getUUID("id") + "/content");
-  }
-
-  static Tuple owned(UUID id, Caller c) {
-    return Tuple.of(id, c.admin() ? null : c.clientId(), c.userId());
   }
 
 }
