@@ -95,6 +95,9 @@ final class QueueActor {
         .put("tool_action", r.getString("tool_action"))
         .put("queue", queue)
         .put("input", r.getJsonObject("input"))
+        // the asset-store keys of its input images: workers have no database to look them up
+        .put("images", new JsonObject().put("source_image", r.getString("source_image"))
+            .put("reference_image", r.getString("reference_image")))
         .put("timeout_ms", Duration.between(started, r.getOffsetDateTime("timeout_at")).toMillis());
     leader.sendRun(workerId, run)
         .onSuccess(ack -> KilnMetrics.dispatched(queue, Duration.ofNanos(System.nanoTime() - t0)))

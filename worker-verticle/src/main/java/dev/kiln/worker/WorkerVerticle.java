@@ -6,7 +6,13 @@ import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.common.task.ErrorCode;
 import dev.kiln.worker.debug.DebugNoop;
 import dev.kiln.worker.debug.DebugSleep;
+import dev.kiln.worker.demo.DemoBackgroundChange;
+import dev.kiln.worker.demo.DemoHeadSwap;
+import dev.kiln.worker.demo.DemoHires;
 import dev.kiln.worker.demo.DemoImageGenerate;
+import dev.kiln.worker.demo.DemoModel3d;
+import dev.kiln.worker.demo.DemoPatternExtract;
+import dev.kiln.worker.demo.DemoPoseChange;
 import dev.kiln.worker.executor.Execution;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
@@ -74,7 +80,7 @@ public final class WorkerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    List<Executor> all = List.of(new DemoImageGenerate(), new DebugNoop(), new DebugSleep());
+    List<Executor> all = List.of(new DemoImageGenerate(), new DemoHires(), new DemoPatternExtract(), new DemoHeadSwap(), new DemoBackgroundChange(), new DemoPoseChange(), new DemoModel3d(), new DebugNoop(), new DebugSleep());
     for (Executor e : all) {
       boolean debug = e.toolAction().startsWith("debug.");
       if (!debug || config.debugExecutors()) executors.put(e.toolAction(), e);
@@ -179,7 +185,7 @@ public final class WorkerVerticle extends VerticleBase {
     }
     Executor executor = executors.get(task.getString("tool_action"));
     Execution ex = new Execution(vertx, taskId, attempt, task.getString("tool_action"),
-        task.getJsonObject("input", new JsonObject()), config.assetDir(), progressSink(taskId, attempt));
+        task.getJsonObject("input", new JsonObject()), task.getJsonObject("images"), config.assetDir(), progressSink(taskId, attempt));
     running.put(taskId, ex);
     msg.reply(new JsonObject().put("accepted", true).put("worker_id", workerId));
 

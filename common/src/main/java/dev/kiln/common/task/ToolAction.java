@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -19,7 +20,9 @@ import java.util.Optional;
  * A {@code tool_action}: which queue it runs on and the JSON schema its {@code input} must meet.
  * The schemas live in {@code schemas/<tool_action>.json} on the classpath.
  */
-public record ToolAction(String name, String queue, boolean debug, Validator validator) {
+public record ToolAction(String name, String queue, boolean debug, Validator validator, List<String> imageFields) {
+  /** Input fields that name an image (an uploaded file or an asset): they become {@code input} assets. */
+  public static final List<String> IMAGE_FIELDS = List.of("source_image", "reference_image");
 
   private static final Map<String, ToolAction> ALL = new LinkedHashMap<>();
 
@@ -27,13 +30,20 @@ public record ToolAction(String name, String queue, boolean debug, Validator val
     register("debug.noop", "debug", true);
     register("debug.sleep", "debug", true);
     register("image.generate", "image", false);
+    register("image.hires", "image", false);
+    register("image.pattern-extract", "image", false);
+    register("image.head-swap", "image", false);
+    register("image.background-change", "image", false);
+    register("image.pose-change", "image", false);
+    register("model3d.generate", "model3d", false);
   }
 
   private static void register(String name, String queue, boolean debug) {
     JsonObject schema = new JsonObject(resource("schemas/" + name + ".json"));
     Validator validator = Validator.create(JsonSchema.of(schema),
         new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setOutputFormat(OutputFormat.Basic).setBaseUri("https://kiln.dev/schemas/"));
-    ALL.put(name, new ToolAction(name, queue, debug, validator));
+    JsonObject props = schema.getJsonObject("properties", new JsonObject());
+    ALL.put(name, new ToolAction(name, queue, debug, validator, IMAGE_FIELDS.stream().filter(props::containsKey).toList()));
   }
 
   public static Optional<ToolAction> of(String name) {

@@ -17,17 +17,19 @@ public final class Execution {
   private final int attempt;
   private final String toolAction;
   private final JsonObject input;
+  private final JsonObject images;
   private final Path assetDir;
   private final BiConsumer<Integer, String> progressSink;
   private final Promise<String> cancelled = Promise.promise();
 
-  public Execution(Vertx vertx, String taskId, int attempt, String toolAction, JsonObject input, Path assetDir,
-                   BiConsumer<Integer, String> progressSink) {
+  public Execution(Vertx vertx, String taskId, int attempt, String toolAction, JsonObject input, JsonObject images,
+                   Path assetDir, BiConsumer<Integer, String> progressSink) {
     this.vertx = vertx;
     this.taskId = taskId;
     this.attempt = attempt;
     this.toolAction = toolAction;
     this.input = input;
+    this.images = images == null ? new JsonObject() : images;
     this.assetDir = assetDir;
     this.progressSink = progressSink;
   }
@@ -50,6 +52,15 @@ public final class Execution {
 
   public JsonObject input() {
     return input;
+  }
+
+  /**
+   * The file of an input image field ({@code source_image}, {@code reference_image}) in the
+   * asset store, or null when the task has none. The HTTP role resolved and checked it.
+   */
+  public Path image(String field) {
+    String key = images.getString(field);
+    return key == null ? null : assetDir.resolve(key);
   }
 
   public Path assetDir() {

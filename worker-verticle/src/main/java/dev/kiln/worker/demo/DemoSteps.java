@@ -1,0 +1,63 @@
+package dev.kiln.worker.demo;
+
+import dev.kiln.common.task.ErrorCode;
+import dev.kiln.worker.executor.AssetWriter;
+import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Outcome;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.util.concurrent.Callable;
+
+/**
+ * The run shape shared by the demo image providers, as in {@link DemoImageGenerate}: a few
+ * blocking steps off the event loop, the cancellation checked before each, progress after each,
+ * and the failure classified at the end.
+ */
+final class DemoSteps {
+  /** Used when the input gives no seed, so the same input always gives the same output. */
+  static final long DEFAULT_SEED = 0x6b696c6eL;
+
+  private DemoSteps() {}
+
+  /**
+   * Runs {@code work} in {@code executeBlocking} (never on the event loop) unless the attempt
+   * was cancelled, then reports {@code percent}.
+   */
+  static <T> Future<T> step(Execution ex, int percent, String message, Callable<T> work) {
+    if (ex.isCancelled()) return Future.failedFuture("cancelled");
+    return ex.vertx().<T>executeBlocking(work, false).onSuccess(x -> ex.progress(percent, message));
+  }
+
+  /** Failure classification: cancelled (retryable), unusable input (permanent), else a crash. */
+  static Future<Outcome> recover(Execution ex, Throwable e) {
+    if (ex.isCancelled()) return Future.succeededFuture(Outcome.retryable(ErrorCode.CANCELLED, "cancelled"));
+    if (e instanceof DemoImages.BadInput) return Future.succeededFuture(Outcome.permanent(ErrorCode.BAD_INPUT, e.getMessage()));
+    return Future.succeededFuture(Outcome.crashed(ErrorCode.EXECUTOR_ERROR, e));
+  }
+
+  /** The result fields every stand-in carries. */
+  static JsonObject standIn(String note) {
+    return new JsonObject().put("stand_in", true).put("provider", "demo").put("note", note);
+  }
+
+  /** Encodes the image as PNG and stores it as the attempt's output asset. */
+  static JsonObject writePng(Execution ex, String fileName, BufferedImage img) throws IOException {
+    return AssetWriter.write(ex.assetDir(), ex.taskId(), ex.attempt(), fileName, "image/png",
+        DemoImages.png(img), img.getWidth(), img.getHeight());
+  }
+
+  /** {@code config.<key>} as a number in {@code [min, max]}, or the default when absent. */
+  static double config(JsonObject input, String key, double def, double min, double max) {
+    Number n = input.getJsonObject("config", new JsonObject()).getNumber(key);
+    double v = n == null ? def : n.doubleValue();
+    if (!(v >= min && v <= max)) throw new DemoImages.BadInput("config." + key + " must be in " + min + ".." + max);
+    return v;
+  }
+
+  static long seed(JsonObject input) {
+    Number n = input.getNumber("seed");
+    return n == null ? DEFAULT_SEED : n.longValue();
+  }
+}
