@@ -1,5 +1,6 @@
 package dev.kiln.dispatcher;
 
+import dev.kiln.common.task.BatchJson;
 import dev.kiln.common.task.TaskJson;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -21,8 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends the webhook outbox (rows written by Postgres when a task with a webhook_url ends):
- * the task JSON, signed with HMAC-SHA256 in {@code X-Kiln-Signature}, retried with jittered
+ * Sends the webhook outbox (rows written by Postgres when a task or batch with a webhook_url
+ * ends): the task or batch JSON, signed with HMAC-SHA256 in {@code X-Kiln-Signature}, retried with jittered
  * exponential backoff up to {@link #MAX_ATTEMPTS}. At least once: a receiver dedupes on
  * {@code X-Kiln-Delivery}. Runs on the leader beside dispatch and never holds it up.
  */
@@ -40,8 +41,9 @@ final class WebhookSender {
       "UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $3) "
           + "FROM (SELECT id FROM webhook_deliveries WHERE delivered_at IS NULL AND next_attempt_at <= now() AND attempts < $1 "
           + "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) due WHERE d.id = due.id "
-          + "RETURNING d.id, d.task_id, d.url, d.event, d.attempts";
+          + "RETURNING d.id, d.task_id, d.batch_id, d.url, d.event, d.attempts";
   private static final String TASK = "SELECT " + TaskJson.COLUMNS + " FROM tasks WHERE id = $1";
+  private static final String BATCH_ROW = "SELECT " + BatchJson.COLUMNS + " FROM task_batches WHERE id = $1";
   private static final String DELIVERED = "UPDATE webhook_deliveries SET delivered_at = now(), last_status = $2, last_error = NULL WHERE id = $1";
   private static final String FAILED = "UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => $2), "
       + "last_status = $3, last_error = $4 WHERE id = $1";
@@ -76,14 +78,19 @@ final class WebhookSender {
   private Future<Void> send(Row d) {
     long id = d.getLong("id");
     int attempts = d.getInteger("attempts");
-    return pool.preparedQuery(TASK).execute(Tuple.of(d.getUUID("task_id"))).compose(rows -> {
-      JsonObject body = new JsonObject().put("event", "task." + d.getString("event")).put("delivery_id", id)
-          .put("task", TaskJson.of(rows.iterator().next()));
+    // A delivery announces a task or a batch: the body carries it under its own name.
+    boolean batch = d.getUUID("batch_id") != null;
+    String subject = batch ? "batch" : "task";
+    String event = subject + "." + d.getString("event");
+    return pool.preparedQuery(batch ? BATCH_ROW : TASK).execute(Tuple.of(batch ? d.getUUID("batch_id") : d.getUUID("task_id"))).compose(rows -> {
+      Row row = rows.iterator().next();
+      JsonObject body = new JsonObject().put("event", event).put("delivery_id", id)
+          .put(subject, batch ? BatchJson.of(row) : TaskJson.of(row));
       Buffer payload = body.toBuffer();
       var request = client.postAbs(d.getString("url")).timeout(REQUEST_TIMEOUT_MILLIS)
           .putHeader("Content-Type", "application/json")
           .putHeader("X-Kiln-Delivery", String.valueOf(id))
-          .putHeader("X-Kiln-Event", "task." + d.getString("event"));
+          .putHeader("X-Kiln-Event", event);
       if (secret != null) request.putHeader("X-Kiln-Signature", "sha256=" + hmac(payload));
       return request.sendBuffer(payload);
     }).transform(ar -> {

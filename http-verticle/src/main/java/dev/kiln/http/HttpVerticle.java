@@ -6,7 +6,11 @@ import dev.kiln.common.redis.Hot;
 import dev.kiln.http.admin.AdminRoutes;
 import dev.kiln.http.admin.ClientAdminRoutes;
 import dev.kiln.http.api.Problems;
+import dev.kiln.http.assets.AssetRoutes;
+import dev.kiln.http.assets.AssetUrls;
+import dev.kiln.http.assets.FileRoutes;
 import dev.kiln.http.auth.ApiKeyAuth;
+import dev.kiln.http.auth.SignIn;
 import dev.kiln.http.batches.BatchRoutes;
 import dev.kiln.http.wallet.WalletRoutes;
 import dev.kiln.http.auth.RateLimits;
@@ -56,25 +60,41 @@ public final class HttpVerticle extends VerticleBase {
     return out;
   }
 
+  /** Asset URLs must verify on every HTTP node: the configured key, else one all nodes derive alike. */
+  private static String signingKey(KilnConfig config) {
+    if (config.api().signingKey() != null) return config.api().signingKey();
+    if (config.adminKey() == null) throw new IllegalStateException("KILN_SIGNING_KEY or KILN_ADMIN_KEY must be set");
+    return ApiKeyAuth.sha256("kiln asset URLs\n" + config.adminKey());
+  }
+
   @Override
   public Future<?> start() {
     Pool pool = Db.pool(vertx, config.databaseUrl());
     Hot hot = new Hot(vertx, config.redisUrl());
-    TaskRoutes tasks = new TaskRoutes(vertx, pool, hot, config.debugExecutors(), config.assetDir(), config::price);
+    AssetUrls urls = new AssetUrls(signingKey(config), config.api().assetUrlTtlSeconds());
+    TaskRoutes tasks = new TaskRoutes(vertx, pool, hot, config.debugExecutors(), config.assetDir(), config::price, urls);
+    FileRoutes files = new FileRoutes(vertx, pool, urls, config.assetDir(), config.api().uploadLimitBytes());
+    SignIn signIn = new SignIn(vertx, pool, config.api(), config.dataDir());
     TaskEventStreams streams = new TaskEventStreams(vertx, pool, tasks);
 
     Router router = Router.router(vertx);
     new OpsRoutes(vertx, pool, hot).mount(router);
 
     Router api = Router.router(vertx);
+    files.mountBodyHandler(api);
     api.route().handler(BodyHandler.create(false).setBodyLimit(DEFAULT_BODY_LIMIT));
+    // Before authentication: a signed URL is its own credential; sign-in is how one gets one.
+    new AssetRoutes(pool, urls, config.assetDir()).mount(api);
+    signIn.mountPublic(api);
     api.route().handler(new ApiKeyAuth(vertx, pool, config.adminKey(), config.apiKeys())::handle);
     api.route().handler(new RateLimits(hot, config.rateLimitClient(), config.rateLimitUser())::handle);
     api.route("/admin/*").handler(AdminRoutes::adminOnly);
+    signIn.mount(api);
+    files.mount(api);
     tasks.mount(api);
     TaskActionRoutes actions = new TaskActionRoutes(vertx, pool, tasks);
     actions.mount(api);
-    new BatchRoutes(vertx, pool, actions, config.price("image.generate")).mount(api);
+    new BatchRoutes(vertx, pool, actions, config.price("image.generate"), urls).mount(api);
     new WalletRoutes(pool).mount(api);
     new AdminRoutes(vertx, pool).mount(api);
     new ClientAdminRoutes(vertx, pool).mount(api);

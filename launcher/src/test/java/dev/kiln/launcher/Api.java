@@ -36,24 +36,47 @@ final class Api {
   private final String base;
   private final String key;
   private final String user;
+  private final String bearer;
 
   Api(int port, String key) {
-    this(port, key, null);
+    this(port, key, null, null);
   }
 
-  private Api(int port, String key, String user) {
+  private Api(int port, String key, String user, String bearer) {
     this.base = "http://127.0.0.1:" + port;
     this.key = key;
     this.user = user;
+    this.bearer = bearer;
+  }
+
+  private int port() {
+    return Integer.parseInt(base.substring(base.lastIndexOf(':') + 1));
   }
 
   /** The same client acting for an end user (X-User-Id). */
   Api forUser(String userId) {
-    return new Api(Integer.parseInt(base.substring(base.lastIndexOf(':') + 1)), key, userId);
+    return new Api(port(), key, userId, null);
   }
 
   Api as(String otherKey) {
-    return new Api(Integer.parseInt(base.substring(base.lastIndexOf(':') + 1)), otherKey);
+    return new Api(port(), otherKey, null, null);
+  }
+
+  /** A signed-in end user: Authorization: Bearer, no key. */
+  Api withBearer(String token) {
+    return new Api(port(), null, null, token);
+  }
+
+  /** No credentials at all. */
+  Api anonymous() {
+    return new Api(port(), null, null, null);
+  }
+
+  private HttpRequest.Builder credentials(HttpRequest.Builder b) {
+    if (key != null) b.header("X-Auth-Key", key);
+    if (user != null) b.header("X-User-Id", user);
+    if (bearer != null) b.header("Authorization", "Bearer " + bearer);
+    return b;
   }
 
   Reply post(String path, String body, String... headers) throws Exception {
@@ -79,8 +102,7 @@ final class Api {
   }
 
   byte[] bytes(String path) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).GET().timeout(Duration.ofSeconds(30));
-    if (key != null) b.header("X-Auth-Key", key);
+    HttpRequest.Builder b = credentials(HttpRequest.newBuilder(URI.create(base + path)).GET().timeout(Duration.ofSeconds(30)));
     HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
     if (r.statusCode() != 200) throw new AssertionError("GET " + path + " answered " + r.statusCode());
     return r.body();
@@ -102,7 +124,7 @@ final class Api {
   List<Sse> events(String taskId, Long lastEventId, Duration deadline) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/api/v1/tasks/" + taskId + "/events"))
         .timeout(deadline).GET();
-    if (key != null) b.header("X-Auth-Key", key);
+    credentials(b);
     if (lastEventId != null) b.header("Last-Event-ID", String.valueOf(lastEventId));
     HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
     List<Sse> out = new ArrayList<>();
@@ -122,8 +144,7 @@ final class Api {
   }
 
   private Reply send(HttpRequest.Builder b) throws Exception {
-    if (key != null) b.header("X-Auth-Key", key);
-    if (user != null) b.header("X-User-Id", user);
+    credentials(b);
     HttpResponse<String> r = http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(), r.headers());
   }

@@ -81,6 +81,29 @@ class WebhookTest {
   }
 
   @Test
+  void anEndedBatchIsPostedOnceWithItsCounts() throws Exception {
+    String url = "http://127.0.0.1:" + receiverPort + "/batch";
+    Api.Reply created = api.post("/api/v1/batches", new JsonObject().put("prompt", "three foxes").put("batch_size", 3)
+        .put("width", 64).put("height", 64).put("num_inference_steps", 1).put("webhook_url", url).encode());
+    assertEquals(202, created.status(), created.body());
+    String batchId = created.json().getString("id");
+    Received got = Eventually.await("the batch delivery", Duration.ofSeconds(60), () ->
+        received.stream().filter(r -> r.path().equals("/batch")).findFirst().orElse(null));
+    JsonObject body = new JsonObject(got.body());
+    assertEquals("batch.completed", body.getString("event"));
+    JsonObject batch = body.getJsonObject("batch");
+    assertEquals(batchId, batch.getString("id"));
+    assertEquals(3, batch.getInteger("success_count"));
+    assertEquals(3, batch.getInteger("batch_size"));
+    assertEquals(hmac(got.body()), got.signature());
+    try (Sql sql = kiln.sql()) {
+      assertEquals(1L, sql.count("SELECT count(*) FROM webhook_deliveries WHERE batch_id = ?::uuid", batchId),
+          "one delivery for the batch, none for its tasks (they carry no webhook_url)");
+      assertEquals(0L, sql.count("SELECT count(*) FROM webhook_deliveries d JOIN tasks t ON t.id = d.task_id WHERE t.batch_id = ?::uuid", batchId));
+    }
+  }
+
+  @Test
   void aBadWebhookUrlIsRefused() throws Exception {
     for (String url : List.of("ftp://x/y", "not a url", "/relative", "http://")) {
       Api.Reply r = api.post("/api/v1/tasks", new JsonObject().put("tool_action", "debug.noop").put("webhook_url", url).encode());

@@ -29,6 +29,9 @@ public final class Addresses {
   public static final String CLIENTS_REVOKED = "kiln.clients.revoked";
 
   /** Published by HTTP after an admin changed a queue_configs row: {@code {queue}}. A hint. */
+  /** Published by the HTTP role when a signed-in session ends (logout): every node forgets it. */
+  public static final String SESSIONS_REVOKED = "kiln.sessions.revoked";
+
   public static final String QUEUES_CHANGED = "kiln.queues.changed";
 
   /** Request/reply to one worker: stop taking work, finish what runs (reply {@code {worker_id, draining}}). */

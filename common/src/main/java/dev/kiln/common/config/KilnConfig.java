@@ -29,7 +29,8 @@ public record KilnConfig(
     int rateLimitClient,         // requests per second per API client (admin exempt); 0 = off
     int rateLimitUser,           // requests per second per end user; 0 = off
     Map<String, Long> prices,    // credits held per task, by tool_action; absent = free
-    String webhookSecret) {      // HMAC-SHA256 key of X-Kiln-Signature; null: webhooks go unsigned
+    String webhookSecret,        // HMAC-SHA256 key of X-Kiln-Signature; null: webhooks go unsigned
+    ApiConfig api) {
 
   public static final int DEFAULT_HTTP_PORT = 8080;
   public static final String DEFAULT_DATA_DIR = "./data";
@@ -109,17 +110,17 @@ public record KilnConfig(
     }
     return new KilnConfig(db, redis, port, admin, keys, dataDir, members, clusterHost, clusterPort,
         Set.copyOf(queues), slots, debug, workerId, rateClient, rateUser, Map.copyOf(prices),
-        blankToNull(env.get("KILN_WEBHOOK_SECRET")));
+        blankToNull(env.get("KILN_WEBHOOK_SECRET")), ApiConfig.from(env));
   }
 
   public KilnConfig withAdminKey(String key) {
     return new KilnConfig(databaseUrl, redisUrl, httpPort, key, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret);
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret, api);
   }
 
   public KilnConfig withStores(String db, String redis) {
     return new KilnConfig(db, redis, httpPort, adminKey, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret);
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret, api);
   }
 
   /** Credits a task of this tool_action holds (0: free). */
@@ -131,7 +132,7 @@ public record KilnConfig(
     return dataDir.resolve("assets");
   }
 
-  private static String blankToNull(String s) {
+  static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s.trim();
   }
 
@@ -142,7 +143,7 @@ public record KilnConfig(
     return List.copyOf(out);
   }
 
-  private static int intIn(Map<String, String> env, String name, int dflt, int min, int max) {
+  static int intIn(Map<String, String> env, String name, int dflt, int min, int max) {
     String v = blankToNull(env.get(name));
     if (v == null) return dflt;
     try {

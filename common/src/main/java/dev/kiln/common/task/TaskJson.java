@@ -11,7 +11,7 @@ public final class TaskJson {
 
   /** The columns {@link #of(Row)} reads, for SELECT and RETURNING lists. */
   public static final String COLUMNS =
-      "id, status, tool_action, queue, priority, progress, attempt, retry_count, max_retries, input, result, "
+      "id, status, tool_action, channel, queue, priority, progress, attempt, retry_count, max_retries, input, result, "
           + "error_code, error_message, batch_id, worker_id, webhook_url, created_at, started_at, finished_at, next_retry_at";
 
   public static JsonObject of(Row r) {
@@ -19,6 +19,7 @@ public final class TaskJson {
         .put("id", r.getUUID("id").toString())
         .put("status", r.getString("status"))
         .put("tool_action", r.getString("tool_action"))
+        .put("channel", r.getString("channel"))
         .put("queue", r.getString("queue"))
         .put("priority", r.getInteger("priority"))
         .put("progress", r.getInteger("progress"))

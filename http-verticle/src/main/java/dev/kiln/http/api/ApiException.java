@@ -4,6 +4,7 @@ package dev.kiln.http.api;
 public final class ApiException extends RuntimeException {
   private final int status;
   private final String code;
+  private long retryAfterSeconds;
 
   public ApiException(int status, String code, String detail) {
     super(detail, null, false, false);
@@ -17,6 +18,16 @@ public final class ApiException extends RuntimeException {
 
   public String code() {
     return code;
+  }
+
+  /** Sent as {@code Retry-After} (seconds) with the problem. */
+  public ApiException retryAfter(long seconds) {
+    this.retryAfterSeconds = seconds;
+    return this;
+  }
+
+  public long retryAfterSeconds() {
+    return retryAfterSeconds;
   }
 
   public static ApiException badRequest(String code, String detail) {

@@ -68,6 +68,9 @@ public final class Problems {
   public static void handle(RoutingContext ctx, int status) {
     Throwable f = ctx.failure();
     if (f instanceof ApiException e) {
+      if (e.retryAfterSeconds() > 0 && !ctx.response().headWritten()) {
+        ctx.response().putHeader("Retry-After", String.valueOf(e.retryAfterSeconds()));
+      }
       send(ctx, e.status(), e.code(), e.getMessage());
     } else if (f == null) {
       int s = ctx.statusCode() > 0 ? ctx.statusCode() : status;

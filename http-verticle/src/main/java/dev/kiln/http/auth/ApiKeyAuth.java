@@ -18,7 +18,8 @@ import java.util.List;
 
 /**
  * {@code X-Auth-Key} authentication (seed 002): keys are looked up by SHA-256 hash only. The
- * admin key and the keys of {@code KILN_API_KEYS} are registered on their first use.
+ * admin key and the keys of {@code KILN_API_KEYS} are registered on their first use. Bearer
+ * tokens of signed-in end users are handed to {@link BearerAuth}.
  */
 public final class ApiKeyAuth {
   public static final String HEADER = "X-Auth-Key";
@@ -41,9 +42,11 @@ public final class ApiKeyAuth {
   /** One cache per node (a Vert.x local map), so a revoke answered by one HTTP instance holds for all at once. */
   static final String CACHE_MAP = "kiln.auth.keys";
   private final LocalMap<String, JsonObject> cache;
+  private final BearerAuth bearer;
 
   public ApiKeyAuth(Vertx vertx, Pool pool, String adminKey, List<String> apiKeys) {
     this.pool = pool;
+    this.bearer = new BearerAuth(vertx, pool);
     this.cache = vertx.sharedData().getLocalMap(CACHE_MAP);
     // A revoked key stops working at once on every node, not when its cache entry ages out.
     vertx.eventBus().<JsonObject>consumer(Addresses.CLIENTS_REVOKED, m -> forget(vertx, m.body().getString("client_id")));
@@ -51,14 +54,29 @@ public final class ApiKeyAuth {
     this.seededHashes = apiKeys.stream().map(ApiKeyAuth::sha256).toList();
   }
 
-  /** Route handler: puts the {@link Caller} in the context or fails with 401/403. */
+  /**
+   * Route handler: puts the {@link Caller} in the context or fails with 401/403. An API client
+   * sends {@code X-Auth-Key}; a signed-in end user {@code Authorization: Bearer}; never both.
+   */
   public void handle(RoutingContext ctx) {
     String key = ctx.request().getHeader(HEADER);
-    if (key == null || key.isEmpty() || key.length() > 256) {
-      ctx.fail(new ApiException(401, "unauthorized", "send a valid X-Auth-Key"));
+    String token = BearerAuth.token(ctx);
+    String user = ctx.request().getHeader(USER_HEADER);
+    if (token != null) {
+      if (key != null || user != null) {
+        ctx.fail(ApiException.badRequest("ambiguous_credentials", "a bearer token names its user; send no X-Auth-Key or X-User-Id with it"));
+        return;
+      }
+      bearer.resolve(token).onSuccess(c -> {
+        ctx.put(Caller.CONTEXT_KEY, c);
+        ctx.next();
+      }).onFailure(ctx::fail);
       return;
     }
-    String user = ctx.request().getHeader(USER_HEADER);
+    if (key == null || key.isEmpty() || key.length() > 256) {
+      ctx.fail(new ApiException(401, "unauthorized", "send a valid X-Auth-Key, or Authorization: Bearer after signing in"));
+      return;
+    }
     resolve(sha256(key))
         .onSuccess(c -> {
           if (user != null) {

@@ -1,17 +1,15 @@
 package dev.kiln.http.batches;
 
+import dev.kiln.common.task.BatchJson;
+
 /** The SQL of batches and history (seeds 000 and 002), in one place. */
 final class BatchQueries {
   private BatchQueries() {}
 
-  static final String COLUMNS = "id, api_client_id, user_id, tool_action, title, status, total_count, completed_count, "
-      + "failed_count, cancelled_count, prompt, negative_prompt, width, height, num_inference_steps, guidance_scale, "
-      + "base_seed, batch_size, metadata, created_at, completed_at";
-
   static final String INSERT_BATCH =
       "INSERT INTO task_batches (id, api_client_id, user_id, tool_action, title, total_count, prompt, negative_prompt, "
-          + "width, height, num_inference_steps, guidance_scale, base_seed, batch_size, metadata) "
-          + "VALUES ($1, $2, $3, 'image.generate', $4, $5, $6, $7, $8, $9, $10, $11, $12, $5, $13)";
+          + "width, height, num_inference_steps, guidance_scale, base_seed, batch_size, metadata, webhook_url) "
+          + "VALUES ($1, $2, $3, 'image.generate', $4, $5, $6, $7, $8, $9, $10, $11, $12, $5, $13, $14)";
 
   /**
    * One task per image, seed base_seed + i, each with its created event, in one statement. They
@@ -37,7 +35,7 @@ final class BatchQueries {
   private static final String OWNED =
       " AND ($2::text IS NULL OR api_client_id = $2) AND ($3::text IS NULL OR user_id = $3)";
 
-  static final String GET = "SELECT " + COLUMNS + " FROM task_batches WHERE id = $1 AND NOT is_deleted" + OWNED;
+  static final String GET = "SELECT " + BatchJson.COLUMNS + " FROM task_batches WHERE id = $1 AND NOT is_deleted" + OWNED;
 
   static final String TASKS =
       "SELECT t.id, t.batch_index, t.seed, t.status, t.progress, t.attempt, t.error_code, t.error_message, "
@@ -47,7 +45,7 @@ final class BatchQueries {
           + "WHERE t.batch_id = $1 ORDER BY t.batch_index";
 
   /** History: one row per batch, newest first, keyset-paginated on (created_at, id). */
-  static final String HISTORY = "SELECT " + COLUMNS + " FROM task_batches WHERE NOT is_deleted" + OWNED
+  static final String HISTORY = "SELECT " + BatchJson.COLUMNS + " FROM task_batches WHERE NOT is_deleted" + OWNED
       + " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $1::uuid)) ORDER BY created_at DESC, id DESC LIMIT $5";
 
   /** Cancels the batch's waiting tasks at once; running ones go through the leader. */

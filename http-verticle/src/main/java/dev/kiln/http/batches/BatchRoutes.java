@@ -2,14 +2,17 @@ package dev.kiln.http.batches;
 
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.metrics.KilnMetrics;
+import dev.kiln.common.task.BatchJson;
 import dev.kiln.common.task.TaskEvent;
 import dev.kiln.common.task.TaskJson;
 import dev.kiln.common.task.ToolAction;
 import dev.kiln.http.api.ApiException;
+import dev.kiln.http.assets.AssetUrls;
 import dev.kiln.http.api.Cursor;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
 import dev.kiln.http.tasks.TaskActionRoutes;
+import dev.kiln.http.tasks.TaskRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -33,7 +36,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class BatchRoutes {
   static final Set<String> CREATE_FIELDS = Set.of("prompt", "negative_prompt", "width", "height", "num_inference_steps",
-      "guidance_scale", "base_seed", "batch_size", "title", "metadata", "priority");
+      "guidance_scale", "base_seed", "batch_size", "title", "metadata", "priority", "webhook_url");
   public static final int MAX_BATCH_SIZE = 64;
   static final int HISTORY_PAGE = 20;
 
@@ -41,9 +44,11 @@ public final class BatchRoutes {
   private final Pool pool;
   private final TaskActionRoutes actions;
   private final long price;
+  private final AssetUrls urls;
 
-  public BatchRoutes(Vertx vertx, Pool pool, TaskActionRoutes actions, long price) {
+  public BatchRoutes(Vertx vertx, Pool pool, TaskActionRoutes actions, long price, AssetUrls urls) {
     this.price = price;
+    this.urls = urls;
     this.vertx = vertx;
     this.pool = pool;
     this.actions = actions;
@@ -82,7 +87,7 @@ public final class BatchRoutes {
     Tuple batch = Tuple.of(id, caller.clientId(), caller.userId(), title, size, input.getString("prompt"),
         input.getString("negative_prompt"), input.getInteger("width"), input.getInteger("height"),
         input.getInteger("num_inference_steps"), input.getDouble("guidance_scale"), baseSeed)
-        .addValue(metadata);
+        .addValue(metadata).addString(TaskRoutes.webhookUrl(body));
     pool.withTransaction(conn -> conn.preparedQuery(BatchQueries.INSERT_BATCH).execute(batch)
             .compose(v -> conn.preparedQuery(BatchQueries.INSERT_TASKS)
                 .execute(Tuple.of(id, caller.clientId(), caller.userId(), size, baseSeed, priority, input).addLong(price))))
@@ -117,7 +122,7 @@ public final class BatchRoutes {
   private Future<JsonObject> find(Caller caller, UUID id) {
     return pool.preparedQuery(BatchQueries.GET).execute(caller.owned(id)).compose(rows -> {
       if (rows.size() == 0) return Future.failedFuture(ApiException.notFound("batch"));
-      JsonObject batch = batchJson(rows.iterator().next());
+      JsonObject batch = BatchJson.of(rows.iterator().next());
       return pool.preparedQuery(BatchQueries.TASKS).execute(Tuple.of(id)).map(tasks -> {
         JsonArray items = new JsonArray();
         for (Row t : tasks) {
@@ -130,7 +135,7 @@ public final class BatchRoutes {
           if (t.getUUID("asset_id") != null) {
             task.put("image", new JsonObject().put("width", t.getInteger("asset_width")).put("height", t.getInteger("asset_height"))
                 .put("checksum", t.getString("checksum"))
-                .put("url", "/api/v1/tasks/" + t.getUUID("id") + "/assets/" + t.getUUID("asset_id") + "/content"));
+                .put("url", urls.sign(t.getUUID("asset_id"))));
           }
           items.add(task);
         }
@@ -193,35 +198,11 @@ public final class BatchRoutes {
               next = Cursor.encode(last.getOffsetDateTime("created_at"), last.getUUID("id"));
               break;
             }
-            items.add(batchJson(r));
+            items.add(BatchJson.of(r));
             last = r;
           }
           Json.send(ctx, 200, new JsonObject().put("items", items).put("next_cursor", next));
         })
         .onFailure(ctx::fail);
-  }
-
-  private static JsonObject batchJson(Row r) {
-    return new JsonObject()
-        .put("id", r.getUUID("id").toString())
-        .put("status", r.getString("status"))
-        .put("tool_action", r.getString("tool_action"))
-        .put("title", r.getString("title"))
-        .put("prompt", r.getString("prompt"))
-        .put("negative_prompt", r.getString("negative_prompt"))
-        .put("width", r.getInteger("width"))
-        .put("height", r.getInteger("height"))
-        .put("num_inference_steps", r.getInteger("num_inference_steps"))
-        .put("guidance_scale", r.getDouble("guidance_scale"))
-        .put("base_seed", r.getLong("base_seed"))
-        .put("batch_size", r.getInteger("batch_size"))
-        .put("total_count", r.getInteger("total_count"))
-        .put("completed_count", r.getInteger("completed_count"))
-        .put("success_count", r.getInteger("completed_count"))
-        .put("failed_count", r.getInteger("failed_count"))
-        .put("cancelled_count", r.getInteger("cancelled_count"))
-        .put("metadata", r.getJsonObject("metadata"))
-        .put("created_at", TaskJson.iso(r.getOffsetDateTime("created_at")))
-        .put("completed_at", TaskJson.iso(r.getOffsetDateTime("completed_at")));
   }
 }

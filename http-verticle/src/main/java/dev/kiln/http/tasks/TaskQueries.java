@@ -13,15 +13,22 @@ public final class TaskQueries {
    */
   static final String CREATE =
       "WITH t AS (INSERT INTO tasks (api_client_id, user_id, channel, tool_action, queue, priority, input, max_retries, "
-          + "idempotency_key, points_cost, webhook_url, created_at, fair_seq) "
+          + "idempotency_key, points_cost, webhook_url, created_at, fair_seq, mode, source_image, reference_image, config, result) "
           // clock_timestamp, not now(): tasks written in one group commit still get distinct, ordered times
-          + "SELECT $1, $2, 'openapi', $3, q.queue_name, $4, $5, q.max_retries, $7, $8, $9, clock_timestamp(), "
+          + "SELECT $1, $2, $10, $3, q.queue_name, $4, $5, q.max_retries, $7, $8, $9, clock_timestamp(), "
           + "COALESCE((SELECT w.fair_seq + 1 FROM tasks w WHERE w.queue = $6 AND w.status = 'pending' "
-          + "AND w.tenant = $1 || '/' || coalesce($2, '') ORDER BY w.fair_seq DESC LIMIT 1), 0) "
+          + "AND w.tenant = $1 || '/' || coalesce($2, '') ORDER BY w.fair_seq DESC LIMIT 1), 0), "
+          // seed 000: the first input image is the task's preview from the start
+          + "$11, $12, $13, $15, CASE WHEN jsonb_array_length($14) > 0 THEN jsonb_build_object('input_preview_asset_id', $14 -> 0 ->> 'id') END "
           + "FROM queue_configs q WHERE q.queue_name = $6 "
           // A repeated Idempotency-Key inserts nothing (and returns no row): the caller replays.
           + "ON CONFLICT (api_client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING "
           + "RETURNING " + TaskJson.COLUMNS + "), "
+          // clock_timestamp(): the listing (by created_at) shows them in the order given, source first
+          + "a AS (INSERT INTO task_assets (id, task_id, asset_type, object_key, file_name, mime_type, size_bytes, width, height, checksum, metadata, created_at) "
+          + "SELECT j.id, t.id, 'input', j.object_key, j.file_name, j.mime_type, j.size_bytes, j.width, j.height, j.checksum, j.metadata, clock_timestamp() "
+          + "FROM t, jsonb_to_recordset($14) AS j(id uuid, object_key text, file_name text, mime_type text, size_bytes bigint, "
+          + "width int, height int, checksum text, metadata jsonb)), "
           + "e AS (INSERT INTO task_events (task_id, event_type, payload) "
           + "SELECT id, 'created', jsonb_build_object('status', status, 'tool_action', tool_action, 'queue', queue) FROM t "
           + "RETURNING id AS event_id, task_id, event_type, payload, created_at AS event_created_at) "
@@ -53,7 +60,9 @@ public final class TaskQueries {
 
   /** A manual retry of an ended task: a fresh start at the tail of its tenant's line. */
   static final String RETRY =
-      "WITH t AS (UPDATE tasks SET status = 'pending', retry_count = 0, lost_count = 0, progress = 0, result = NULL, "
+      "WITH t AS (UPDATE tasks SET status = 'pending', retry_count = 0, lost_count = 0, progress = 0, "
+          // the outputs' summary goes; the input preview (seed 000) stays
+          + "result = CASE WHEN result ? 'input_preview_asset_id' THEN jsonb_build_object('input_preview_asset_id', result -> 'input_preview_asset_id') END, "
           + "error_code = NULL, error_message = NULL, worker_id = NULL, started_at = NULL, finished_at = NULL, "
           + "completed_at = NULL, failed_at = NULL, next_retry_at = NULL, "
           + "fair_seq = COALESCE((SELECT w.fair_seq + 1 FROM tasks w WHERE w.queue = tasks.queue AND w.status = 'pending' "

@@ -9,6 +9,7 @@ import dev.kiln.common.task.TaskJson;
 import dev.kiln.common.task.TaskStatus;
 import dev.kiln.common.task.ToolAction;
 import dev.kiln.http.api.ApiException;
+import dev.kiln.http.assets.AssetUrls;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
 import io.vertx.core.Future;
@@ -27,7 +28,12 @@ import java.util.UUID;
 
 /** {@code /api/v1/tasks}: submit, read, and the task's assets. */
 public final class TaskRoutes {
-  static final Set<String> CREATE_FIELDS = Set.of("tool_action", "input", "priority", "webhook_url");
+  static final Set<String> CREATE_FIELDS = Set.of("tool_action", "input", "priority", "webhook_url", "channel");
+  /** seed 000 channels a caller may name; {@code batch} is set by POST /batches. */
+  static final Set<String> CHANNELS = Set.of("openapi", "web-ui");
+  /** seed 004 edit modes, kept in the task row beside the tool_action they mirror. */
+  static final java.util.Map<String, String> MODES = java.util.Map.of("image.head-swap", "HEAD_SWAP",
+      "image.background-change", "BACKGROUND_CHANGE", "image.pose-change", "POSE_CHANGE");
   public static final int PRIORITY_LIMIT = 1000;
   /** Page sizes of GET /tasks. */
   public static final int DEFAULT_PAGE = 20;
@@ -40,10 +46,12 @@ public final class TaskRoutes {
   private final Path assetDir;
   private final GroupCommit<Tuple, RowSet<Row>> inserts;
   private final java.util.function.Function<String, Long> prices;
+  private final AssetUrls urls;
 
   public TaskRoutes(Vertx vertx, Pool pool, Hot hot, boolean debugActions, Path assetDir,
-                    java.util.function.Function<String, Long> prices) {
+                    java.util.function.Function<String, Long> prices, AssetUrls urls) {
     this.prices = prices;
+    this.urls = urls;
     this.vertx = vertx;
     this.pool = pool;
     this.hot = hot;
@@ -72,9 +80,16 @@ public final class TaskRoutes {
       throw ApiException.invalid("invalid_input", problem);
     });
     int priority = Json.optionalInt(body, "priority", 0, -PRIORITY_LIMIT, PRIORITY_LIMIT);
+    String channel = body.containsKey("channel") ? Json.requiredString(body, "channel", 16) : "openapi";
+    if (!CHANNELS.contains(channel)) throw ApiException.invalid("invalid_field", "'channel' is openapi or web-ui");
+    String webhookUrl = webhookUrl(body);
     String idem = idempotencyKey(ctx);
-    inserts.submit(Tuple.of(caller.clientId(), caller.userId(), action.name(), priority, input, action.queue(), idem)
-            .addLong(prices.apply(action.name())).addString(webhookUrl(body)))
+    InputImages.resolve(pool, caller, action, input)
+        .compose(images -> inserts.submit(Tuple.of(caller.clientId(), caller.userId(), action.name(), priority, input, action.queue(), idem)
+            .addLong(prices.apply(action.name())).addString(webhookUrl).addString(channel)
+            .addString(MODES.get(action.name())).addString(InputImages.key(images, "source_image"))
+            .addString(InputImages.key(images, "reference_image")).addValue(InputImages.assets(images))
+            .addValue(input.getJsonObject("config"))))
         .compose(rows -> rows.size() > 0
             ? Future.succeededFuture(created(rows.iterator().next(), action, caller, idem))
             : replay(caller, idem, action.name(), input, priority))
@@ -92,7 +107,7 @@ public final class TaskRoutes {
 
   /** After commit: the wake-up hint, the created event for SSE, and the replay copy of the answer. */
   private Reply created(Row r, ToolAction action, Caller caller, String idem) {
-    JsonObject task = TaskJson.of(r);
+    JsonObject task = urls.present(TaskJson.of(r));
     vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", action.queue()));
     vertx.eventBus().publish(Addresses.TASKS_EVENTS, new JsonObject()
         .put("id", r.getLong("event_id")).put("task_id", task.getString("id"))
@@ -111,7 +126,7 @@ public final class TaskRoutes {
   private Future<Reply> replay(Caller caller, String idem, String toolAction, JsonObject input, int priority) {
     return pool.preparedQuery(TaskQueries.BY_IDEMPOTENCY_KEY).execute(Tuple.of(caller.clientId(), idem)).compose(rows -> {
       if (rows.size() == 0) return Future.failedFuture(new IllegalStateException("idempotent insert found no task"));
-      JsonObject first = TaskJson.of(rows.iterator().next());
+      JsonObject first = urls.present(TaskJson.of(rows.iterator().next()));
       if (!first.getString("tool_action").equals(toolAction) || !first.getJsonObject("input").equals(input)
           || first.getInteger("priority") != priority) {
         return Future.failedFuture(ApiException.invalid("idempotency_key_reused",
@@ -122,7 +137,7 @@ public final class TaskRoutes {
   }
 
   /** An absolute http(s) URL Kiln will POST the task to when it ends (see WebhookSender). */
-  static String webhookUrl(JsonObject body) {
+  public static String webhookUrl(JsonObject body) {
     if (!body.containsKey("webhook_url")) return null;
     String url = Json.requiredString(body, "webhook_url", 2048);
     try {
@@ -162,7 +177,7 @@ public final class TaskRoutes {
           next = ListQuery.cursor(last); // there is more: the page ends at the last row shown
           break;
         }
-        items.add(TaskJson.of(r));
+        items.add(urls.present(TaskJson.of(r)));
         last = r;
       }
       ctx.response().putHeader("Content-Type", "application/json")
@@ -182,7 +197,7 @@ public final class TaskRoutes {
   public Future<JsonObject> find(Caller caller, UUID id) {
     return pool.preparedQuery(TaskQueries.GET).execute(caller.owned(id)).compose(rows -> rows.size() == 0
         ? Future.failedFuture(ApiException.notFound("task"))
-        : Future.succeededFuture(TaskJson.of(rows.iterator().next())));
+        : Future.succeededFuture(urls.present(TaskJson.of(rows.iterator().next()))));
   }
 
   /** Postgres holds progress coarsely; Redis has the latest of a running attempt. */
@@ -204,7 +219,7 @@ public final class TaskRoutes {
         .compose(task -> pool.preparedQuery(TaskQueries.ASSETS).execute(caller.owned(id)))
         .onSuccess(rows -> {
           JsonArray items = new JsonArray();
-          for (Row r : rows) items.add(asset(id, r));
+          for (Row r : rows) items.add(asset(r));
           ctx.response().putHeader("Content-Type", "application/json").end(new JsonObject().put("items", items).encode());
         })
         .onFailure(ctx::fail);
@@ -228,7 +243,7 @@ public final class TaskRoutes {
     }).onFailure(ctx::fail);
   }
 
-  private static JsonObject asset(UUID taskId, Row r) {
+  private JsonObject asset(Row r) {
     return new JsonObject()
         .put("id", r.getUUID("id").toString())
         .put("asset_type", r.getString("asset_type"))
@@ -239,7 +254,7 @@ public final class TaskRoutes {
         .put("height", r.getInteger("height"))
         .put("checksum", r.getString("checksum"))
         .put("created_at", TaskJson.iso(r.getOffsetDateTime("created_at")))
-        .put("url", "/api/v1/tasks/" + taskId + "/assets/" + r.getUUID("id") + "/content");
+        .put("url", urls.sign(r.getUUID("id")));
   }
 
 }

@@ -1,0 +1,43 @@
+package dev.kiln.common.config;
+
+import java.util.Map;
+
+/**
+ * What the HTTP role needs beyond the basics: URL signing, end-user sessions, uploads, and the
+ * SMTP server that carries sign-in codes.
+ */
+public record ApiConfig(
+    String signingKey,        // HMAC key of signed asset URLs; null: derived from the admin key
+    int assetUrlTtlSeconds,   // how long a signed asset URL works
+    int sessionTtlSeconds,    // how long a bearer token from e-mail sign-in works
+    int uploadLimitBytes,     // largest POST /files body
+    Smtp smtp) {              // null: sign-in codes are logged and written under the data dir
+
+  public static final int DEFAULT_ASSET_URL_TTL = 3_600;
+  public static final int DEFAULT_SESSION_TTL = 30 * 24 * 3_600;
+  public static final int DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
+
+  /** An SMTP relay; {@code tls} is disabled, optional (STARTTLS when offered), required, or ssl. */
+  public record Smtp(String host, int port, String from, String username, String password, String tls) {}
+
+  static ApiConfig from(Map<String, String> env) {
+    String key = KilnConfig.blankToNull(env.get("KILN_SIGNING_KEY"));
+    if (key != null && key.length() < 16) throw new ConfigException("KILN_SIGNING_KEY", "must be at least 16 characters");
+    int urlTtl = KilnConfig.intIn(env, "KILN_ASSET_URL_TTL", DEFAULT_ASSET_URL_TTL, 10, 7 * 24 * 3_600);
+    int sessionTtl = KilnConfig.intIn(env, "KILN_SESSION_TTL", DEFAULT_SESSION_TTL, 60, 365 * 24 * 3_600);
+    int upload = KilnConfig.intIn(env, "KILN_UPLOAD_LIMIT", DEFAULT_UPLOAD_LIMIT, 1024, 64 * 1024 * 1024);
+    String host = KilnConfig.blankToNull(env.get("KILN_SMTP_HOST"));
+    Smtp smtp = null;
+    if (host != null) {
+      String tls = env.getOrDefault("KILN_SMTP_TLS", "optional").trim().toLowerCase();
+      if (!java.util.Set.of("disabled", "optional", "required", "ssl").contains(tls)) {
+        throw new ConfigException("KILN_SMTP_TLS", "must be disabled, optional, required or ssl, got '" + tls + "'");
+      }
+      String from = env.getOrDefault("KILN_SMTP_FROM", "kiln@localhost").trim();
+      if (!from.matches("[^@\\s]+@[^@\\s]+")) throw new ConfigException("KILN_SMTP_FROM", "must be an e-mail address, got '" + from + "'");
+      smtp = new Smtp(host, KilnConfig.intIn(env, "KILN_SMTP_PORT", 587, 1, 65535), from,
+          KilnConfig.blankToNull(env.get("KILN_SMTP_USERNAME")), KilnConfig.blankToNull(env.get("KILN_SMTP_PASSWORD")), tls);
+    }
+    return new ApiConfig(key, urlTtl, sessionTtl, upload, smtp);
+  }
+}

@@ -1,0 +1,74 @@
+package dev.kiln.http.assets;
+
+import dev.kiln.http.api.ApiException;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.UUID;
+
+/** {@code GET /api/v1/assets/{id}/content}: a download by signed URL, no key needed. */
+public final class AssetRoutes {
+  /** An output or input asset of a live task, or an uploaded file: same id space (UUIDs). */
+  private static final String FIND =
+      "SELECT a.object_key, a.mime_type FROM task_assets a JOIN tasks t ON t.id = a.task_id WHERE a.id = $1 AND NOT t.is_deleted "
+          + "UNION ALL SELECT object_key, mime_type FROM files WHERE id = $1 LIMIT 1";
+
+  private final Pool pool;
+  private final AssetUrls urls;
+  private final Path assetDir;
+
+  public AssetRoutes(Pool pool, AssetUrls urls, Path assetDir) {
+    this.pool = pool;
+    this.urls = urls;
+    this.assetDir = assetDir;
+  }
+
+  /** Mount before authentication: the signature is the credential. */
+  public void mount(Router api) {
+    api.get("/assets/:id/content").handler(this::content);
+  }
+
+  private void content(RoutingContext ctx) {
+    var p = ctx.queryParams();
+    for (String name : p.names()) {
+      if (!Set.of("expires", "signature").contains(name)) {
+        throw ApiException.badRequest("unknown_parameter", "unknown query parameter '" + name + "'");
+      }
+    }
+    String expiresText = p.get("expires");
+    String signature = p.get("signature");
+    if (expiresText == null || signature == null || !expiresText.matches("\\d{1,12}") || !signature.matches("[A-Za-z0-9_-]{43}")) {
+      throw new ApiException(403, "invalid_signature", "this URL is not a signed asset URL; list the task's assets for one");
+    }
+    UUID id;
+    try {
+      id = UUID.fromString(ctx.pathParam("id"));
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(403, "invalid_signature", "this URL is not a signed asset URL");
+    }
+    long expires = Long.parseLong(expiresText);
+    if (!urls.authentic(id, expires, signature)) {
+      throw new ApiException(403, "invalid_signature", "the signature does not match this asset and expiry");
+    }
+    long left = expires - System.currentTimeMillis() / 1000;
+    if (left <= 0) throw new ApiException(403, "url_expired", "this URL has expired; list the task's assets for a fresh one");
+    pool.preparedQuery(FIND).execute(Tuple.of(id)).onSuccess(rows -> {
+      if (rows.size() == 0) {
+        ctx.fail(ApiException.notFound("asset"));
+        return;
+      }
+      var r = rows.iterator().next();
+      Path file = assetDir.resolve(r.getString("object_key")).normalize();
+      if (!file.startsWith(assetDir)) {
+        ctx.fail(ApiException.notFound("asset"));
+        return;
+      }
+      ctx.response().putHeader("Content-Type", r.getString("mime_type"))
+          .putHeader("Cache-Control", "private, max-age=" + left)
+          .sendFile(file.toString()).onFailure(e -> ctx.fail(ApiException.notFound("asset file")));
+    }).onFailure(ctx::fail);
+  }
+}

@@ -1,0 +1,60 @@
+package dev.kiln.http.assets;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.UUID;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Signed, expiring asset URLs: {@code /api/v1/assets/{id}/content?expires=<unix s>&signature=<mac>}.
+ * Whoever holds one may fetch the file until it expires (an {@code <img src>}, a partner's
+ * download) without a key; nobody can forge one or extend it. Every HTTP node must share the key.
+ */
+public final class AssetUrls {
+  private final SecretKeySpec key;
+  private final int ttlSeconds;
+
+  public AssetUrls(String secret, int ttlSeconds) {
+    this.key = new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256");
+    this.ttlSeconds = ttlSeconds;
+  }
+
+  /** A URL for this asset (or uploaded file) that works for the configured time from now. */
+  public String sign(UUID assetId) {
+    long expires = System.currentTimeMillis() / 1000 + ttlSeconds;
+    return "/api/v1/assets/" + assetId + "/content?expires=" + expires + "&signature=" + mac(assetId, expires);
+  }
+
+  /** True when the signature is this node's for (id, expires); expiry is checked by the caller. */
+  boolean authentic(UUID assetId, long expires, String signature) {
+    return MessageDigest.isEqual(mac(assetId, expires).getBytes(StandardCharsets.US_ASCII),
+        signature.getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /**
+   * A task as the API shows it: {@code result.input_preview} is a signed URL of its first input
+   * image (seed 000 inputPreview); the row keeps only the asset's id, since URLs expire.
+   */
+  public JsonObject present(JsonObject task) {
+    JsonObject result = task.getJsonObject("result");
+    if (result != null && result.getValue("input_preview_asset_id") instanceof String id) {
+      result.put("input_preview", sign(UUID.fromString(id)));
+    }
+    return task;
+  }
+
+  private String mac(UUID assetId, long expires) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(key);
+      byte[] sig = mac.doFinal((assetId + "\n" + expires).getBytes(StandardCharsets.US_ASCII));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,159 @@
+package dev.kiln.http.assets;
+
+import dev.kiln.common.task.TaskJson;
+import dev.kiln.http.api.ApiException;
+import dev.kiln.http.api.Json;
+import dev.kiln.http.auth.Caller;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * {@code POST /api/v1/files}: upload an image (the raw PNG or JPEG as the body) to use as a
+ * task's {@code source_image} or {@code reference_image} (seed 004's "file id"). The image is
+ * decoded to prove it is one; the bytes go to the asset store under their SHA-256.
+ */
+public final class FileRoutes {
+  /** Larger images are refused before they are decoded (a small file can claim a huge canvas). */
+  public static final int MAX_SIDE = 8192;
+  private static final Map<String, String> TYPES = Map.of("image/png", "png", "image/jpeg", "jpg");
+  private static final String INSERT =
+      "INSERT INTO files (api_client_id, user_id, object_key, mime_type, size_bytes, width, height, checksum) "
+          + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, mime_type, size_bytes, width, height, checksum, created_at";
+  private static final String GET = "SELECT id, mime_type, size_bytes, width, height, checksum, created_at FROM files "
+      + "WHERE id = $1 AND ($2::text IS NULL OR api_client_id = $2) AND ($3::text IS NULL OR user_id = $3)";
+
+  private record Stored(String objectKey, int width, int height, String checksum) {}
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final AssetUrls urls;
+  private final Path assetDir;
+  private final int uploadLimit;
+
+  public FileRoutes(Vertx vertx, Pool pool, AssetUrls urls, Path assetDir, int uploadLimit) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.urls = urls;
+    this.assetDir = assetDir;
+    this.uploadLimit = uploadLimit;
+  }
+
+  /** Its own body limit: mount before the API's general body handler (which then stands aside). */
+  public void mountBodyHandler(Router api) {
+    api.post("/files").handler(BodyHandler.create(false).setBodyLimit(uploadLimit));
+  }
+
+  public void mount(Router api) {
+    api.post("/files").handler(this::upload);
+    api.get("/files/:id").handler(this::get);
+  }
+
+  /** The file's description with a fresh signed URL, if the caller uploaded it. */
+  private void get(RoutingContext ctx) {
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    pool.preparedQuery(GET).execute(caller.owned(Json.pathId(ctx, "id"))).onSuccess(rows -> {
+      if (rows.size() == 0) ctx.fail(ApiException.notFound("file"));
+      else Json.send(ctx, 200, json(rows.iterator().next()));
+    }).onFailure(ctx::fail);
+  }
+
+  private JsonObject json(Row r) {
+    return new JsonObject()
+        .put("id", r.getUUID("id").toString())
+        .put("mime_type", r.getString("mime_type"))
+        .put("size_bytes", r.getLong("size_bytes"))
+        .put("width", r.getInteger("width"))
+        .put("height", r.getInteger("height"))
+        .put("checksum", r.getString("checksum"))
+        .put("url", urls.sign(r.getUUID("id")))
+        .put("created_at", TaskJson.iso(r.getOffsetDateTime("created_at")));
+  }
+
+  private void upload(RoutingContext ctx) {
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    String type = ctx.request().getHeader("Content-Type");
+    String mime = type == null ? "" : type.split(";", 2)[0].trim().toLowerCase();
+    String ext = TYPES.get(mime);
+    if (ext == null) throw new ApiException(415, "unsupported_media_type", "upload the image itself as image/png or image/jpeg");
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) throw ApiException.invalid("invalid_image", "the body is empty");
+    byte[] bytes = body.getBytes();
+    vertx.executeBlocking(() -> store(bytes, ext), false)
+        .compose(s -> pool.preparedQuery(INSERT).execute(Tuple.of(caller.clientId(), caller.userId(), s.objectKey(), mime,
+            (long) bytes.length, s.width(), s.height()).addString(s.checksum())))
+        .onSuccess(rows -> {
+          Row r = rows.iterator().next();
+          ctx.response().putHeader("Location", "/api/v1/files/" + r.getUUID("id"));
+          Json.send(ctx, 201, json(r));
+        })
+        .onFailure(ctx::fail);
+  }
+
+  /** Blocking: decode (bounded), then write once under the content's hash. */
+  private Stored store(byte[] bytes, String ext) throws IOException {
+    int[] size = decode(bytes);
+    String checksum = sha256(bytes);
+    String key = "files/" + checksum.substring(0, 2) + "/" + checksum + "." + ext;
+    Path file = assetDir.resolve(key);
+    if (!Files.exists(file)) {
+      Files.createDirectories(file.getParent());
+      Path tmp = Files.createTempFile(file.getParent(), checksum, ".part");
+      Files.write(tmp, bytes);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+    return new Stored(key, size[0], size[1], checksum);
+  }
+
+  /** The image's width and height, once it has decoded whole; else a 422. */
+  private static int[] decode(byte[] bytes) {
+    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) throw ApiException.invalid("invalid_image", "the body is not a PNG or JPEG image");
+      ImageReader reader = readers.next();
+      try {
+        reader.setInput(in, true, true);
+        int w = reader.getWidth(0);
+        int h = reader.getHeight(0);
+        if (w > MAX_SIDE || h > MAX_SIDE) {
+          throw ApiException.invalid("image_too_large", "images may be at most " + MAX_SIDE + " pixels on a side, this is " + w + "x" + h);
+        }
+        reader.read(0);
+        return new int[] {w, h};
+      } finally {
+        reader.dispose();
+      }
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof ApiException api) throw api;
+      throw ApiException.invalid("invalid_image", "the image could not be decoded");
+    }
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
