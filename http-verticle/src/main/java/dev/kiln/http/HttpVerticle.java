@@ -15,6 +15,7 @@ import dev.kiln.http.batches.BatchRoutes;
 import dev.kiln.http.wallet.WalletRoutes;
 import dev.kiln.http.auth.RateLimits;
 import dev.kiln.http.ops.OpsRoutes;
+import dev.kiln.http.sse.CallerEventStreams;
 import dev.kiln.http.sse.TaskEventStreams;
 import dev.kiln.http.tasks.TaskActionRoutes;
 import dev.kiln.http.tasks.TaskRoutes;
@@ -76,6 +77,7 @@ public final class HttpVerticle extends VerticleBase {
     FileRoutes files = new FileRoutes(vertx, pool, urls, config.assetDir(), config.api().uploadLimitBytes());
     SignIn signIn = new SignIn(vertx, pool, config.api(), config.dataDir());
     TaskEventStreams streams = new TaskEventStreams(vertx, pool, tasks);
+    CallerEventStreams callerStreams = new CallerEventStreams(vertx, pool);
 
     Router router = Router.router(vertx);
     new OpsRoutes(vertx, pool, hot).mount(router);
@@ -99,9 +101,11 @@ public final class HttpVerticle extends VerticleBase {
     new AdminRoutes(vertx, pool).mount(api);
     new ClientAdminRoutes(vertx, pool).mount(api);
     streams.mount(api);
+    callerStreams.mount(api);
     api.get("/admin/routes").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("items", routes(router, api)).encode()));
     api.route().failureHandler(Problems::handle);
+    api.errorHandler(400, ctx -> Problems.handle(ctx, 400)); // a query that does not decode (%zz) fails route matching
     router.route("/api/v1/*").subRouter(api);
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml").end(openApi));
 
@@ -110,7 +114,7 @@ public final class HttpVerticle extends VerticleBase {
       router.errorHandler(status, ctx -> Problems.handle(ctx, status));
     }
     return vertx.executeBlocking(HttpVerticle::readOpenApi, false).onSuccess(doc -> openApi = doc)
-        .compose(v -> streams.start()).compose(v -> vertx.createHttpServer(new HttpServerOptions()
+        .compose(v -> streams.start()).compose(v -> callerStreams.start()).compose(v -> vertx.createHttpServer(new HttpServerOptions()
             .setCompressionSupported(false).setIdleTimeout(0))
         .requestHandler(router)
         .invalidRequestHandler(Problems::invalidRequest)

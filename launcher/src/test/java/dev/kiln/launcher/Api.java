@@ -2,6 +2,7 @@ package dev.kiln.launcher;
 
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -141,6 +142,48 @@ final class Api {
       }
     }
     return out;
+  }
+
+  /** An SSE stream read on its own thread into {@link SseStream#events}; for streams that do not end. */
+  static final class SseStream implements AutoCloseable {
+    final List<Sse> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final InputStream in;
+
+    private SseStream(InputStream in) {
+      this.in = in;
+      Thread reader = new Thread(this::read, "sse-reader");
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    private void read() {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+        long id = -1;
+        String event = null;
+        String line;
+        while ((line = r.readLine()) != null) {
+          if (line.startsWith("id: ")) id = Long.parseLong(line.substring(4));
+          else if (line.startsWith("event: ")) event = line.substring(7);
+          else if (line.startsWith("data: ")) events.add(new Sse(id, event, new JsonObject(line.substring(6))));
+        }
+      } catch (IOException e) {
+        // closed by the test
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
+    }
+  }
+
+  /** Opens an SSE stream (returns once the server answered 200). */
+  SseStream stream(String path, Long lastEventId) throws Exception {
+    HttpRequest.Builder b = credentials(HttpRequest.newBuilder(URI.create(base + path)).GET());
+    if (lastEventId != null) b.header("Last-Event-ID", String.valueOf(lastEventId));
+    HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    if (r.statusCode() != 200) throw new AssertionError(path + " answered " + r.statusCode());
+    return new SseStream(r.body());
   }
 
   private Reply send(HttpRequest.Builder b) throws Exception {

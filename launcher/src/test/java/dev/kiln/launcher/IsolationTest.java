@@ -15,8 +15,9 @@ import org.junit.jupiter.api.function.Executable;
 
 /**
  * No client or end user reads, lists, cancels, retries, deletes or restores another's tasks or
- * batches: every such endpoint, between two end users of a first-party client and a third-party
- * client, answers 404 and changes nothing; none of them reaches the admin API.
+ * batches, or reads or uses another's uploads: every such endpoint, between two end users of a
+ * first-party client, a user signed in by e-mail and a third-party client, answers 404 (a
+ * file as input: 422) and changes nothing; none of them reaches the admin API.
  */
 class IsolationTest {
   private static KilnNode kiln;
@@ -41,7 +42,9 @@ class IsolationTest {
     Map<String, Api> callers = Map.of(
         "alice (user of first party)", firstParty.forUser("alice"),
         "bob (user of first party)", firstParty.forUser("bob"),
+        "carol (signed in by e-mail)", kiln.signedIn("carol@example.com"),
         "third party", admin.as(thirdKey));
+    byte[] png = ToolActionsTest.png(64, 48, java.awt.Color.BLUE, java.awt.Color.ORANGE);
 
     List<Executable> checks = new ArrayList<>();
     for (Map.Entry<String, Api> owner : callers.entrySet()) {
@@ -49,6 +52,7 @@ class IsolationTest {
       String task = own.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
       String batch = own.post("/api/v1/batches", "{\"prompt\": \"mine\", \"width\": 64, \"height\": 64, \"batch_size\": 1}")
           .json().getString("id");
+      String file = ToolActionsTest.upload(own, png).getString("id");
       List<Api> others = new ArrayList<>(callers.values());
       others.remove(own);
       if (!owner.getKey().startsWith("third")) others.add(admin.as(thirdKey));
@@ -67,13 +71,18 @@ class IsolationTest {
         checks.add(() -> assertFalse(other.get("/api/v1/tasks?limit=100").body().contains(task), who + ": task list"));
         checks.add(() -> assertFalse(other.get("/api/v1/history?limit=100").body().contains(batch), who + ": history list"));
         checks.add(() -> assertEquals(403, other.get("/api/v1/admin/queues").status(), who + ": admin API"));
+        checks.add(() -> assertEquals(404, other.get("/api/v1/files/" + file).status(), who + ": GET file"));
+        checks.add(() -> assertEquals(422, other.post("/api/v1/tasks", new JsonObject().put("tool_action", "image.hires")
+            .put("input", new JsonObject().put("source_image", file)).encode()).status(), who + ": file as a task's input"));
       }
       checks.add(() -> assertEquals(200, own.get("/api/v1/tasks/" + task).status(), owner.getKey() + " sees its own"));
       checks.add(() -> assertEquals(200, own.get("/api/v1/batches/" + batch).status(), owner.getKey() + " sees its own batch"));
+      checks.add(() -> assertEquals(200, own.get("/api/v1/files/" + file).status(), owner.getKey() + " sees its own file"));
     }
     assertAll(checks);
     try (Sql sql = kiln.sql()) {
       assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE is_deleted OR status = 'cancelled'"), "nothing was changed");
+      assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE tool_action = 'image.hires'"), "no task was made of another's file");
     }
   }
 }

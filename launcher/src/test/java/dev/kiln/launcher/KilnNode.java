@@ -50,6 +50,28 @@ final class KilnNode implements AutoCloseable {
     return new Api(port, ADMIN_KEY);
   }
 
+  /**
+   * An end user signed in by e-mailed code, read from the outbox this node keeps when no SMTP
+   * relay is configured (SignInTest covers the SMTP path).
+   */
+  Api signedIn(String email) throws Exception {
+    Api anon = api().anonymous();
+    Api.Reply asked = anon.post("/api/v1/auth/email-code", new io.vertx.core.json.JsonObject().put("email", email).encode());
+    if (asked.status() != 202) throw new AssertionError("email-code answered " + asked.status() + ": " + asked.body());
+    Path outbox = dataDir.resolve("mail").resolve("outbox.txt");
+    java.util.regex.Pattern mail = java.util.regex.Pattern.compile("To: " + java.util.regex.Pattern.quote(email) + "\\nSubject: [^\\n]*?(\\d{6})");
+    String code = Eventually.await("the code for " + email, java.time.Duration.ofSeconds(10), () -> {
+      if (!Files.exists(outbox)) return null;
+      var m = mail.matcher(Files.readString(outbox));
+      String last = null;
+      while (m.find()) last = m.group(1);
+      return last;
+    });
+    Api.Reply verified = anon.post("/api/v1/auth/verify", new io.vertx.core.json.JsonObject().put("email", email).put("code", code).encode());
+    if (verified.status() != 200) throw new AssertionError("verify answered " + verified.status() + ": " + verified.body());
+    return anon.withBearer(verified.json().getString("access_token"));
+  }
+
   Sql sql() throws Exception {
     return new Sql(databaseUrl);
   }

@@ -122,4 +122,44 @@ class TaskLifecycleTest {
     Api stranger = new Api(kiln.port, "not-a-key-of-this-kiln-000");
     assertEquals(401, stranger.get("/api/v1/tasks/" + id).status());
   }
+
+  @Test
+  void theCallersStreamCarriesAllItsTasksAndNoOneElses() throws Exception {
+    Api alice = api.forUser("alice-events");
+    Api bob = api.forUser("bob-events");
+    List<String> mine;
+    String theirs;
+    List<Api.Sse> seen;
+    try (Api.SseStream stream = alice.stream("/api/v1/events", null)) {
+      mine = List.of(alice.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id"),
+          alice.submit(new JsonObject().put("tool_action", "debug.sleep").put("input", new JsonObject()
+              .put("duration_ms", 200).put("progress_steps", 2))).getString("id"));
+      theirs = bob.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+      seen = Eventually.await("both of alice's tasks completed on her stream", Duration.ofSeconds(30), () -> {
+        List<Api.Sse> now = List.copyOf(stream.events);
+        long done = now.stream().filter(e -> "completed".equals(e.event())).count();
+        return done == 2 ? now : null;
+      });
+      Eventually.await("bob's task ended", Duration.ofSeconds(30), () -> "completed".equals(bob.task(theirs).getString("status")));
+    }
+    for (int i = 1; i < seen.size(); i++) assertTrue(seen.get(i).id() > seen.get(i - 1).id(), "ids rise: " + seen);
+    for (Api.Sse e : seen) assertTrue(mine.contains(e.data().getString("task_id")), "only alice's tasks: " + e);
+    for (String id : mine) {
+      List<String> types = seen.stream().filter(e -> e.data().getString("task_id").equals(id)).map(Api.Sse::event).toList();
+      assertEquals("created", types.get(0), types.toString());
+      assertTrue(types.contains("started"), types.toString());
+      assertEquals("completed", types.get(types.size() - 1), types.toString());
+    }
+    try (Sql sql = kiln.sql()) {
+      assertEquals(sql.count("SELECT count(*) FROM task_events WHERE task_id IN (?::uuid, ?::uuid)", mine.get(0), mine.get(1)),
+          (long) seen.size(), "every event of hers, once");
+    }
+
+    // Reconnecting after the first event replays the rest, and only the rest.
+    try (Api.SseStream again = alice.stream("/api/v1/events", seen.get(0).id())) {
+      List<Long> ids = seen.stream().skip(1).map(Api.Sse::id).toList();
+      Eventually.await("the replay", Duration.ofSeconds(10), () -> again.events.size() >= ids.size());
+      assertEquals(ids, again.events.stream().map(Api.Sse::id).toList());
+    }
+  }
 }

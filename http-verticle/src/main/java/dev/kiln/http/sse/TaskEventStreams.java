@@ -80,7 +80,15 @@ public final class TaskEventStreams {
     }).onFailure(ctx::fail);
   }
 
-  private static long lastEventId(RoutingContext ctx) {
+  /** One SSE frame of a task event: id = the task_events id, event = its type, data = the payload with task_id. */
+  static String frame(JsonObject e) {
+    String type = e.getString("event_type");
+    JsonObject data = new JsonObject().put("task_id", e.getString("task_id")).put("event", type)
+        .put("at", e.getString("created_at")).mergeIn(e.getJsonObject("payload", new JsonObject()));
+    return "id: " + e.getLong("id") + "\nevent: " + type + "\ndata: " + data.encode() + "\n\n";
+  }
+
+  static long lastEventId(RoutingContext ctx) {
     String v = ctx.request().getHeader("Last-Event-ID");
     if (v == null) v = ctx.request().getParam("last_event_id");
     if (v == null || v.isEmpty()) return 0;
@@ -147,11 +155,8 @@ public final class TaskEventStreams {
       long id = e.getLong("id");
       if (closed || id <= lastSent) return;
       lastSent = id;
-      String type = e.getString("event_type");
-      JsonObject data = new JsonObject().put("task_id", taskId).put("event", type)
-          .put("at", e.getString("created_at")).mergeIn(e.getJsonObject("payload", new JsonObject()));
-      res.write("id: " + id + "\nevent: " + type + "\ndata: " + data.encode() + "\n\n");
-      if (TaskEvent.terminal(type)) {
+      res.write(frame(e));
+      if (TaskEvent.terminal(e.getString("event_type"))) {
         close();
         res.end();
       }
