@@ -72,6 +72,7 @@ public final class AdminRoutes {
   }
 
   private Future<JsonObject> findQueue(String name) {
+    if (name.indexOf('\0') >= 0) return Future.failedFuture(ApiException.notFound("queue")); // no text column holds U+0000
     return pool.preparedQuery(AdminQueries.QUEUE).execute(Tuple.of(name)).compose(rows -> rows.size() == 0
         ? Future.failedFuture(ApiException.notFound("queue"))
         : Future.succeededFuture(queueJson(rows.iterator().next())));
@@ -80,6 +81,7 @@ public final class AdminRoutes {
   /** Sets the fields given (at least one); the rest keep their values. */
   private void updateQueue(RoutingContext ctx) {
     String name = ctx.pathParam("name");
+    if (name.indexOf('\0') >= 0) throw ApiException.notFound("queue");
     JsonObject body = Json.body(ctx, QUEUE_FIELDS);
     if (body.isEmpty()) throw ApiException.invalid("missing_field", "name at least one of " + QUEUE_FIELDS);
     Tuple args = Tuple.of(name,

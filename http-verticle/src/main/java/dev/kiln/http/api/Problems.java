@@ -87,6 +87,8 @@ public final class Problems {
     } else if (f instanceof PgException pg) {
       LOG.error("SQL error on {} {}: {}", ctx.request().method(), ctx.request().path(), pg.getMessage());
       send(ctx, 500, "internal_error", "internal error");
+    } else if (f instanceof io.vertx.ext.web.handler.HttpException h && h.getStatusCode() == 400) {
+      send(ctx, 400, "bad_request", "the request could not be parsed"); // e.g. a query string that does not decode (%zz)
     } else if (storeUnavailable(f)) {
       send(ctx, 503, "service_unavailable", "a store is unavailable, retry shortly");
     } else {

@@ -75,12 +75,12 @@ public final class BatchRoutes {
       throw ApiException.invalid("invalid_field", "'base_seed' must be a whole number");
     }
     long baseSeed = baseSeedValue == null ? ThreadLocalRandom.current().nextLong(0, 1L << 40) : ((Number) baseSeedValue).longValue();
-    // Every image's input is the same but for its seed: check the one with the largest seed.
+    // Every image's input is the same but for its seed: check the largest seed (the smallest when it is negative).
     JsonObject input = new JsonObject();
     for (String f : List.of("prompt", "negative_prompt", "width", "height", "num_inference_steps", "guidance_scale")) {
       if (body.containsKey(f)) input.put(f, body.getValue(f));
     }
-    ToolAction.of("image.generate").orElseThrow().check(input.copy().put("seed", baseSeed + size - 1))
+    ToolAction.of("image.generate").orElseThrow().check(input.copy().put("seed", baseSeed < 0 ? baseSeed : baseSeed + size - 1))
         .ifPresent(problem -> {
           throw ApiException.invalid("invalid_input", problem);
         });

@@ -70,7 +70,7 @@ record ListQuery(String status, String toolAction, UUID batchId, String channel,
   }
 
   private static String bounded(String v, String name, int max) {
-    if (v != null && (v.isEmpty() || v.length() > max)) {
+    if (v != null && (v.isEmpty() || v.length() > max || v.indexOf('\0') >= 0)) { // Postgres text cannot hold U+0000
       throw ApiException.badRequest("invalid_parameter", name + " is 1 to " + max + " characters");
     }
     return v;
