@@ -62,6 +62,34 @@ class IdempotencyAndLimitsTest {
   }
 
   @Test
+  void aRepeatedBatchWithOneKeyIsOneBatch() throws Exception {
+    long before = tasks();
+    String body = "{\"prompt\": \"owls\", \"batch_size\": 3, \"width\": 64, \"height\": 64, \"base_seed\": 7}";
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    Set<String> ids = new HashSet<>();
+    int replayed = 0;
+    try {
+      List<Future<Api.Reply>> replies = new ArrayList<>();
+      for (int i = 0; i < 6; i++) replies.add(pool.submit(() -> api.post("/api/v1/batches", body, "Idempotency-Key", "batch-9")));
+      for (Future<Api.Reply> f : replies) {
+        Api.Reply r = f.get();
+        assertEquals(202, r.status(), r.body());
+        ids.add(r.json().getString("id"));
+        if ("true".equals(r.header("Idempotent-Replayed"))) replayed++;
+      }
+    } finally {
+      pool.shutdown();
+    }
+    assertEquals(1, ids.size(), "one batch for one key");
+    assertEquals(5, replayed, "all but the first are replays");
+    assertEquals(before + 3, tasks(), "its three tasks, once");
+    Api.Reply other = api.post("/api/v1/batches", body.replace("owls", "cats"), "Idempotency-Key", "batch-9");
+    assertEquals(422, other.status());
+    assertEquals("idempotency_key_reused", other.json().getString("code"));
+    assertEquals(before + 3, tasks());
+  }
+
+  @Test
   void concurrentRequestsWithOneKeyCreateOneTask() throws Exception {
     long before = tasks();
     ExecutorService pool = Executors.newFixedThreadPool(8);

@@ -69,7 +69,8 @@ public final class BatchRoutes {
     int priority = Json.optionalInt(body, "priority", 0, -1000, 1000);
     JsonObject metadata = Json.optionalObject(body, "metadata");
     String title = body.containsKey("title") ? Json.requiredString(body, "title", 200) : null;
-    UUID id = batchId(metadata);
+    String idem = TaskRoutes.idempotencyKey(ctx);
+    UUID id = batchId(metadata, caller, idem);
     Object baseSeedValue = body.getValue("base_seed");
     if (baseSeedValue != null && !(baseSeedValue instanceof Integer || baseSeedValue instanceof Long)) {
       throw ApiException.invalid("invalid_field", "'base_seed' must be a whole number");
@@ -91,8 +92,6 @@ public final class BatchRoutes {
     pool.withTransaction(conn -> conn.preparedQuery(BatchQueries.INSERT_BATCH).execute(batch)
             .compose(v -> conn.preparedQuery(BatchQueries.INSERT_TASKS)
                 .execute(Tuple.of(id, caller.clientId(), caller.userId(), size, baseSeed, priority, input).addLong(price))))
-        .recover(e -> Future.failedFuture(e instanceof PgException pg && "23505".equals(pg.getSqlState())
-            ? new ApiException(409, "batch_exists", "a batch with id " + id + " exists already") : e))
         .onSuccess(events -> {
           for (Row e : events) vertx.eventBus().publish(Addresses.TASKS_EVENTS, TaskEvent.of(e));
           vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", "image"));
@@ -100,11 +99,46 @@ public final class BatchRoutes {
         })
         .compose(v -> find(caller, id))
         .onSuccess(b -> Json.send(ctx, 202, b))
-        .onFailure(ctx::fail);
+        .onFailure(e -> {
+          if (!(e instanceof PgException pg && "23505".equals(pg.getSqlState()))) {
+            ctx.fail(e);
+          } else if (idem == null) {
+            ctx.fail(new ApiException(409, "batch_exists", "a batch with id " + id + " exists already"));
+          } else {
+            replay(ctx, caller, id, body, size, title).onFailure(ctx::fail);
+          }
+        });
   }
 
-  private static UUID batchId(JsonObject metadata) {
+  /**
+   * The same Idempotency-Key again: the batch it made, if the request is the same one (what the
+   * batch keeps of it matches); a different request under it is a 422.
+   */
+  private Future<Void> replay(RoutingContext ctx, Caller caller, UUID id, JsonObject body, int size, String title) {
+    return find(caller, id).recover(e -> Future.failedFuture(new ApiException(409, "batch_exists",
+        "a batch with id " + id + " exists already"))).compose(first -> {
+      boolean same = first.getInteger("batch_size") == size && java.util.Objects.equals(first.getString("title"), title)
+          && java.util.Objects.equals(first.getString("webhook_url"), body.getString("webhook_url"))
+          && (!body.containsKey("base_seed") || first.getLong("base_seed").equals(((Number) body.getValue("base_seed")).longValue()));
+      for (String f : List.of("prompt", "negative_prompt", "width", "height", "num_inference_steps")) {
+        same &= java.util.Objects.equals(first.getValue(f), body.getValue(f));
+      }
+      same &= !body.containsKey("guidance_scale") || ((Number) body.getValue("guidance_scale")).doubleValue() == first.getDouble("guidance_scale");
+      if (!same) {
+        return Future.failedFuture(ApiException.invalid("idempotency_key_reused", "this Idempotency-Key was used for a different request"));
+      }
+      ctx.response().putHeader("Idempotent-Replayed", "true");
+      Json.send(ctx, 202, first);
+      return Future.succeededFuture();
+    });
+  }
+
+  /** metadata.batch_id when given; else, with an Idempotency-Key, one derived from it (so a repeat collides). */
+  private static UUID batchId(JsonObject metadata, Caller caller, String idem) {
     Object v = metadata.getValue("batch_id");
+    if (v == null && idem != null) {
+      return UUID.nameUUIDFromBytes(("kiln batch\n" + caller.clientId() + "\n" + idem).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
     if (v == null) return UUID.randomUUID();
     try {
       return UUID.fromString((String) v);

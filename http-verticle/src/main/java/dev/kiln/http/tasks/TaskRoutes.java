@@ -149,7 +149,8 @@ public final class TaskRoutes {
     return url;
   }
 
-  private static String idempotencyKey(RoutingContext ctx) {
+  /** The request's Idempotency-Key (1-255 visible ASCII), or null. */
+  public static String idempotencyKey(RoutingContext ctx) {
     String k = ctx.request().getHeader("Idempotency-Key");
     if (k == null) return null;
     if (!k.matches("[\\x21-\\x7e]{1,255}")) {
