@@ -33,7 +33,7 @@ public final class DispatcherVerticle extends VerticleBase {
     leadership = new Leadership(vertx, Db.connectOptions(config.databaseUrl()), () ->
         pool.preparedQuery(DispatchQueries.TAKE_LEAD).execute(Tuple.of(nodeId)).compose(rows -> {
           long epoch = rows.iterator().next().getLong("epoch");
-          Leader leader = new Leader(vertx, pool, hot, epoch, config.webhookSecret());
+          Leader leader = new Leader(vertx, pool, hot, epoch, config.webhookSecret(), config.webhookPrivateAddresses());
           LOG.info("Dispatcher {} takes the lead (epoch {})", nodeId, epoch);
           return leader.start().map(x -> (Runnable) leader::stop).onFailure(e -> leader.stop());
         }));

@@ -11,6 +11,7 @@ import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -48,14 +49,27 @@ final class WebhookSender {
   private static final String FAILED = "UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => $2), "
       + "last_status = $3, last_error = $4 WHERE id = $1";
 
+  private static final String GAVE_UP = "UPDATE webhook_deliveries SET attempts = $2, last_error = $3 WHERE id = $1";
+
+  private final Vertx vertx;
   private final Pool pool;
   private final WebClient client;
   private final String secret;
+  private final boolean privateAddresses;
   private boolean busy;
 
-  WebhookSender(Vertx vertx, Pool pool, String secret) {
+  /** A receiver inside the cluster's own networks, and they are not allowed: never sent, never retried. */
+  private static final class PrivateAddress extends RuntimeException {
+    PrivateAddress(String host) {
+      super("refused: " + host + " is a loopback, private or link-local address (KILN_WEBHOOK_PRIVATE_ADDRESSES)", null, false, false);
+    }
+  }
+
+  WebhookSender(Vertx vertx, Pool pool, String secret, boolean privateAddresses) {
+    this.vertx = vertx;
     this.pool = pool;
     this.secret = secret;
+    this.privateAddresses = privateAddresses;
     this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(30)
         .setUserAgent("kiln-webhooks").setFollowRedirects(false));
   }
@@ -82,18 +96,24 @@ final class WebhookSender {
     boolean batch = d.getUUID("batch_id") != null;
     String subject = batch ? "batch" : "task";
     String event = subject + "." + d.getString("event");
-    return pool.preparedQuery(batch ? BATCH_ROW : TASK).execute(Tuple.of(batch ? d.getUUID("batch_id") : d.getUUID("task_id"))).compose(rows -> {
+    String url = d.getString("url");
+    return publicReceiver(url).compose(v -> pool.preparedQuery(batch ? BATCH_ROW : TASK)
+        .execute(Tuple.of(batch ? d.getUUID("batch_id") : d.getUUID("task_id")))).compose(rows -> {
       Row row = rows.iterator().next();
       JsonObject body = new JsonObject().put("event", event).put("delivery_id", id)
           .put(subject, batch ? BatchJson.of(row) : TaskJson.of(row));
       Buffer payload = body.toBuffer();
-      var request = client.postAbs(d.getString("url")).timeout(REQUEST_TIMEOUT_MILLIS)
+      var request = client.postAbs(url).timeout(REQUEST_TIMEOUT_MILLIS)
           .putHeader("Content-Type", "application/json")
           .putHeader("X-Kiln-Delivery", String.valueOf(id))
           .putHeader("X-Kiln-Event", event);
       if (secret != null) request.putHeader("X-Kiln-Signature", "sha256=" + hmac(payload));
       return request.sendBuffer(payload);
     }).transform(ar -> {
+      if (ar.failed() && ar.cause() instanceof PrivateAddress refused) {
+        LOG.warn("webhook delivery {} to {}: {}", id, url, refused.getMessage());
+        return pool.preparedQuery(GAVE_UP).execute(Tuple.of(id, MAX_ATTEMPTS, refused.getMessage())).mapEmpty();
+      }
       int status = ar.succeeded() ? ar.result().statusCode() : 0;
       if (status >= 200 && status < 300) return pool.preparedQuery(DELIVERED).execute(Tuple.of(id, status)).mapEmpty();
       String error = ar.succeeded() ? "answered " + status : String.valueOf(ar.cause().getMessage());
@@ -105,6 +125,25 @@ final class WebhookSender {
       LOG.debug("webhook delivery {}: {}", id, e.getMessage());
       return Future.succeededFuture();
     }).mapEmpty();
+  }
+
+  /**
+   * Unless allowed, a receiver whose name resolves to a loopback, private, link-local or
+   * wildcard address is refused, so a task cannot make Kiln call into its own network.
+   * (Checked before connecting; a name that changes its answer in between is not caught.)
+   */
+  private Future<Void> publicReceiver(String url) {
+    if (privateAddresses) return Future.succeededFuture();
+    String host = java.net.URI.create(url).getHost();
+    return vertx.executeBlocking(() -> {
+      for (InetAddress a : InetAddress.getAllByName(host)) {
+        if (a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress() || a.isAnyLocalAddress()
+            || a.isMulticastAddress() || (a instanceof java.net.Inet6Address && (a.getAddress()[0] & 0xfe) == 0xfc)) {
+          throw new PrivateAddress(host);
+        }
+      }
+      return null;
+    }, false);
   }
 
   private String hmac(Buffer payload) {

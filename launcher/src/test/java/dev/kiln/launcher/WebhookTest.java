@@ -35,7 +35,8 @@ class WebhookTest {
 
   @BeforeAll
   static void start() throws Exception {
-    kiln = KilnNode.start(Map.of("KILN_WEBHOOK_SECRET", SECRET));
+    // The receiver is on 127.0.0.1: allowed here, refused by default (see aPrivateReceiverIsRefused).
+    kiln = KilnNode.start(Map.of("KILN_WEBHOOK_SECRET", SECRET, "KILN_WEBHOOK_PRIVATE_ADDRESSES", "true"));
     api = kiln.api();
     receiverVertx = Vertx.vertx();
     HttpServer server = receiverVertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
@@ -100,6 +101,24 @@ class WebhookTest {
       assertEquals(1L, sql.count("SELECT count(*) FROM webhook_deliveries WHERE batch_id = ?::uuid", batchId),
           "one delivery for the batch, none for its tasks (they carry no webhook_url)");
       assertEquals(0L, sql.count("SELECT count(*) FROM webhook_deliveries d JOIN tasks t ON t.id = d.task_id WHERE t.batch_id = ?::uuid", batchId));
+    }
+  }
+
+  @Test
+  void aPrivateReceiverIsRefusedByDefault() throws Exception {
+    try (KilnNode strict = KilnNode.start(Map.of())) {
+      String url = "http://127.0.0.1:" + receiverPort + "/inside";
+      String id = strict.api().submit(new JsonObject().put("tool_action", "debug.noop").put("webhook_url", url)).getString("id");
+      try (Sql sql = strict.sql()) {
+        Map<String, Object> d = Eventually.await("the delivery given up", Duration.ofSeconds(30), () -> {
+          List<Map<String, Object>> rows = sql.rows("SELECT attempts, last_error, delivered_at FROM webhook_deliveries WHERE task_id = ?::uuid", id);
+          return rows.isEmpty() || rows.get(0).get("last_error") == null ? null : rows.get(0);
+        });
+        assertTrue(d.get("last_error").toString().contains("private"), d.toString());
+        assertEquals(null, d.get("delivered_at"));
+        assertEquals(10, d.get("attempts"), "not retried");
+      }
+      assertTrue(received.stream().noneMatch(r -> r.path().equals("/inside")), "nothing reached the receiver");
     }
   }
 

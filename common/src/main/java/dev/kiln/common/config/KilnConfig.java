@@ -30,6 +30,7 @@ public record KilnConfig(
     int rateLimitUser,           // requests per second per end user; 0 = off
     Map<String, Long> prices,    // credits held per task, by tool_action; absent = free
     String webhookSecret,        // HMAC-SHA256 key of X-Kiln-Signature; null: webhooks go unsigned
+    boolean webhookPrivateAddresses, // may webhooks go to loopback / private addresses (off: refused)
     ApiConfig api) {
 
   public static final int DEFAULT_HTTP_PORT = 8080;
@@ -110,17 +111,17 @@ public record KilnConfig(
     }
     return new KilnConfig(db, redis, port, admin, keys, dataDir, members, clusterHost, clusterPort,
         Set.copyOf(queues), slots, debug, workerId, rateClient, rateUser, Map.copyOf(prices),
-        blankToNull(env.get("KILN_WEBHOOK_SECRET")), ApiConfig.from(env));
+        blankToNull(env.get("KILN_WEBHOOK_SECRET")), bool(env, "KILN_WEBHOOK_PRIVATE_ADDRESSES", false), ApiConfig.from(env));
   }
 
   public KilnConfig withAdminKey(String key) {
     return new KilnConfig(databaseUrl, redisUrl, httpPort, key, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret, api);
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret, webhookPrivateAddresses, api);
   }
 
   public KilnConfig withStores(String db, String redis) {
     return new KilnConfig(db, redis, httpPort, adminKey, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret, api);
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret, webhookPrivateAddresses, api);
   }
 
   /** Credits a task of this tool_action holds (0: free). */
