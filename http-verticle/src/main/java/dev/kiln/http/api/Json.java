@@ -15,15 +15,16 @@ public final class Json {
 
   public static JsonObject body(RoutingContext ctx, Set<String> allowed) {
     String type = ctx.request().getHeader("Content-Type");
-    if (type == null || !type.toLowerCase().startsWith("application/json")) {
+    if (type == null || !type.split(";", 2)[0].trim().equalsIgnoreCase("application/json")) {
       throw new ApiException(415, "unsupported_media_type", "Content-Type must be application/json");
     }
     Buffer raw = ctx.body().buffer();
     if (raw == null || raw.length() == 0) throw ApiException.badRequest("malformed_json", "the body is empty");
     Object parsed;
     try {
+      strict(raw);
       parsed = io.vertx.core.json.Json.decodeValue(raw);
-    } catch (DecodeException e) {
+    } catch (DecodeException | java.io.IOException e) {
       throw ApiException.badRequest("malformed_json", "the body is not valid JSON");
     }
     if (!(parsed instanceof JsonObject o)) {
@@ -37,6 +38,20 @@ public final class Json {
     }
     return o;
   }
+
+  /**
+   * Vert.x's parser takes JSON with comments; RFC 8259 does not, and neither does Kiln. Jackson's
+   * own defaults are strict: one pass over the tokens refuses what is not plain JSON.
+   */
+  private static void strict(Buffer raw) throws java.io.IOException {
+    try (com.fasterxml.jackson.core.JsonParser p = STRICT.createParser(raw.getBytes())) {
+      while (p.nextToken() != null) {
+        // reading is checking
+      }
+    }
+  }
+
+  private static final com.fasterxml.jackson.core.JsonFactory STRICT = new com.fasterxml.jackson.core.JsonFactory();
 
   /**
    * Postgres jsonb refuses U+0000 (a 500 if it got that far) and stores an unpaired surrogate
@@ -85,6 +100,11 @@ public final class Json {
       throw ApiException.invalid("invalid_field", "'" + field + "' must be a whole number from " + min + " to " + max);
     }
     return ((Number) v).intValue();
+  }
+
+  /** Absent or null: null (as for every optional field); else as {@link #requiredString}. */
+  public static String optionalString(JsonObject o, String field, int maxLength) {
+    return o.getValue(field) == null ? null : requiredString(o, field, maxLength);
   }
 
   public static JsonObject optionalObject(JsonObject o, String field) {

@@ -112,7 +112,7 @@ public final class FileRoutes {
 
   /** Blocking: decode (bounded), then write once under the content's hash. */
   private Stored store(byte[] bytes, String ext) throws IOException {
-    int[] size = decode(bytes);
+    int[] size = decode(bytes, ext);
     String checksum = sha256(bytes);
     String key = "files/" + checksum.substring(0, 2) + "/" + checksum + "." + ext;
     Path file = assetDir.resolve(key);
@@ -125,12 +125,18 @@ public final class FileRoutes {
     return new Stored(key, size[0], size[1], checksum);
   }
 
-  /** The image's width and height, once it has decoded whole; else a 422. */
-  private static int[] decode(byte[] bytes) {
+  /** The image's width and height, once it has decoded whole as the type it was sent as; else a 422. */
+  private static int[] decode(byte[] bytes, String ext) {
     try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
       Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
       if (!readers.hasNext()) throw ApiException.invalid("invalid_image", "the body is not a PNG or JPEG image");
       ImageReader reader = readers.next();
+      String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
+      if (!(format.equals(ext) || (ext.equals("jpg") && format.equals("jpeg")))) {
+        reader.dispose();
+        throw ApiException.invalid("invalid_image", "the body is a " + format.toUpperCase(java.util.Locale.ROOT)
+            + " image, not what its Content-Type says");
+      }
       try {
         reader.setInput(in, true, true);
         int w = reader.getWidth(0);

@@ -68,7 +68,7 @@ public final class BatchRoutes {
     int size = Json.optionalInt(body, "batch_size", 1, 1, MAX_BATCH_SIZE);
     int priority = Json.optionalInt(body, "priority", 0, -1000, 1000);
     JsonObject metadata = Json.optionalObject(body, "metadata");
-    String title = body.containsKey("title") ? Json.requiredString(body, "title", 200) : null;
+    String title = Json.optionalString(body, "title", 200);
     String idem = TaskRoutes.idempotencyKey(ctx);
     UUID id = batchId(metadata, caller, idem);
     Object baseSeedValue = body.getValue("base_seed");

@@ -80,7 +80,7 @@ public final class TaskRoutes {
       throw ApiException.invalid("invalid_input", problem);
     });
     int priority = Json.optionalInt(body, "priority", 0, -PRIORITY_LIMIT, PRIORITY_LIMIT);
-    String channel = body.containsKey("channel") ? Json.requiredString(body, "channel", 16) : "openapi";
+    String channel = java.util.Objects.requireNonNullElse(Json.optionalString(body, "channel", 16), "openapi");
     if (!CHANNELS.contains(channel)) throw ApiException.invalid("invalid_field", "'channel' is openapi or web-ui");
     String webhookUrl = webhookUrl(body);
     String idem = idempotencyKey(ctx);
@@ -138,8 +138,8 @@ public final class TaskRoutes {
 
   /** An absolute http(s) URL Kiln will POST the task to when it ends (see WebhookSender). */
   public static String webhookUrl(JsonObject body) {
-    if (!body.containsKey("webhook_url")) return null;
-    String url = Json.requiredString(body, "webhook_url", 2048);
+    String url = Json.optionalString(body, "webhook_url", 2048);
+    if (url == null) return null;
     try {
       java.net.URI u = new java.net.URI(url);
       if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null) throw new IllegalArgumentException();

@@ -79,13 +79,14 @@ public final class WalletRoutes {
   private void grant(RoutingContext ctx) {
     JsonObject body = Json.body(ctx, GRANT_FIELDS);
     String clientId = Json.requiredString(body, "api_client_id", 64);
-    String userId = body.containsKey("user_id") ? Json.requiredString(body, "user_id", 128) : "";
+    String userId = java.util.Objects.requireNonNullElse(Json.optionalString(body, "user_id", 128), "");
     Object amountValue = body.getValue("amount");
+    if (amountValue == null) throw ApiException.invalid("missing_field", "'amount' is required");
     if (!(amountValue instanceof Integer || amountValue instanceof Long)
         || ((Number) amountValue).longValue() < 1 || ((Number) amountValue).longValue() > MAX_GRANT) {
       throw ApiException.invalid("invalid_field", "'amount' is a whole number of credits from 1 to " + MAX_GRANT);
     }
-    String note = body.containsKey("note") ? Json.requiredString(body, "note", 500) : null;
+    String note = Json.optionalString(body, "note", 500);
     pool.preparedQuery(GRANT).execute(Tuple.of(clientId, userId, ((Number) amountValue).longValue(), note))
         .recover(e -> Future.failedFuture(e instanceof PgException pg && "23503".equals(pg.getSqlState())
             ? ApiException.notFound("api client") : e))
