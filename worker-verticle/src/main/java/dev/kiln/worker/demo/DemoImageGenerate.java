@@ -43,7 +43,10 @@ public final class DemoImageGenerate implements Executor {
           : ex.vertx().<Void>executeBlocking(() -> {
               img.paintRows(height * step / steps, height * (step + 1) / steps);
               return null;
-            }, false).onSuccess(x -> ex.progress((step + 1) * 95 / steps, "step " + (step + 1) + " of " + steps)));
+            }, false).map(x -> {
+              ex.progress((step + 1) * 95 / steps, "step " + (step + 1) + " of " + steps);
+              return x;
+            }));
     }
     return painted.compose(v -> ex.vertx().executeBlocking(() -> {
       ByteArrayOutputStream png = new ByteArrayOutputStream();

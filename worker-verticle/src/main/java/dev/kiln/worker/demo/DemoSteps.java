@@ -27,7 +27,11 @@ final class DemoSteps {
    */
   static <T> Future<T> step(Execution ex, int percent, String message, Callable<T> work) {
     if (ex.isCancelled()) return Future.failedFuture("cancelled");
-    return ex.vertx().<T>executeBlocking(work, false).onSuccess(x -> ex.progress(percent, message));
+    // map, not onSuccess: the report is then part of the chain, made before the next step starts
+    return ex.vertx().<T>executeBlocking(work, false).map(x -> {
+      ex.progress(percent, message);
+      return x;
+    });
   }
 
   /** Failure classification: cancelled (retryable), unusable input (permanent), else a crash. */
