@@ -8,38 +8,25 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The admin API: queues read and changed live, workers listed and drained. */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AdminTest {
-  private static KilnNode kiln;
-  private static Api api;
-
-  @BeforeAll
-  static void start() throws Exception {
-    kiln = KilnNode.start(Map.of("KILN_WORKER_ID", "admin-test-worker"));
-    api = kiln.api();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
-  }
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_WORKER_ID", "admin-test-worker"));
 
   private static Api.Reply put(String path, String body) throws Exception {
-    return api.send("PUT", path, body);
+    return kiln.api().send("PUT", path, body);
   }
 
   @Test
   @Order(1)
   void onlyAdminsMayUseIt() throws Exception {
-    Api firstParty = api.as(KilnNode.FIRST_PARTY_KEY);
+    Api firstParty = kiln.api().as(KilnNode.FIRST_PARTY_KEY);
     for (String path : List.of("/api/v1/admin/queues", "/api/v1/admin/workers")) {
       Api.Reply r = firstParty.get(path);
       assertEquals(403, r.status(), path);
@@ -51,12 +38,12 @@ class AdminTest {
   @Test
   @Order(2)
   void queuesAreListedAndChangedAndEveryBadValueIsRefused() throws Exception {
-    JsonArray items = api.get("/api/v1/admin/queues").json().getJsonArray("items");
+    JsonArray items = kiln.api().get("/api/v1/admin/queues").json().getJsonArray("items");
     assertEquals(List.of("debug", "image", "model3d"), items.stream().map(o -> ((JsonObject) o).getString("queue_name")).toList());
 
     Api.Reply ok = put("/api/v1/admin/queues/image", "{\"max_concurrency\": 7, \"retry_delay_base\": 100, \"retry_delay_max\": 900}");
     assertEquals(200, ok.status(), ok.body());
-    JsonObject image = api.get("/api/v1/admin/queues/image").json();
+    JsonObject image = kiln.api().get("/api/v1/admin/queues/image").json();
     assertEquals(7, image.getInteger("max_concurrency"));
     assertEquals(900, image.getInteger("retry_delay_max"));
 
@@ -77,7 +64,7 @@ class AdminTest {
         assertTrue(r.contentType().startsWith("application/problem+json"), b.getKey());
       }
       assertEquals(404, put("/api/v1/admin/queues/nope", "{\"max_concurrency\": 2}").status());
-      assertEquals(404, api.get("/api/v1/admin/queues/nope").status());
+      assertEquals(404, kiln.api().get("/api/v1/admin/queues/nope").status());
       assertEquals(before, sql.rows("SELECT * FROM queue_configs ORDER BY queue_name"), "refused changes changed nothing");
     }
   }
@@ -86,15 +73,15 @@ class AdminTest {
   @Order(3)
   void isActiveFalsePausesTheQueueAndTrueResumesItAtOnce() throws Exception {
     assertEquals(200, put("/api/v1/admin/queues/debug", "{\"is_active\": false}").status());
-    String id = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+    String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
     // paused: the task is still pending after more than one dispatcher sweep
     long until = System.nanoTime() + Duration.ofMillis(1500).toNanos();
     while (System.nanoTime() < until) {
-      assertEquals("pending", api.task(id).getString("status"), "a paused queue starts nothing");
+      assertEquals("pending", kiln.api().task(id).getString("status"), "a paused queue starts nothing");
     }
     long resumed = System.nanoTime();
     assertEquals(200, put("/api/v1/admin/queues/debug", "{\"is_active\": true}").status());
-    Eventually.await("resumed", Duration.ofSeconds(10), () -> "completed".equals(api.task(id).getString("status")));
+    Eventually.await("resumed", Duration.ofSeconds(10), () -> "completed".equals(kiln.api().task(id).getString("status")));
     System.out.printf("admin: a resumed queue ran its task %d ms after the PUT%n", (System.nanoTime() - resumed) / 1_000_000);
   }
 
@@ -102,7 +89,7 @@ class AdminTest {
   @Order(4)
   void workersAreListedWithTheirQueuesSlotsAndHeartbeat() throws Exception {
     JsonObject w = Eventually.await("worker listed", Duration.ofSeconds(10), () -> {
-      JsonArray items = api.get("/api/v1/admin/workers").json().getJsonArray("items");
+      JsonArray items = kiln.api().get("/api/v1/admin/workers").json().getJsonArray("items");
       return items.isEmpty() ? null : items.getJsonObject(0);
     });
     assertEquals("admin-test-worker", w.getString("id"));
@@ -115,55 +102,55 @@ class AdminTest {
   @Test
   @Order(5)
   void aDrainedWorkerFinishesWhatRunsAndTakesNothingNew() throws Exception {
-    String running = api.submit(new JsonObject().put("tool_action", "debug.sleep")
+    String running = kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("duration_ms", 1500))).getString("id");
-    Eventually.await("running", Duration.ofSeconds(10), () -> "running".equals(api.task(running).getString("status")));
-    Api.Reply r = api.post("/api/v1/admin/workers/admin-test-worker/drain", "");
+    Eventually.await("running", Duration.ofSeconds(10), () -> "running".equals(kiln.api().task(running).getString("status")));
+    Api.Reply r = kiln.api().post("/api/v1/admin/workers/admin-test-worker/drain", "");
     assertEquals(202, r.status(), r.body());
-    assertEquals(404, api.post("/api/v1/admin/workers/no-such-worker/drain", "").status());
-    assertEquals(400, api.post("/api/v1/admin/workers/bad%20id!/drain", "").status());
-    String after = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+    assertEquals(404, kiln.api().post("/api/v1/admin/workers/no-such-worker/drain", "").status());
+    assertEquals(400, kiln.api().post("/api/v1/admin/workers/bad%20id!/drain", "").status());
+    String after = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
     Eventually.await("the running task finished", Duration.ofSeconds(10),
-        () -> "completed".equals(api.task(running).getString("status")));
+        () -> "completed".equals(kiln.api().task(running).getString("status")));
     Eventually.await("listed as draining", Duration.ofSeconds(10), () -> "draining".equals(
-        api.get("/api/v1/admin/workers").json().getJsonArray("items").getJsonObject(0).getString("status")));
-    assertEquals("pending", api.task(after).getString("status"), "a drained worker takes nothing new");
+        kiln.api().get("/api/v1/admin/workers").json().getJsonArray("items").getJsonObject(0).getString("status")));
+    assertEquals("pending", kiln.api().task(after).getString("status"), "a drained worker takes nothing new");
   }
 
   @Test
   @Order(6)
   void keysAreCreatedShownOnceAndRevokedAtOnce() throws Exception {
-    Api.Reply made = api.post("/api/v1/admin/clients", "{\"display_name\": \"Partner\", \"role\": \"third_party\"}");
+    Api.Reply made = kiln.api().post("/api/v1/admin/clients", "{\"display_name\": \"Partner\", \"role\": \"third_party\"}");
     assertEquals(201, made.status(), made.body());
     String key = made.json().getString("api_key");
     String clientId = made.json().getString("id");
-    Api partner = api.as(key);
+    Api partner = kiln.api().as(key);
     assertEquals(202, partner.post("/api/v1/tasks", "{\"tool_action\": \"debug.noop\"}").status());
     assertEquals(403, partner.forUser("someone").post("/api/v1/tasks", "{\"tool_action\": \"debug.noop\"}").status(),
         "third_party clients may not act for end users");
-    JsonArray listed = api.get("/api/v1/admin/clients").json().getJsonArray("items");
+    JsonArray listed = kiln.api().get("/api/v1/admin/clients").json().getJsonArray("items");
     assertTrue(listed.stream().anyMatch(o -> ((JsonObject) o).getString("id").equals(clientId)));
     assertTrue(listed.stream().noneMatch(o -> ((JsonObject) o).containsKey("api_key")), "the key is shown once only");
     try (Sql sql = kiln.sql()) {
       assertEquals(0, sql.count("SELECT count(*) FROM api_clients WHERE api_key_hash = ?", key), "never stored in plaintext");
     }
 
-    assertEquals(204, api.send("DELETE", "/api/v1/admin/clients/" + clientId, "").status());
+    assertEquals(204, kiln.api().send("DELETE", "/api/v1/admin/clients/" + clientId, "").status());
     Api.Reply denied = partner.get("/api/v1/tasks");
     assertEquals(401, denied.status(), "revoked at once");
-    assertEquals(409, api.send("DELETE", "/api/v1/admin/clients/admin", "").status());
-    assertEquals(404, api.send("DELETE", "/api/v1/admin/clients/key_nope", "").status());
-    assertEquals(422, api.post("/api/v1/admin/clients", "{\"display_name\": \"X\", \"role\": \"root\"}").status());
-    assertEquals(422, api.post("/api/v1/admin/clients", "{\"role\": \"admin\"}").status());
+    assertEquals(409, kiln.api().send("DELETE", "/api/v1/admin/clients/admin", "").status());
+    assertEquals(404, kiln.api().send("DELETE", "/api/v1/admin/clients/key_nope", "").status());
+    assertEquals(422, kiln.api().post("/api/v1/admin/clients", "{\"display_name\": \"X\", \"role\": \"root\"}").status());
+    assertEquals(422, kiln.api().post("/api/v1/admin/clients", "{\"role\": \"admin\"}").status());
 
     // A KILN_API_KEYS key, once revoked, is not registered again on its next use.
-    Api firstParty = api.as(KilnNode.FIRST_PARTY_KEY);
+    Api firstParty = kiln.api().as(KilnNode.FIRST_PARTY_KEY);
     assertEquals(200, firstParty.get("/api/v1/tasks").status());
     String fpId;
     try (Sql sql = kiln.sql()) {
       fpId = (String) sql.rows("SELECT id FROM api_clients WHERE role = 'first_party'").get(0).get("id");
     }
-    assertEquals(204, api.send("DELETE", "/api/v1/admin/clients/" + fpId, "").status());
+    assertEquals(204, kiln.api().send("DELETE", "/api/v1/admin/clients/" + fpId, "").status());
     assertEquals(401, firstParty.get("/api/v1/tasks").status());
   }
 }

@@ -28,10 +28,10 @@ import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * DESIGN §7 for the rest of the API ({@link BadInputTest} has POST /tasks and the task's own
@@ -61,8 +61,7 @@ class ApiBadInputTest {
     NOT_UUIDS.put("emoji", "%F0%9F%94%A5");
   }
 
-  private static KilnNode kiln;
-  private static Api api;
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_SIGNING_KEY", SIGNING_KEY));
   /** A finished task and a finished batch of the admin's, for the {id} routes to refuse around. */
   private static String knownTask;
   private static String knownBatch;
@@ -73,33 +72,31 @@ class ApiBadInputTest {
 
   @BeforeAll
   static void start() throws Exception {
-    kiln = KilnNode.start(Map.of("KILN_SIGNING_KEY", SIGNING_KEY));
-    api = kiln.api();
-    knownTask = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
-    Api.Reply batch = api.post(API + "/batches", new JsonObject().put("prompt", "a known batch").put("width", 64)
+    knownTask = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+    Api.Reply batch = kiln.api().post(API + "/batches", new JsonObject().put("prompt", "a known batch").put("width", 64)
         .put("height", 64).put("num_inference_steps", 1).put("batch_size", 1).encode());
     assertEquals(202, batch.status(), batch.body());
     knownBatch = batch.json().getString("id");
-    Api.Reply client = api.post(API + "/admin/clients", "{\"display_name\": \"bad input\", \"role\": \"third_party\"}");
+    Api.Reply client = kiln.api().post(API + "/admin/clients", "{\"display_name\": \"bad input\", \"role\": \"third_party\"}");
     assertEquals(201, client.status(), client.body());
     thirdPartyKey = client.json().getString("api_key");
     // Their first use registers the seeded key: before the sweep, not in it.
-    assertEquals(200, api.as(KilnNode.FIRST_PARTY_KEY).get(API + "/me").status());
-    assertEquals(200, api.as(thirdPartyKey).get(API + "/me").status());
+    assertEquals(200, kiln.api().as(KilnNode.FIRST_PARTY_KEY).get(API + "/me").status());
+    assertEquals(200, kiln.api().as(thirdPartyKey).get(API + "/me").status());
     userToken = signIn("bad-input-user@example.com");
     // Settled, so nothing but the sweep could change the database while it runs.
     Eventually.await("the known task ends", Duration.ofSeconds(30),
-        () -> "completed".equals(api.task(knownTask).getString("status")));
+        () -> "completed".equals(kiln.api().task(knownTask).getString("status")));
     Eventually.await("the known batch ends", Duration.ofSeconds(60),
-        () -> "completed".equals(api.get(API + "/batches/" + knownBatch).json().getString("status")));
+        () -> "completed".equals(kiln.api().get(API + "/batches/" + knownBatch).json().getString("status")));
   }
 
   /** Signs an end user in by e-mailed code, read from the outbox the node keeps without an SMTP relay. */
   private static String signIn(String email) throws Exception {
-    Api anon = api.anonymous();
+    Api anon = kiln.api().anonymous();
     Api.Reply asked = anon.post(API + "/auth/email-code", new JsonObject().put("email", email).encode());
     assertEquals(202, asked.status(), asked.body());
-    Path outbox = kiln.dataDir.resolve("mail").resolve("outbox.txt");
+    Path outbox = kiln.node().dataDir.resolve("mail").resolve("outbox.txt");
     Pattern mail = Pattern.compile("To: " + Pattern.quote(email) + "\\nSubject: [^\\n]*?(\\d{6})");
     String code = Eventually.await("the sign-in code", Duration.ofSeconds(10), () -> {
       if (!Files.exists(outbox)) return null;
@@ -109,11 +106,6 @@ class ApiBadInputTest {
     Api.Reply verified = anon.post(API + "/auth/verify", new JsonObject().put("email", email).put("code", code).encode());
     assertEquals(200, verified.status(), verified.body());
     return verified.json().getString("access_token");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
   }
 
   private static Case json(String name, String method, String path, String body, int status, String code) {
@@ -441,6 +433,14 @@ class ApiBadInputTest {
     c.add(get("GET /me/wallet X-User-Id 129 chars", API + "/me/wallet", 400, "invalid_user_id")
         .header("X-User-Id", "u".repeat(129)));
 
+    // ---- GET /events: the caller's stream; a bad Last-Event-ID is refused before it opens.
+    String events = API + "/events";
+    for (String bad : List.of("abc", "-5", "1.5", "99999999999999999999", "1; DROP TABLE task_events")) {
+      c.add(get("GET /events Last-Event-ID " + bad, events, 400, "invalid_last_event_id").header("Last-Event-ID", bad));
+    }
+    c.add(get("GET /events last_event_id letters", events + "?last_event_id=abc", 400, "invalid_last_event_id"));
+    c.add(get("GET /events last_event_id negative", events + "?last_event_id=-1", 400, "invalid_last_event_id"));
+
     // ---- Sign-in: no credentials needed, and none sent.
     String emailCode = API + "/auth/email-code";
     String verify = API + "/auth/verify";
@@ -726,6 +726,7 @@ class ApiBadInputTest {
         get("GET /history/{id}", API + "/history/" + knownBatch, 0, null),
         get("GET /me/wallet", API + "/me/wallet", 0, null),
         get("GET /me", API + "/me", 0, null),
+        get("GET /events", API + "/events", 0, null),
         post("POST /auth/logout", API + "/auth/logout", 0, null),
         request("POST /files", "POST", files, "image/png", pngHeader(64, 64), 0, null),
         get("GET /files/{id}", API + "/files/" + nowhere, 0, null),
@@ -834,21 +835,21 @@ class ApiBadInputTest {
     for (Case x : all) {
       if (!names.add(x.name())) throw new IllegalStateException("two cases named " + x.name());
     }
-    Stream<DynamicTest> cases = all.stream().map(x -> DynamicTest.dynamicTest(x.name(), () -> BadRequests.check(kiln.port, x)));
+    Stream<DynamicTest> cases = all.stream().map(x -> DynamicTest.dynamicTest(x.name(), () -> BadRequests.check(kiln.port(), x)));
     Stream<DynamicTest> after = Stream.of(
         DynamicTest.dynamicTest("the database is unchanged", () -> assertEquals(before, snapshot())),
         DynamicTest.dynamicTest("the node still takes a valid batch", () -> {
-          Api.Reply r = api.post(API + "/batches", "{\"prompt\":\"after the sweep\",\"width\":64,\"height\":64}");
+          Api.Reply r = kiln.api().post(API + "/batches", "{\"prompt\":\"after the sweep\",\"width\":64,\"height\":64}");
           assertEquals(202, r.status(), r.body());
-          assertEquals(200, api.get(API + "/batches/" + r.json().getString("id")).status());
+          assertEquals(200, kiln.api().get(API + "/batches/" + r.json().getString("id")).status());
         }),
         DynamicTest.dynamicTest("a batch with whole numbers written 64.0 is taken (not a 500)", () -> {
-          Api.Reply r = api.post(API + "/batches", "{\"prompt\":\"x\",\"width\":64.0,\"height\":64,\"num_inference_steps\":2.0}");
+          Api.Reply r = kiln.api().post(API + "/batches", "{\"prompt\":\"x\",\"width\":64.0,\"height\":64,\"num_inference_steps\":2.0}");
           assertEquals(202, r.status(), r.body());
           assertEquals(64, r.json().getInteger("width"));
         }),
         DynamicTest.dynamicTest("the node still answers the admin API", () -> {
-          Api.Reply r = api.get(API + "/admin/queues/debug");
+          Api.Reply r = kiln.api().get(API + "/admin/queues/debug");
           assertEquals(200, r.status(), r.body());
           assertEquals(16, r.json().getInteger("max_concurrency"));
         }));

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.MethodOrderer;
@@ -25,6 +24,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * DESIGN §7: bad input is a 4xx {@code application/problem+json} with a stable {@code code}, never
@@ -36,8 +36,7 @@ class BadInputTest {
   private static final String TASKS = "/api/v1/tasks";
   private static final String UNKNOWN_KEY = "not-a-key-of-this-kiln-000";
   private static final String INJECTION = "'; DROP TABLE tasks; --";
-  private static KilnNode kiln;
-  private static Api api;
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of());
   /** A real task of the admin's, so the {id} routes have something to refuse around. */
   private static String known;
 
@@ -52,15 +51,8 @@ class BadInputTest {
 
   @BeforeAll
   static void start() throws Exception {
-    kiln = KilnNode.start(Map.of());
-    api = kiln.api();
     // When it runs is the dispatcher's business, not this test's: the row counts leave it out.
-    known = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
+    known = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
   }
 
   static List<Case> rejected() {
@@ -276,12 +268,12 @@ class BadInputTest {
   Stream<DynamicTest> rejectedRequestsAreProblemsAndLeaveNoTrace() throws Exception {
     Map<String, Long> before = counts();
     Stream<DynamicTest> cases = rejected().stream()
-        .map(c -> DynamicTest.dynamicTest(c.name(), () -> BadRequests.check(kiln.port, c)));
+        .map(c -> DynamicTest.dynamicTest(c.name(), () -> BadRequests.check(kiln.port(), c)));
     Stream<DynamicTest> after = Stream.of(
         DynamicTest.dynamicTest("the database is unchanged", () -> assertEquals(before, counts())),
         DynamicTest.dynamicTest("the node still takes a valid task", () -> {
-          String id = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
-          assertEquals(id, api.task(id).getString("id"));
+          String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+          assertEquals(id, kiln.api().task(id).getString("id"));
         }));
     return Stream.concat(cases, after);
   }
@@ -315,7 +307,7 @@ class BadInputTest {
         new JsonObject().put("tool_action", "debug.noop").put("priority", -1000));
     List<String> ids = new ArrayList<>();
     for (JsonObject task : sent) {
-      JsonObject created = api.submit(task);
+      JsonObject created = kiln.api().submit(task);
       assertEquals(task.getJsonObject("input", new JsonObject()), created.getJsonObject("input"), "echoed input of " + task);
       ids.add(created.getString("id"));
     }
@@ -328,7 +320,7 @@ class BadInputTest {
         assertEquals(task.getInteger("priority", 0), row.get("priority"));
         assertEquals(task.getJsonObject("input", new JsonObject()), new JsonObject((String) row.get("input")),
             "stored input of " + task);
-        assertEquals(task.getJsonObject("input", new JsonObject()), api.task(ids.get(i)).getJsonObject("input"),
+        assertEquals(task.getJsonObject("input", new JsonObject()), kiln.api().task(ids.get(i)).getJsonObject("input"),
             "input as GET shows it");
       }
       assertTrue(sql.count("SELECT count(*) FROM api_clients") >= 1, "api_clients survived");

@@ -9,38 +9,25 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Batches and history (seeds 000, 002): N images, seeds base_seed + i, counts kept by Postgres. */
 class BatchTest {
-  private static KilnNode kiln;
-  private static Api api;
-
-  @BeforeAll
-  static void start() throws Exception {
-    kiln = KilnNode.start(Map.of("KILN_WORKER_SLOTS", "8"));
-    api = kiln.api();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
-  }
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_WORKER_SLOTS", "8"));
 
   private static JsonObject batch(String id) throws Exception {
-    return api.get("/api/v1/batches/" + id).json();
+    return kiln.api().get("/api/v1/batches/" + id).json();
   }
 
   private static void imageQueue(boolean active) throws Exception {
-    assertEquals(200, api.send("PUT", "/api/v1/admin/queues/image", "{\"is_active\": " + active + "}").status());
+    assertEquals(200, kiln.api().send("PUT", "/api/v1/admin/queues/image", "{\"is_active\": " + active + "}").status());
   }
 
   @Test
   void aBatchMakesOneTaskPerImageWithConsecutiveSeedsAndCompletes() throws Exception {
     String id = UUID.randomUUID().toString();
-    Api.Reply r = api.post("/api/v1/batches", new JsonObject().put("prompt", "kilns in a row").put("width", 128).put("height", 96)
+    Api.Reply r = kiln.api().post("/api/v1/batches", new JsonObject().put("prompt", "kilns in a row").put("width", 128).put("height", 96)
         .put("num_inference_steps", 2).put("base_seed", 100).put("batch_size", 4).put("title", "row")
         .put("metadata", new JsonObject().put("batch_id", id).put("device", "test")).encode());
     assertEquals(202, r.status(), r.body());
@@ -63,16 +50,16 @@ class BatchTest {
       assertEquals(128, image.getInteger("width"));
       assertEquals(96, image.getInteger("height"));
     }
-    JsonObject newest = api.get("/api/v1/history?limit=1").json().getJsonArray("items").getJsonObject(0);
+    JsonObject newest = kiln.api().get("/api/v1/history?limit=1").json().getJsonArray("items").getJsonObject(0);
     assertEquals(id, newest.getString("id"));
     assertEquals("4/4", newest.getInteger("success_count") + "/" + newest.getInteger("batch_size"));
-    assertEquals(4, api.get("/api/v1/history/" + id).json().getJsonArray("tasks").size());
-    assertEquals(4, api.get("/api/v1/tasks?batch_id=" + id).json().getJsonArray("items").size());
+    assertEquals(4, kiln.api().get("/api/v1/history/" + id).json().getJsonArray("tasks").size());
+    assertEquals(4, kiln.api().get("/api/v1/tasks?batch_id=" + id).json().getJsonArray("items").size());
 
-    Api.Reply again = api.post("/api/v1/batches", new JsonObject().put("prompt", "x").put("metadata", new JsonObject().put("batch_id", id)).encode());
+    Api.Reply again = kiln.api().post("/api/v1/batches", new JsonObject().put("prompt", "x").put("metadata", new JsonObject().put("batch_id", id)).encode());
     assertEquals(409, again.status());
     assertEquals("batch_exists", again.json().getString("code"));
-    assertEquals(404, api.as(KilnNode.FIRST_PARTY_KEY).get("/api/v1/batches/" + id).status(), "another client does not see it");
+    assertEquals(404, kiln.api().as(KilnNode.FIRST_PARTY_KEY).get("/api/v1/batches/" + id).status(), "another client does not see it");
   }
 
   @Test
@@ -81,13 +68,13 @@ class BatchTest {
     String partial;
     String cancelled;
     try {
-      partial = api.post("/api/v1/batches", "{\"prompt\": \"p\", \"width\": 64, \"height\": 64, \"num_inference_steps\": 1, \"batch_size\": 3}")
+      partial = kiln.api().post("/api/v1/batches", "{\"prompt\": \"p\", \"width\": 64, \"height\": 64, \"num_inference_steps\": 1, \"batch_size\": 3}")
           .json().getString("id");
-      cancelled = api.post("/api/v1/batches", "{\"prompt\": \"c\", \"width\": 64, \"height\": 64, \"batch_size\": 2}")
+      cancelled = kiln.api().post("/api/v1/batches", "{\"prompt\": \"c\", \"width\": 64, \"height\": 64, \"batch_size\": 2}")
           .json().getString("id");
       String first = batch(partial).getJsonArray("tasks").getJsonObject(0).getString("id");
-      assertEquals(200, api.post("/api/v1/tasks/" + first + "/cancel", "").status());
-      Api.Reply c = api.post("/api/v1/batches/" + cancelled + "/cancel", "");
+      assertEquals(200, kiln.api().post("/api/v1/tasks/" + first + "/cancel", "").status());
+      Api.Reply c = kiln.api().post("/api/v1/batches/" + cancelled + "/cancel", "");
       assertEquals(200, c.status(), c.body());
       assertEquals("cancelled", c.json().getString("status"));
       assertEquals(2, c.json().getInteger("cancelled_count"));
@@ -118,13 +105,13 @@ class BatchTest {
         "{\"prompt\": \"x\", \"colour\": \"red\"}", 422,
         "[]", 400);
     for (Map.Entry<String, Integer> e : bad.entrySet()) {
-      Api.Reply r = api.post("/api/v1/batches", e.getKey());
+      Api.Reply r = kiln.api().post("/api/v1/batches", e.getKey());
       assertEquals(e.getValue(), r.status(), e.getKey() + " -> " + r.body());
       assertTrue(r.contentType().startsWith("application/problem+json"));
     }
-    assertEquals(400, api.get("/api/v1/history?limit=0").status());
-    assertEquals(400, api.get("/api/v1/history?cursor=zzz").status());
-    assertEquals(404, api.get("/api/v1/batches/" + UUID.randomUUID()).status());
+    assertEquals(400, kiln.api().get("/api/v1/history?limit=0").status());
+    assertEquals(400, kiln.api().get("/api/v1/history?cursor=zzz").status());
+    assertEquals(404, kiln.api().get("/api/v1/batches/" + UUID.randomUUID()).status());
     try (Sql sql = kiln.sql()) {
       assertEquals(before, sql.count("SELECT count(*) FROM task_batches") + sql.count("SELECT count(*) FROM tasks"));
     }

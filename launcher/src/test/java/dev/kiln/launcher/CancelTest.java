@@ -8,33 +8,20 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** POST /api/v1/tasks/{id}/cancel on pending, running and finished tasks, and racing completion. */
 class CancelTest {
-  private static KilnNode kiln;
-  private static Api api;
-
-  @BeforeAll
-  static void start() throws Exception {
-    kiln = KilnNode.start(Map.of("KILN_WORKER_SLOTS", "1"));
-    api = kiln.api();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
-  }
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_WORKER_SLOTS", "1"));
 
   private static String submit(JsonObject input) throws Exception {
-    return api.submit(new JsonObject().put("tool_action", "debug.sleep").put("input", input)).getString("id");
+    return kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep").put("input", input)).getString("id");
   }
 
   private static JsonObject waitFor(String id, String status) throws Exception {
     return Eventually.await(id + " " + status, Duration.ofSeconds(30), () -> {
-      JsonObject t = api.task(id);
+      JsonObject t = kiln.api().task(id);
       return status.equals(t.getString("status")) ? t : null;
     });
   }
@@ -45,10 +32,10 @@ class CancelTest {
       sql.update("UPDATE queue_configs SET is_active = false WHERE queue_name = 'debug'");
       try {
         String id = submit(new JsonObject().put("duration_ms", 10));
-        Api.Reply r = api.post("/api/v1/tasks/" + id + "/cancel", "");
+        Api.Reply r = kiln.api().post("/api/v1/tasks/" + id + "/cancel", "");
         assertEquals(200, r.status(), r.body());
         assertEquals("cancelled", r.json().getString("status"));
-        assertEquals(List.of("created", "cancelled"), api.events(id, null, Duration.ofSeconds(10)).stream().map(Api.Sse::event).toList());
+        assertEquals(List.of("created", "cancelled"), kiln.api().events(id, null, Duration.ofSeconds(10)).stream().map(Api.Sse::event).toList());
       } finally {
         sql.update("UPDATE queue_configs SET is_active = true WHERE queue_name = 'debug'");
       }
@@ -62,10 +49,10 @@ class CancelTest {
   void aRunningTaskIsStoppedOnItsWorker() throws Exception {
     String id = submit(new JsonObject().put("hang", true));
     waitFor(id, "running");
-    Api.Reply r = api.post("/api/v1/tasks/" + id + "/cancel", "");
+    Api.Reply r = kiln.api().post("/api/v1/tasks/" + id + "/cancel", "");
     assertEquals(200, r.status(), r.body());
     assertEquals("cancelled", r.json().getString("status"));
-    List<String> events = api.events(id, null, Duration.ofSeconds(10)).stream().map(Api.Sse::event).toList();
+    List<String> events = kiln.api().events(id, null, Duration.ofSeconds(10)).stream().map(Api.Sse::event).toList();
     assertEquals("cancelled", events.get(events.size() - 1));
     try (Sql sql = kiln.sql()) {
       assertEquals("cancelled", sql.rows("SELECT status FROM task_executions WHERE task_id = ?", UUID.fromString(id)).get(0).get("status"));
@@ -78,11 +65,11 @@ class CancelTest {
   void aFinishedTaskCannotBeCancelled() throws Exception {
     String id = submit(new JsonObject().put("duration_ms", 1));
     waitFor(id, "completed");
-    Api.Reply r = api.post("/api/v1/tasks/" + id + "/cancel", "");
+    Api.Reply r = kiln.api().post("/api/v1/tasks/" + id + "/cancel", "");
     assertEquals(409, r.status());
     assertEquals("task_finished", r.json().getString("code"));
     assertEquals("completed", r.json().getJsonObject("task").getString("status"));
-    assertEquals(404, api.post("/api/v1/tasks/" + UUID.randomUUID() + "/cancel", "").status());
+    assertEquals(404, kiln.api().post("/api/v1/tasks/" + UUID.randomUUID() + "/cancel", "").status());
   }
 
   @Test
@@ -92,10 +79,10 @@ class CancelTest {
     for (int i = 0; i < 20; i++) {
       String id = submit(new JsonObject().put("duration_ms", 5 + (i % 4) * 5));
       // Started: running, or (a short one) already completed before the poll saw it run.
-      Eventually.await(id + " started", Duration.ofSeconds(30), () -> !"pending".equals(api.task(id).getString("status")));
-      Api.Reply r = api.post("/api/v1/tasks/" + id + "/cancel", "");
+      Eventually.await(id + " started", Duration.ofSeconds(30), () -> !"pending".equals(kiln.api().task(id).getString("status")));
+      Api.Reply r = kiln.api().post("/api/v1/tasks/" + id + "/cancel", "");
       JsonObject end = Eventually.await("terminal", Duration.ofSeconds(20), () -> {
-        JsonObject t = api.task(id);
+        JsonObject t = kiln.api().task(id);
         return List.of("completed", "cancelled").contains(t.getString("status")) ? t : null;
       });
       if (r.status() == 200) {
@@ -106,7 +93,7 @@ class CancelTest {
         assertEquals("completed", end.getString("status"));
         completed++;
       }
-      List<String> terminal = api.events(id, null, Duration.ofSeconds(10)).stream().map(Api.Sse::event)
+      List<String> terminal = kiln.api().events(id, null, Duration.ofSeconds(10)).stream().map(Api.Sse::event)
           .filter(e -> e.equals("completed") || e.equals("cancelled")).toList();
       assertEquals(List.of(end.getString("status")), terminal, "one terminal event, the winner's");
       try (Sql sql = kiln.sql()) {

@@ -6,27 +6,14 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Credits: held with the task, captured on success, released otherwise; the ledger balances. */
 class CreditsTest {
   static final long SLEEP_PRICE = 10;
 
-  private static KilnNode kiln;
-  private static Api api;
-
-  @BeforeAll
-  static void start() throws Exception {
-    kiln = KilnNode.start(Map.of("KILN_PRICES", "debug.sleep=" + SLEEP_PRICE + ",image.generate=2"));
-    api = kiln.api();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
-  }
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_PRICES", "debug.sleep=" + SLEEP_PRICE + ",image.generate=2"));
 
   private static JsonObject wallet(Api as) throws Exception {
     return as.get("/api/v1/me/wallet").json();
@@ -44,8 +31,8 @@ class CreditsTest {
 
   @Test
   void creditsAreHeldCapturedAndReleasedAndTheLedgerBalances() throws Exception {
-    Api payer = api.forUser("payer");
-    Api.Reply grant = api.post("/api/v1/admin/wallets/grant", "{\"api_client_id\": \"admin\", \"user_id\": \"payer\", \"amount\": 35}");
+    Api payer = kiln.api().forUser("payer");
+    Api.Reply grant = kiln.api().post("/api/v1/admin/wallets/grant", "{\"api_client_id\": \"admin\", \"user_id\": \"payer\", \"amount\": 35}");
     assertEquals(200, grant.status(), grant.body());
     assertEquals(35, wallet(payer).getLong("balance"));
 

@@ -11,9 +11,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Idempotency-Key replays and per-client / per-user rate limits. */
 class IdempotencyAndLimitsTest {
@@ -21,20 +20,8 @@ class IdempotencyAndLimitsTest {
   static final int USER_LIMIT = 3;
   static final String NOOP = "{\"tool_action\": \"debug.noop\"}";
 
-  private static KilnNode kiln;
-  private static Api api;
-
-  @BeforeAll
-  static void start() throws Exception {
-    kiln = KilnNode.start(Map.of("KILN_RATE_LIMIT_CLIENT", String.valueOf(CLIENT_LIMIT),
-        "KILN_RATE_LIMIT_USER", String.valueOf(USER_LIMIT)));
-    api = kiln.api();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
-  }
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_RATE_LIMIT_CLIENT", String.valueOf(CLIENT_LIMIT),
+      "KILN_RATE_LIMIT_USER", String.valueOf(USER_LIMIT)));
 
   private static long tasks() throws Exception {
     try (Sql sql = kiln.sql()) {
@@ -45,19 +32,19 @@ class IdempotencyAndLimitsTest {
   @Test
   void aRepeatedIdempotencyKeyReplaysTheFirstAnswerAndCreatesNothing() throws Exception {
     long before = tasks();
-    Api.Reply first = api.post("/api/v1/tasks", NOOP, "Idempotency-Key", "order-42");
-    Api.Reply again = api.post("/api/v1/tasks", NOOP, "Idempotency-Key", "order-42");
+    Api.Reply first = kiln.api().post("/api/v1/tasks", NOOP, "Idempotency-Key", "order-42");
+    Api.Reply again = kiln.api().post("/api/v1/tasks", NOOP, "Idempotency-Key", "order-42");
     assertEquals(202, first.status());
     assertEquals(202, again.status());
     assertEquals(first.body(), again.body(), "the first answer, replayed");
     assertEquals("true", again.header("Idempotent-Replayed"));
     assertEquals(before + 1, tasks());
 
-    Api.Reply other = api.post("/api/v1/tasks", "{\"tool_action\": \"debug.sleep\"}", "Idempotency-Key", "order-42");
+    Api.Reply other = kiln.api().post("/api/v1/tasks", "{\"tool_action\": \"debug.sleep\"}", "Idempotency-Key", "order-42");
     assertEquals(422, other.status());
     assertEquals("idempotency_key_reused", other.json().getString("code"));
-    assertEquals(400, api.post("/api/v1/tasks", NOOP, "Idempotency-Key", "has space").status());
-    assertEquals(400, api.post("/api/v1/tasks", NOOP, "Idempotency-Key", "k".repeat(256)).status());
+    assertEquals(400, kiln.api().post("/api/v1/tasks", NOOP, "Idempotency-Key", "has space").status());
+    assertEquals(400, kiln.api().post("/api/v1/tasks", NOOP, "Idempotency-Key", "k".repeat(256)).status());
     assertEquals(before + 1, tasks(), "refused requests created nothing");
   }
 
@@ -70,7 +57,7 @@ class IdempotencyAndLimitsTest {
     int replayed = 0;
     try {
       List<Future<Api.Reply>> replies = new ArrayList<>();
-      for (int i = 0; i < 6; i++) replies.add(pool.submit(() -> api.post("/api/v1/batches", body, "Idempotency-Key", "batch-9")));
+      for (int i = 0; i < 6; i++) replies.add(pool.submit(() -> kiln.api().post("/api/v1/batches", body, "Idempotency-Key", "batch-9")));
       for (Future<Api.Reply> f : replies) {
         Api.Reply r = f.get();
         assertEquals(202, r.status(), r.body());
@@ -83,7 +70,7 @@ class IdempotencyAndLimitsTest {
     assertEquals(1, ids.size(), "one batch for one key");
     assertEquals(5, replayed, "all but the first are replays");
     assertEquals(before + 3, tasks(), "its three tasks, once");
-    Api.Reply other = api.post("/api/v1/batches", body.replace("owls", "cats"), "Idempotency-Key", "batch-9");
+    Api.Reply other = kiln.api().post("/api/v1/batches", body.replace("owls", "cats"), "Idempotency-Key", "batch-9");
     assertEquals(422, other.status());
     assertEquals("idempotency_key_reused", other.json().getString("code"));
     assertEquals(before + 3, tasks());
@@ -95,7 +82,7 @@ class IdempotencyAndLimitsTest {
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
       List<Future<Api.Reply>> replies = new ArrayList<>();
-      for (int i = 0; i < 16; i++) replies.add(pool.submit(() -> api.post("/api/v1/tasks", NOOP, "Idempotency-Key", "burst-1")));
+      for (int i = 0; i < 16; i++) replies.add(pool.submit(() -> kiln.api().post("/api/v1/tasks", NOOP, "Idempotency-Key", "burst-1")));
       Set<String> ids = new HashSet<>();
       for (Future<Api.Reply> f : replies) {
         Api.Reply r = f.get();
@@ -111,7 +98,7 @@ class IdempotencyAndLimitsTest {
 
   @Test
   void overTheLimitIs429WithRetryAfterAndAdminsAreNotLimited() throws Exception {
-    Api client = api.as(KilnNode.FIRST_PARTY_KEY);
+    Api client = kiln.api().as(KilnNode.FIRST_PARTY_KEY);
     int limited = 0;
     for (int i = 0; i < 3 * CLIENT_LIMIT; i++) {
       Api.Reply r = client.get("/api/v1/tasks?limit=1");
@@ -134,6 +121,6 @@ class IdempotencyAndLimitsTest {
     double seconds = (System.nanoTime() - start) / 1e9;
     assertTrue(accepted <= USER_LIMIT * (Math.ceil(seconds) + 1), "a user gets at most its limit per second: " + accepted);
 
-    for (int i = 0; i < 3 * CLIENT_LIMIT; i++) assertEquals(200, api.get("/api/v1/tasks?limit=1").status(), "admin is not limited");
+    for (int i = 0; i < 3 * CLIENT_LIMIT; i++) assertEquals(200, kiln.api().get("/api/v1/tasks?limit=1").status(), "admin is not limited");
   }
 }

@@ -8,9 +8,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
 
 /**
@@ -20,30 +19,18 @@ import org.junit.jupiter.api.function.Executable;
  * file as input: 422) and changes nothing; none of them reaches the admin API.
  */
 class IsolationTest {
-  private static KilnNode kiln;
-  private static Api admin;
-
-  @BeforeAll
-  static void start() throws Exception {
-    // Limits off: this test makes many requests a second per user, and is about isolation.
-    kiln = KilnNode.start(Map.of("KILN_RATE_LIMIT_CLIENT", "0", "KILN_RATE_LIMIT_USER", "0"));
-    admin = kiln.api();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
-  }
+  // Limits off: this test makes many requests a second per user, and is about isolation.
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_RATE_LIMIT_CLIENT", "0", "KILN_RATE_LIMIT_USER", "0"));
 
   @Test
   void nobodyTouchesAnothersTasksOrBatches() throws Exception {
-    Api firstParty = admin.as(KilnNode.FIRST_PARTY_KEY);
-    String thirdKey = admin.post("/api/v1/admin/clients", "{\"display_name\": \"P\", \"role\": \"third_party\"}").json().getString("api_key");
+    Api firstParty = kiln.api().as(KilnNode.FIRST_PARTY_KEY);
+    String thirdKey = kiln.api().post("/api/v1/admin/clients", "{\"display_name\": \"P\", \"role\": \"third_party\"}").json().getString("api_key");
     Map<String, Api> callers = Map.of(
         "alice (user of first party)", firstParty.forUser("alice"),
         "bob (user of first party)", firstParty.forUser("bob"),
         "carol (signed in by e-mail)", kiln.signedIn("carol@example.com"),
-        "third party", admin.as(thirdKey));
+        "third party", kiln.api().as(thirdKey));
     byte[] png = ToolActionsTest.png(64, 48, java.awt.Color.BLUE, java.awt.Color.ORANGE);
 
     List<Executable> checks = new ArrayList<>();
@@ -55,7 +42,7 @@ class IsolationTest {
       String file = ToolActionsTest.upload(own, png).getString("id");
       List<Api> others = new ArrayList<>(callers.values());
       others.remove(own);
-      if (!owner.getKey().startsWith("third")) others.add(admin.as(thirdKey));
+      if (!owner.getKey().startsWith("third")) others.add(kiln.api().as(thirdKey));
       for (Api other : others) {
         String who = owner.getKey() + "'s, as another";
         checks.add(() -> assertEquals(404, other.get("/api/v1/tasks/" + task).status(), who + ": GET task"));

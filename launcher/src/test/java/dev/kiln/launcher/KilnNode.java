@@ -8,6 +8,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /** A whole Kiln (all roles, one JVM, not clustered) on a fresh database, for in-process tests. */
 final class KilnNode implements AutoCloseable {
@@ -44,6 +47,58 @@ final class KilnNode implements AutoCloseable {
     Node node = Node.start(KilnConfig.from(env), EnumSet.allOf(Role.class), false)
         .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     return new KilnNode(db, port, data, node);
+  }
+
+  /**
+   * A node for every test of a class, started before all of them and closed after all (a failing close,
+   * such as a blocked event loop, fails the class): {@code @RegisterExtension static final KilnNode.Running
+   * kiln = KilnNode.running(Map.of(...));}. Its start comes before the class's own @BeforeAll methods, its
+   * close after the class's @AfterAll methods.
+   */
+  static Running running(Map<String, String> extraEnv) {
+    return new Running(extraEnv);
+  }
+
+  static final class Running implements BeforeAllCallback, AfterAllCallback {
+    private final Map<String, String> extraEnv;
+    private KilnNode node;
+    private Api api;
+
+    private Running(Map<String, String> extraEnv) {
+      this.extraEnv = extraEnv;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+      node = KilnNode.start(extraEnv);
+      api = node.api();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+      if (node != null) node.close();
+    }
+
+    KilnNode node() {
+      return node;
+    }
+
+    /** The admin's client, one for the whole class. */
+    Api api() {
+      return api;
+    }
+
+    Sql sql() throws Exception {
+      return node.sql();
+    }
+
+    Api signedIn(String email) throws Exception {
+      return node.signedIn(email);
+    }
+
+    int port() {
+      return node.port;
+    }
   }
 
   Api api() {

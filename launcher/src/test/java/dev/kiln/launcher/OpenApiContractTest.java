@@ -7,33 +7,20 @@ import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.yaml.snakeyaml.Yaml;
 
 /** GET /openapi.yaml describes every route the node serves, and nothing it does not. */
 class OpenApiContractTest {
   static final Set<String> HTTP_METHODS = Set.of("get", "put", "post", "delete", "patch", "head", "options");
 
-  private static KilnNode kiln;
-  private static Api api;
-
-  @BeforeAll
-  static void start() throws Exception {
-    kiln = KilnNode.start(Map.of());
-    api = kiln.api();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
-  }
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of());
 
   @Test
   @SuppressWarnings("unchecked")
   void theDocumentAndTheRoutesAgree() throws Exception {
-    Api.Reply doc = new Api(kiln.port, null).get("/openapi.yaml");
+    Api.Reply doc = new Api(kiln.port(), null).get("/openapi.yaml");
     assertEquals(200, doc.status());
     Map<String, Object> openapi = new Yaml().load(doc.body());
     assertEquals("3.1.0", openapi.get("openapi"));
@@ -42,7 +29,7 @@ class OpenApiContractTest {
         .filter(HTTP_METHODS::contains).forEach(m -> documented.add(m.toUpperCase() + " " + path)));
 
     Set<String> served = new TreeSet<>();
-    api.get("/api/v1/admin/routes").json().getJsonArray("items")
+    kiln.api().get("/api/v1/admin/routes").json().getJsonArray("items")
         .forEach(o -> served.add(((JsonObject) o).getString("method") + " " + ((JsonObject) o).getString("path")));
 
     Set<String> undocumented = new TreeSet<>(served);

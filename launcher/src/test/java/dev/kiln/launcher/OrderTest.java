@@ -8,34 +8,26 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Claim order: priority first (when the queue enables it), tenants round-robin within a
  * level, oldest first within a tenant. One task runs at a time so the start order is the order.
  */
 class OrderTest {
-  private static KilnNode kiln;
-  private static Api api;
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of());
 
   @BeforeAll
   static void start() throws Exception {
-    kiln = KilnNode.start(Map.of());
-    api = kiln.api();
     configure("{\"max_concurrency\": 1}");
   }
 
   /** Through the admin API, which also tells the leader at once (a direct UPDATE waits for its 1 s refresh). */
   private static void configure(String json) throws Exception {
-    Api.Reply r = api.send("PUT", "/api/v1/admin/queues/debug", json);
+    Api.Reply r = kiln.api().send("PUT", "/api/v1/admin/queues/debug", json);
     assertEquals(200, r.status(), r.body());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
   }
 
   /** Queues the tasks while the queue is paused, then lets it run and returns ids in start order. */
@@ -62,8 +54,8 @@ class OrderTest {
 
   @Test
   void oneTenantsManyTasksDelayAnothersSingleTaskByOneRoundAtMost() throws Exception {
-    Api heavy = api.forUser("heavy-user");
-    Api light = api.forUser("light-user");
+    Api heavy = kiln.api().forUser("heavy-user");
+    Api light = kiln.api().forUser("light-user");
     List<Api> who = new ArrayList<>();
     List<Integer> prio = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
@@ -84,7 +76,7 @@ class OrderTest {
 
   @Test
   void higherPriorityStartsFirstWhenTheQueueEnablesIt() throws Exception {
-    List<String> order = runInOrder(true, List.of(api, api, api, api), List.of(0, 0, 5, 10));
+    List<String> order = runInOrder(true, List.of(kiln.api(), kiln.api(), kiln.api(), kiln.api()), List.of(0, 0, 5, 10));
     try (Sql sql = kiln.sql()) {
       List<Integer> priorities = new ArrayList<>();
       for (String id : order) {
@@ -96,7 +88,7 @@ class OrderTest {
 
   @Test
   void withoutPriorityTheQueueIsFifo() throws Exception {
-    Api one = api.forUser("fifo-user");
+    Api one = kiln.api().forUser("fifo-user");
     List<String> order = runInOrder(false, List.of(one, one, one, one), List.of(0, 3, 7, 10));
     try (Sql sql = kiln.sql()) {
       List<String> byCreation = new ArrayList<>();

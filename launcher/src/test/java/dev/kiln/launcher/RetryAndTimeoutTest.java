@@ -8,9 +8,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Retries with backoff, permanent failures and timeouts, through HTTP, the bus and Postgres. */
 class RetryAndTimeoutTest {
@@ -18,27 +18,19 @@ class RetryAndTimeoutTest {
   static final int MAX_MS = 800;
   static final int TIMEOUT_MS = 400;
 
-  private static KilnNode kiln;
-  private static Api api;
+  // One slot: a task after a hung one runs only if the hung attempt was really stopped.
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_WORKER_SLOTS", "1"));
 
   @BeforeAll
   static void start() throws Exception {
-    // One slot: a task after a hung one runs only if the hung attempt was really stopped.
-    kiln = KilnNode.start(Map.of("KILN_WORKER_SLOTS", "1"));
-    api = kiln.api();
-    Api.Reply r = api.send("PUT", "/api/v1/admin/queues/debug", new JsonObject().put("retry_delay_base", BASE_MS)
+    Api.Reply r = kiln.api().send("PUT", "/api/v1/admin/queues/debug", new JsonObject().put("retry_delay_base", BASE_MS)
         .put("retry_delay_max", MAX_MS).put("job_timeout", TIMEOUT_MS).encode());
     assertEquals(200, r.status(), r.body());
   }
 
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
-  }
-
   private static JsonObject finished(String id) throws Exception {
     return Eventually.await("task " + id + " finished", Duration.ofSeconds(30), () -> {
-      JsonObject t = api.task(id);
+      JsonObject t = kiln.api().task(id);
       return List.of("completed", "failed", "timeout", "cancelled").contains(t.getString("status")) ? t : null;
     });
   }
@@ -52,10 +44,10 @@ class RetryAndTimeoutTest {
 
   @Test
   void retryableFailuresAreRetriedWithBackoffUntilTheySucceed() throws Exception {
-    String id = api.submit(new JsonObject().put("tool_action", "debug.sleep")
+    String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("duration_ms", 20).put("fail_attempts", 2))).getString("id");
-    List<Api.Sse> events = api.events(id, null, Duration.ofSeconds(30));
-    JsonObject task = api.task(id);
+    List<Api.Sse> events = kiln.api().events(id, null, Duration.ofSeconds(30));
+    JsonObject task = kiln.api().task(id);
     assertEquals("completed", task.getString("status"));
     assertEquals(3, task.getInteger("attempt"));
     assertEquals(2, task.getInteger("retry_count"));
@@ -78,16 +70,16 @@ class RetryAndTimeoutTest {
 
   @Test
   void aLateOrRepeatedReportChangesNothing() throws Exception {
-    String id = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+    String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
     JsonObject done = finished(id);
     assertEquals("completed", done.getString("status"));
     // What a worker's resent or stale report looks like on the bus, for the attempt that already settled.
     JsonObject late = new JsonObject().put("task_id", id).put("attempt", 1).put("queue", "debug").put("worker_id", "ghost")
         .put("outcome", "failed").put("retryable", false).put("error_code", "executor_error").put("error_message", "late");
-    var reply = kiln.node.vertx().eventBus().<JsonObject>request(dev.kiln.common.bus.Addresses.DISPATCHER_RESULTS, late)
+    var reply = kiln.node().node.vertx().eventBus().<JsonObject>request(dev.kiln.common.bus.Addresses.DISPATCHER_RESULTS, late)
         .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
     assertEquals(true, reply.body().getBoolean("settled"), "acknowledged, so the sender stops resending");
-    JsonObject after = api.task(id);
+    JsonObject after = kiln.api().task(id);
     assertEquals("completed", after.getString("status"));
     assertEquals(done.getString("finished_at"), after.getString("finished_at"));
     try (Sql sql = kiln.sql()) {
@@ -99,7 +91,7 @@ class RetryAndTimeoutTest {
 
   @Test
   void aPermanentFailureFailsAtOnce() throws Exception {
-    String id = api.submit(new JsonObject().put("tool_action", "debug.sleep")
+    String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("fail_permanently", true))).getString("id");
     JsonObject task = finished(id);
     assertEquals("failed", task.getString("status"));
@@ -113,7 +105,7 @@ class RetryAndTimeoutTest {
 
   @Test
   void retriesStopAtMaxRetries() throws Exception {
-    String id = api.submit(new JsonObject().put("tool_action", "debug.sleep")
+    String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("duration_ms", 10).put("fail_attempts", 100))).getString("id");
     JsonObject task = finished(id);
     int maxRetries = task.getInteger("max_retries");
@@ -127,7 +119,7 @@ class RetryAndTimeoutTest {
 
   @Test
   void anAttemptPastJobTimeoutIsStoppedAndTheTaskEndsTimeout() throws Exception {
-    String id = api.submit(new JsonObject().put("tool_action", "debug.sleep")
+    String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("hang", true))).getString("id");
     JsonObject task = finished(id);
     int maxRetries = task.getInteger("max_retries");
@@ -142,7 +134,7 @@ class RetryAndTimeoutTest {
       }
     }
     // The worker stopped the hung attempts: its one slot is free for new work.
-    String after = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+    String after = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
     assertEquals("completed", finished(after).getString("status"));
   }
 }

@@ -14,25 +14,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Listing with filters and cursors, manual retry, the recycle bin: through HTTP and Postgres. */
 class TaskApiTest {
-  private static KilnNode kiln;
-  private static Api api;
-
-  @BeforeAll
-  static void start() throws Exception {
-    kiln = KilnNode.start(Map.of());
-    api = kiln.api();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
-  }
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of());
 
   private static JsonObject ended(Api as, String id) throws Exception {
     return Eventually.await(id + " ended", Duration.ofSeconds(30), () -> {
@@ -43,7 +30,7 @@ class TaskApiTest {
 
   @Test
   void listsPageByCursorNewestFirstWithoutGapsOrRepeats() throws Exception {
-    Api user = api.forUser("lister");
+    Api user = kiln.api().forUser("lister");
     List<String> submitted = new ArrayList<>();
     for (int i = 0; i < 25; i++) submitted.add(user.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id"));
     List<String> seen = new ArrayList<>();
@@ -71,9 +58,9 @@ class TaskApiTest {
 
   @Test
   void clientsAndUsersListOnlyTheirOwn() throws Exception {
-    Api alice = api.forUser("alice");
-    Api bob = api.forUser("bob");
-    Api firstParty = api.as(KilnNode.FIRST_PARTY_KEY);
+    Api alice = kiln.api().forUser("alice");
+    Api bob = kiln.api().forUser("bob");
+    Api firstParty = kiln.api().as(KilnNode.FIRST_PARTY_KEY);
     String a = alice.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
     String b = bob.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
     String f = firstParty.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
@@ -90,28 +77,28 @@ class TaskApiTest {
 
   @Test
   void aFailedTaskCanBeRetriedByHandAndAFinishedOneCannot() throws Exception {
-    String failed = api.submit(new JsonObject().put("tool_action", "debug.sleep")
+    String failed = kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("fail_permanently", true))).getString("id");
-    assertEquals("failed", ended(api, failed).getString("status"));
-    Api.Reply r = api.post("/api/v1/tasks/" + failed + "/retry", "");
+    assertEquals("failed", ended(kiln.api(), failed).getString("status"));
+    Api.Reply r = kiln.api().post("/api/v1/tasks/" + failed + "/retry", "");
     assertEquals(202, r.status(), r.body());
     assertEquals("pending", r.json().getString("status"));
-    JsonObject again = ended(api, failed);
+    JsonObject again = ended(kiln.api(), failed);
     assertEquals("failed", again.getString("status"));
     assertEquals(2, again.getInteger("attempt"), "the retry is a new attempt; the history is kept");
     try (Sql sql = kiln.sql()) {
       assertEquals(2, sql.count("SELECT count(*) FROM task_executions WHERE task_id = ?::uuid", failed));
     }
-    String done = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
-    ended(api, done);
-    Api.Reply no = api.post("/api/v1/tasks/" + done + "/retry", "");
+    String done = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+    ended(kiln.api(), done);
+    Api.Reply no = kiln.api().post("/api/v1/tasks/" + done + "/retry", "");
     assertEquals(409, no.status());
     assertEquals("not_retryable", no.json().getString("code"));
   }
 
   @Test
   void deletedTasksGoToTheRecycleBinAndCanBeRestored() throws Exception {
-    Api user = api.forUser("binner");
+    Api user = kiln.api().forUser("binner");
     String id = user.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
     ended(user, id);
     assertEquals(204, user.send("DELETE", "/api/v1/tasks/" + id, "").status());
@@ -137,11 +124,11 @@ class TaskApiTest {
   void badListParametersAre400() throws Exception {
     for (String q : List.of("status=PENDING", "status=nope", "limit=0", "limit=101", "limit=x", "cursor=garbage",
         "batch_id=12", "created_after=yesterday", "deleted=maybe", "foo=1", "status=pending&status=failed")) {
-      Api.Reply r = api.get("/api/v1/tasks?" + q);
+      Api.Reply r = kiln.api().get("/api/v1/tasks?" + q);
       assertEquals(400, r.status(), q + " -> " + r.body());
       assertTrue(r.contentType().startsWith("application/problem+json"), q);
     }
-    assertNull(api.get("/api/v1/tasks?limit=1&status=cancelled&tool_action=image.generate").json().getString("next_cursor"));
+    assertNull(kiln.api().get("/api/v1/tasks?limit=1&status=cancelled&tool_action=image.generate").json().getString("next_cursor"));
   }
 
   private static Set<String> ids(JsonObject page) {

@@ -15,35 +15,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** One JVM, embedded stack: a task's whole way from HTTP to a worker and back. */
 class TaskLifecycleTest {
-  private static KilnNode kiln;
-  private static Api api;
-
-  @BeforeAll
-  static void start() throws Exception {
-    kiln = KilnNode.start(Map.of());
-    api = kiln.api();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
-  }
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of());
 
   @Test
   void imageTaskRunsToCompletionWithProgressEventsAndAPngAsset() throws Exception {
-    JsonObject created = api.submit(new JsonObject().put("tool_action", "image.generate").put("input", new JsonObject()
+    JsonObject created = kiln.api().submit(new JsonObject().put("tool_action", "image.generate").put("input", new JsonObject()
         .put("prompt", "a kiln at dusk").put("width", 640).put("height", 384).put("seed", 42).put("num_inference_steps", 12)));
     assertEquals("pending", created.getString("status"));
     assertEquals("image", created.getString("queue"));
     String id = created.getString("id");
 
-    List<Api.Sse> events = api.events(id, null, Duration.ofSeconds(60));
+    List<Api.Sse> events = kiln.api().events(id, null, Duration.ofSeconds(60));
     List<String> types = events.stream().map(Api.Sse::event).toList();
     assertEquals("created", types.get(0), "events: " + types);
     assertEquals("started", types.get(1), "events: " + types);
@@ -62,7 +49,7 @@ class TaskLifecycleTest {
       }
     }
 
-    JsonObject task = api.task(id);
+    JsonObject task = kiln.api().task(id);
     assertEquals("completed", task.getString("status"));
     assertEquals(100, task.getInteger("progress"));
     assertEquals(1, task.getInteger("attempt"));
@@ -70,14 +57,14 @@ class TaskLifecycleTest {
     assertNotNull(task.getString("finished_at"));
     assertTrue(task.getJsonObject("result").getBoolean("stand_in"));
 
-    JsonArray assets = api.get("/api/v1/tasks/" + id + "/assets").json().getJsonArray("items");
+    JsonArray assets = kiln.api().get("/api/v1/tasks/" + id + "/assets").json().getJsonArray("items");
     assertEquals(1, assets.size());
     JsonObject asset = assets.getJsonObject(0);
     assertEquals("output", asset.getString("asset_type"));
     assertEquals("image/png", asset.getString("mime_type"));
     assertEquals(640, asset.getInteger("width"));
     assertEquals(384, asset.getInteger("height"));
-    byte[] png = api.bytes(asset.getString("url"));
+    byte[] png = kiln.api().bytes(asset.getString("url"));
     assertEquals(asset.getLong("size_bytes"), (long) png.length);
     assertEquals(asset.getString("checksum"), HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(png)));
     BufferedImage img = ImageIO.read(new ByteArrayInputStream(png));
@@ -95,11 +82,11 @@ class TaskLifecycleTest {
 
   @Test
   void aTaskIsSeenPendingThenRunningThenCompleted() throws Exception {
-    String id = api.submit(new JsonObject().put("tool_action", "debug.sleep")
+    String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("duration_ms", 1500).put("progress_steps", 3))).getString("id");
-    Eventually.await("task running", Duration.ofSeconds(20), () -> "running".equals(api.task(id).getString("status")));
+    Eventually.await("task running", Duration.ofSeconds(20), () -> "running".equals(kiln.api().task(id).getString("status")));
     JsonObject done = Eventually.await("task completed", Duration.ofSeconds(20), () -> {
-      JsonObject t = api.task(id);
+      JsonObject t = kiln.api().task(id);
       return "completed".equals(t.getString("status")) ? t : null;
     });
     assertEquals(1500, done.getJsonObject("result").getInteger("slept_ms"));
@@ -107,26 +94,26 @@ class TaskLifecycleTest {
 
   @Test
   void reconnectingWithLastEventIdReplaysOnlyWhatWasMissed() throws Exception {
-    String id = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
-    List<Api.Sse> all = api.events(id, null, Duration.ofSeconds(30));
+    String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+    List<Api.Sse> all = kiln.api().events(id, null, Duration.ofSeconds(30));
     assertEquals("completed", all.get(all.size() - 1).event());
-    List<Api.Sse> rest = api.events(id, all.get(0).id(), Duration.ofSeconds(30));
+    List<Api.Sse> rest = kiln.api().events(id, all.get(0).id(), Duration.ofSeconds(30));
     assertEquals(all.subList(1, all.size()).stream().map(Api.Sse::id).toList(), rest.stream().map(Api.Sse::id).toList());
-    assertTrue(api.events(id, all.get(all.size() - 1).id(), Duration.ofSeconds(30)).isEmpty(),
+    assertTrue(kiln.api().events(id, all.get(all.size() - 1).id(), Duration.ofSeconds(30)).isEmpty(),
         "after the terminal event the stream answers 204");
   }
 
   @Test
   void anotherClientCannotSeeTheTask() throws Exception {
-    String id = api.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
-    Api stranger = new Api(kiln.port, "not-a-key-of-this-kiln-000");
+    String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
+    Api stranger = new Api(kiln.port(), "not-a-key-of-this-kiln-000");
     assertEquals(401, stranger.get("/api/v1/tasks/" + id).status());
   }
 
   @Test
   void theCallersStreamCarriesAllItsTasksAndNoOneElses() throws Exception {
-    Api alice = api.forUser("alice-events");
-    Api bob = api.forUser("bob-events");
+    Api alice = kiln.api().forUser("alice-events");
+    Api bob = kiln.api().forUser("bob-events");
     List<String> mine;
     String theirs;
     List<Api.Sse> seen;

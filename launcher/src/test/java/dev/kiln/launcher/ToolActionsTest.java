@@ -26,9 +26,9 @@ import java.util.zip.CRC32;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every tool_action of DESIGN §8 through the real path: images uploaded, named by id, kept as
@@ -38,7 +38,8 @@ import org.junit.jupiter.api.Test;
 class ToolActionsTest {
   static final String SIGNING_KEY = "test-signing-key-0123456789";
 
-  private static KilnNode kiln;
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_SIGNING_KEY", SIGNING_KEY,
+      "KILN_UPLOAD_LIMIT", String.valueOf(4 * 1024 * 1024)));
   private static Api api;
   private static byte[] source;
   private static byte[] reference;
@@ -47,17 +48,11 @@ class ToolActionsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    kiln = KilnNode.start(Map.of("KILN_SIGNING_KEY", SIGNING_KEY, "KILN_UPLOAD_LIMIT", String.valueOf(4 * 1024 * 1024)));
     api = kiln.api().forUser("artist");
     source = png(256, 192, new Color(40, 120, 200), new Color(230, 200, 60));
     reference = png(128, 128, new Color(200, 40, 90), new Color(20, 200, 120));
     sourceFile = upload(api, source);
     referenceFile = upload(api, reference);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (kiln != null) kiln.close();
   }
 
   /** A flat background with a disc in the middle: something for every filter to work on. */

@@ -19,6 +19,7 @@ import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A task's webhook_url is POSTed the task when it ends: signed, and retried until it lands. */
 class WebhookTest {
@@ -26,8 +27,9 @@ class WebhookTest {
 
   record Received(String path, String signature, String delivery, String body) {}
 
-  private static KilnNode kiln;
-  private static Api api;
+  // The receiver is on 127.0.0.1: allowed here, refused by default (see aPrivateReceiverIsRefused).
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_WEBHOOK_SECRET", SECRET,
+      "KILN_WEBHOOK_PRIVATE_ADDRESSES", "true"));
   private static Vertx receiverVertx;
   private static int receiverPort;
   private static final List<Received> received = new CopyOnWriteArrayList<>();
@@ -35,9 +37,6 @@ class WebhookTest {
 
   @BeforeAll
   static void start() throws Exception {
-    // The receiver is on 127.0.0.1: allowed here, refused by default (see aPrivateReceiverIsRefused).
-    kiln = KilnNode.start(Map.of("KILN_WEBHOOK_SECRET", SECRET, "KILN_WEBHOOK_PRIVATE_ADDRESSES", "true"));
-    api = kiln.api();
     receiverVertx = Vertx.vertx();
     HttpServer server = receiverVertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
       received.add(new Received(req.path(), req.getHeader("X-Kiln-Signature"), req.getHeader("X-Kiln-Delivery"), b.toString()));
@@ -50,7 +49,6 @@ class WebhookTest {
   @AfterAll
   static void stop() throws Exception {
     if (receiverVertx != null) receiverVertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    if (kiln != null) kiln.close();
   }
 
   private static String hmac(String body) throws Exception {
@@ -62,8 +60,8 @@ class WebhookTest {
   @Test
   void anEndedTaskIsPostedSignedAndAFailedDeliveryIsRetried() throws Exception {
     String url = "http://127.0.0.1:" + receiverPort + "/flaky";
-    String id = api.submit(new JsonObject().put("tool_action", "debug.noop").put("webhook_url", url)).getString("id");
-    assertEquals(url, api.task(id).getString("webhook_url"));
+    String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop").put("webhook_url", url)).getString("id");
+    assertEquals(url, kiln.api().task(id).getString("webhook_url"));
     Received ok = Eventually.await("delivered after a retry", Duration.ofSeconds(30), () ->
         flakyCalls.get() >= 2 ? received.get(received.size() - 1) : null);
     JsonObject body = new JsonObject(ok.body());
@@ -84,7 +82,7 @@ class WebhookTest {
   @Test
   void anEndedBatchIsPostedOnceWithItsCounts() throws Exception {
     String url = "http://127.0.0.1:" + receiverPort + "/batch";
-    Api.Reply created = api.post("/api/v1/batches", new JsonObject().put("prompt", "three foxes").put("batch_size", 3)
+    Api.Reply created = kiln.api().post("/api/v1/batches", new JsonObject().put("prompt", "three foxes").put("batch_size", 3)
         .put("width", 64).put("height", 64).put("num_inference_steps", 1).put("webhook_url", url).encode());
     assertEquals(202, created.status(), created.body());
     String batchId = created.json().getString("id");
@@ -125,7 +123,7 @@ class WebhookTest {
   @Test
   void aBadWebhookUrlIsRefused() throws Exception {
     for (String url : List.of("ftp://x/y", "not a url", "/relative", "http://")) {
-      Api.Reply r = api.post("/api/v1/tasks", new JsonObject().put("tool_action", "debug.noop").put("webhook_url", url).encode());
+      Api.Reply r = kiln.api().post("/api/v1/tasks", new JsonObject().put("tool_action", "debug.noop").put("webhook_url", url).encode());
       assertEquals(422, r.status(), url + " -> " + r.body());
     }
   }
