@@ -1,5 +1,6 @@
 package dev.kiln.http;
 
+import dev.kiln.common.hash.Sha256;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.db.Db;
 import dev.kiln.common.redis.Hot;
@@ -65,7 +66,7 @@ public final class HttpVerticle extends VerticleBase {
   private static String signingKey(KilnConfig config) {
     if (config.api().signingKey() != null) return config.api().signingKey();
     if (config.adminKey() == null) throw new IllegalStateException("KILN_SIGNING_KEY or KILN_ADMIN_KEY must be set");
-    return ApiKeyAuth.sha256("kiln asset URLs\n" + config.adminKey());
+    return Sha256.hex("kiln asset URLs\n" + config.adminKey());
   }
 
   @Override

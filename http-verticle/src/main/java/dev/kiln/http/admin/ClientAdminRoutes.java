@@ -1,5 +1,6 @@
 package dev.kiln.http.admin;
 
+import dev.kiln.common.hash.Sha256;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.task.TaskJson;
 import dev.kiln.http.api.ApiException;
@@ -57,7 +58,7 @@ public final class ClientAdminRoutes {
     byte[] raw = new byte[24];
     RANDOM.nextBytes(raw);
     String key = "kiln_" + HexFormat.of().formatHex(raw);
-    String hash = ApiKeyAuth.sha256(key);
+    String hash = Sha256.hex(key);
     pool.preparedQuery(INSERT).execute(Tuple.of("key_" + hash.substring(0, 12), name, role, hash))
         .onSuccess(rows -> {
           JsonObject client = client(rows.iterator().next()).put("api_key", key);

@@ -1,5 +1,6 @@
 package dev.kiln.http.assets;
 
+import dev.kiln.common.hash.Sha256;
 import dev.kiln.common.task.TaskJson;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
@@ -19,9 +20,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.Map;
 import javax.imageio.ImageIO;
@@ -113,7 +111,7 @@ public final class FileRoutes {
   /** Blocking: decode (bounded), then write once under the content's hash. */
   private Stored store(byte[] bytes, String ext) throws IOException {
     int[] size = decode(bytes, ext);
-    String checksum = sha256(bytes);
+    String checksum = Sha256.hex(bytes);
     String key = "files/" + checksum.substring(0, 2) + "/" + checksum + "." + ext;
     Path file = assetDir.resolve(key);
     if (!Files.exists(file)) {
@@ -155,11 +153,4 @@ public final class FileRoutes {
     }
   }
 
-  static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.http.auth;
 
+import dev.kiln.common.hash.Sha256;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.common.bus.Addresses;
 import io.vertx.core.Future;
@@ -10,10 +11,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -50,8 +47,8 @@ public final class ApiKeyAuth {
     this.cache = vertx.sharedData().getLocalMap(CACHE_MAP);
     // A revoked key stops working at once on every node, not when its cache entry ages out.
     vertx.eventBus().<JsonObject>consumer(Addresses.CLIENTS_REVOKED, m -> forget(vertx, m.body().getString("client_id")));
-    this.adminHash = adminKey == null ? null : sha256(adminKey);
-    this.seededHashes = apiKeys.stream().map(ApiKeyAuth::sha256).toList();
+    this.adminHash = adminKey == null ? null : Sha256.hex(adminKey);
+    this.seededHashes = apiKeys.stream().map(Sha256::hex).toList();
   }
 
   /**
@@ -77,7 +74,7 @@ public final class ApiKeyAuth {
       ctx.fail(new ApiException(401, "unauthorized", "send a valid X-Auth-Key, or Authorization: Bearer after signing in"));
       return;
     }
-    resolve(sha256(key))
+    resolve(Sha256.hex(key))
         .onSuccess(c -> {
           if (user != null) {
             if (!("admin".equals(c.role()) || "first_party".equals(c.role()))) {
@@ -134,11 +131,4 @@ public final class ApiKeyAuth {
     }
   }
 
-  public static String sha256(String s) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.http.auth;
 
+import dev.kiln.common.hash.Sha256;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.http.api.ApiException;
 import io.vertx.core.Future;
@@ -42,7 +43,7 @@ final class BearerAuth {
   }
 
   Future<Caller> resolve(String token) {
-    String hash = ApiKeyAuth.sha256(token);
+    String hash = Sha256.hex(token);
     long now = System.currentTimeMillis();
     JsonObject hit = cache.get(hash);
     if (hit != null && hit.getLong("until") > now) return Future.succeededFuture(caller(hit.getString("user_id")));

@@ -1,5 +1,6 @@
 package dev.kiln.http.auth;
 
+import dev.kiln.common.hash.Sha256;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.config.ApiConfig;
 import dev.kiln.http.api.ApiException;
@@ -101,7 +102,7 @@ public final class SignIn {
           if (r.getLong("last_hour") >= CODES_PER_HOUR) {
             return Future.failedFuture(tooSoon(r.getDouble("hour_frees_in"), "this address had " + CODES_PER_HOUR + " codes in the last hour"));
           }
-          return conn.preparedQuery(INSERT_CODE).execute(Tuple.of(id, email, ApiKeyAuth.sha256(id + ":" + code), CODE_TTL_SECONDS));
+          return conn.preparedQuery(INSERT_CODE).execute(Tuple.of(id, email, Sha256.hex(id + ":" + code), CODE_TTL_SECONDS));
         }))
         // Mailed after commit: a code that exists may fail to arrive (ask again), never the reverse.
         .compose(v -> mailer.send(email, "Your Kiln sign-in code: " + code,
@@ -141,7 +142,7 @@ public final class SignIn {
       Row u = users.iterator().next();
       UUID userId = u.getUUID("id");
       return conn.preparedQuery(LINK_CODE).execute(Tuple.of(codeId, userId))
-          .compose(v -> conn.preparedQuery(INSERT_SESSION).execute(Tuple.of(userId, ApiKeyAuth.sha256(token), sessionTtl)))
+          .compose(v -> conn.preparedQuery(INSERT_SESSION).execute(Tuple.of(userId, Sha256.hex(token), sessionTtl)))
           .map(s -> new Verdict(null, new JsonObject().put("user", new JsonObject().put("id", userId.toString())
               .put("email", u.getString("email")))
               .put("expires_at", dev.kiln.common.task.TaskJson.iso(s.iterator().next().getOffsetDateTime("expires_at")))));
@@ -168,7 +169,7 @@ public final class SignIn {
   private void logout(RoutingContext ctx) {
     String token = BearerAuth.token(ctx);
     if (token == null) throw ApiException.invalid("not_signed_in", "logout ends a bearer session; API keys are revoked by an admin");
-    String hash = ApiKeyAuth.sha256(token);
+    String hash = Sha256.hex(token);
     pool.preparedQuery(REVOKE).execute(Tuple.of(hash)).onSuccess(v -> {
       vertx.eventBus().publish(Addresses.SESSIONS_REVOKED, new JsonObject().put("token_hash", hash));
       ctx.response().setStatusCode(204).end();

@@ -12,7 +12,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -30,12 +29,18 @@ import java.util.Set;
  * took longer than that to commit (Kiln's take milliseconds).
  */
 public final class CallerEventStreams {
-  /** Events of the caller's tasks after $1 ($2 client or null = all, $3 user or null). */
+  /**
+   * Events of the caller's tasks after $1 not sent yet ($4) ($2 client or null = all, $3 user or
+   * null), each row with the newest event id of all (read in the same snapshot): the floor may
+   * rise to it later. With nothing to send, one row of nulls still carries it.
+   */
   private static final String AFTER =
-      "SELECT e.id, e.task_id, e.event_type, e.payload, e.created_at FROM task_events e JOIN tasks t ON t.id = e.task_id "
+      "WITH n AS (SELECT coalesce(max(id), 0) AS newest FROM task_events) "
+          + "SELECT n.newest, e.id, e.task_id, e.event_type, e.payload, e.created_at FROM n LEFT JOIN LATERAL ("
+          + "SELECT e.id, e.task_id, e.event_type, e.payload, e.created_at FROM task_events e JOIN tasks t ON t.id = e.task_id "
           + "WHERE e.id > $1 AND NOT (e.id = ANY($4::bigint[])) "
           + "AND ($2::text IS NULL OR t.api_client_id = $2) AND ($3::text IS NULL OR t.user_id = $3) "
-          + "ORDER BY e.id LIMIT " + CallerEventStreams.PAGE;
+          + "ORDER BY e.id LIMIT " + CallerEventStreams.PAGE + ") e ON true ORDER BY e.id";
   static final int PAGE = 500;
   /** How long a stream keeps looking back for events that committed after later-numbered ones. */
   static final long LATE_MILLIS = 10_000;
@@ -125,31 +130,27 @@ public final class CallerEventStreams {
         return;
       }
       fetching = true;
-      page().onComplete(ar -> {
+      raiseFloor();
+      long asked = System.currentTimeMillis();
+      pool.preparedQuery(AFTER).execute(Tuple.of(floor, caller.scopeClientId(), caller.userId(), sent.toArray(new Long[0])))
+          .onComplete(ar -> {
         fetching = false;
         if (ar.succeeded()) {
+          int rows = 0;
           for (Row r : ar.result()) {
+            if (rows++ == 0) horizons.addLast(new long[] {asked, r.getLong("newest")});
+            if (r.getLong("id") == null) continue; // nothing new: the row only carries the newest id
             JsonObject e = TaskEvent.of(r);
             sent.add(e.getLong("id"));
             if (!closed) res.write(TaskEventStreams.frame(e));
           }
-          if (ar.result().size() == PAGE) again = true; // a full page: there is more
+          if (rows == PAGE) again = true; // a full page: there is more
         }
         if (again) {
           again = false;
           fetch();
         }
       });
-    }
-
-    /** The caller's events above the floor not sent yet; first notes the newest id for the floor to rise to later. */
-    Future<RowSet<Row>> page() {
-      raiseFloor();
-      long asked = System.currentTimeMillis();
-      return pool.query(NEWEST).execute()
-          .onSuccess(rows -> horizons.addLast(new long[] {asked, rows.iterator().next().getLong("id")}))
-          .compose(v -> pool.preparedQuery(AFTER).execute(Tuple.of(floor, caller.scopeClientId(), caller.userId(),
-              sent.toArray(new Long[0]))));
     }
 
     /** Ids numbered long enough ago are final: the floor rises to them, and stops the scan there. */

@@ -1,13 +1,11 @@
 package dev.kiln.worker.executor;
 
+import dev.kiln.common.hash.Sha256;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * Puts an output file into the asset store (a directory) and describes it as a
@@ -32,14 +30,7 @@ public final class AssetWriter {
         .put("size_bytes", (long) bytes.length)
         .put("width", width)
         .put("height", height)
-        .put("checksum", sha256(bytes));
+        .put("checksum", Sha256.hex(bytes));
   }
 
-  public static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }

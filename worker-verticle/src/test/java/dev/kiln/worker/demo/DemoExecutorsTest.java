@@ -1,5 +1,6 @@
 package dev.kiln.worker.demo;
 
+import dev.kiln.common.hash.Sha256;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -384,7 +385,7 @@ class DemoExecutorsTest {
     assertTrue(Files.isRegularFile(file), file.toString());
     byte[] bytes = Files.readAllBytes(file);
     assertEquals(asset.getLong("size_bytes"), (long) bytes.length);
-    assertEquals(asset.getString("checksum"), AssetWriter.sha256(bytes));
+    assertEquals(asset.getString("checksum"), Sha256.hex(bytes));
     return bytes;
   }
 
