@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.db.Db;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,6 +85,34 @@ class OutageTest {
     });
     Eventually.await("and run", Duration.ofSeconds(20), () -> "completed".equals(api.task(after).getString("status")));
     assertEquals(200, api.get("/ready").status());
+  }
+
+  /**
+   * A process that hangs (SIGSTOP) between a transaction's statements leaves its row locks held;
+   * the leader's epoch fence is one. Postgres must end that session so a new leader can take over.
+   */
+  @Test
+  void aTransactionLeftOpenByAHungProcessIsEnded() throws Exception {
+    String db = TestStores.freshDatabase();
+    Vertx vertx = Vertx.vertx();
+    try (Sql sql = new Sql(db)) {
+      sql.update("CREATE TABLE fence (id int PRIMARY KEY, epoch bigint NOT NULL)");
+      sql.update("INSERT INTO fence VALUES (1, 1)");
+      Pool pool = Db.pool(vertx, db);
+      SqlConnection hung = pool.getConnection().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      hung.begin().compose(tx -> hung.query("SELECT 1 FROM fence WHERE id = 1 FOR SHARE").execute())
+          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+      sql.update("SET lock_timeout = '20s'");
+      long t0 = System.nanoTime();
+      assertEquals(1, sql.update("UPDATE fence SET epoch = epoch + 1 WHERE id = 1"));
+      double waited = (System.nanoTime() - t0) / 1e9;
+      assertTrue(waited < Db.IDLE_IN_TRANSACTION_TIMEOUT_MILLIS / 1000.0 + 3, "the takeover waited " + waited + " s");
+      assertTrue(hung.query("SELECT 1").execute().toCompletionStage().toCompletableFuture()
+          .handle((r, e) -> e != null).get(10, TimeUnit.SECONDS), "the hung session was ended");
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
   }
 
   @Test

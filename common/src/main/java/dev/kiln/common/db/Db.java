@@ -11,10 +11,17 @@ public final class Db {
   private Db() {}
 
   public static final int DEFAULT_POOL_SIZE = 8;
+  /**
+   * Postgres ends a session left inside a transaction this long. Kiln's transactions are a few
+   * pipelined statements; one left open means its process hung (SIGSTOP, a long pause), and its
+   * row locks (the leader's epoch fence among them) must not stall the rest of the cluster.
+   */
+  public static final long IDLE_IN_TRANSACTION_TIMEOUT_MILLIS = 5_000;
 
   public static PgConnectOptions connectOptions(String databaseUrl) {
     return PgConnectOptions.fromUri(databaseUrl)
         .addProperty("application_name", "kiln")
+        .addProperty("idle_in_transaction_session_timeout", String.valueOf(IDLE_IN_TRANSACTION_TIMEOUT_MILLIS))
         .setCachePreparedStatements(true)
         // The dispatcher's statements are long CTEs; the default limit (2048 chars) left them re-parsed every call.
         .setPreparedStatementCacheSqlLimit(16_384)
