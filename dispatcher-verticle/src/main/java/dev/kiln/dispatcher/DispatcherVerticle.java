@@ -1,5 +1,6 @@
 package dev.kiln.dispatcher;
 
+import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.db.Db;
 import dev.kiln.common.redis.Hot;
@@ -30,10 +31,11 @@ public final class DispatcherVerticle extends VerticleBase {
   public Future<?> start() {
     Pool pool = Db.pool(vertx, config.databaseUrl());
     Hot hot = new Hot(vertx, config.redisUrl());
+    AssetUrls urls = AssetUrls.of(config);
     leadership = new Leadership(vertx, Db.connectOptions(config.databaseUrl()), () ->
         pool.preparedQuery(DispatchQueries.TAKE_LEAD).execute(Tuple.of(nodeId)).compose(rows -> {
           long epoch = rows.iterator().next().getLong("epoch");
-          Leader leader = new Leader(vertx, pool, hot, epoch, config.webhookSecret(), config.webhookPrivateAddresses());
+          Leader leader = new Leader(vertx, pool, hot, epoch, new WebhookSender(vertx, pool, config, urls));
           LOG.info("Dispatcher {} takes the lead (epoch {})", nodeId, epoch);
           return leader.start().map(x -> (Runnable) leader::stop).onFailure(e -> leader.stop());
         }));

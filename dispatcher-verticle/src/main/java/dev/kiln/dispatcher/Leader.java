@@ -68,8 +68,8 @@ final class Leader {
   private final WebhookSender webhooks;
   private boolean stopped;
 
-  Leader(Vertx vertx, Pool pool, Hot hot, long epoch, String webhookSecret, boolean webhookPrivateAddresses) {
-    this.webhooks = new WebhookSender(vertx, pool, webhookSecret, webhookPrivateAddresses);
+  Leader(Vertx vertx, Pool pool, Hot hot, long epoch, WebhookSender webhooks) {
+    this.webhooks = webhooks;
     this.vertx = vertx;
     this.pool = pool;
     this.hot = hot;

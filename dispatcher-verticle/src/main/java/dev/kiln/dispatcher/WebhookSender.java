@@ -1,5 +1,7 @@
 package dev.kiln.dispatcher;
 
+import dev.kiln.common.asset.AssetUrls;
+import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.task.BatchJson;
 import dev.kiln.common.task.TaskJson;
 import io.vertx.core.Future;
@@ -24,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Sends the webhook outbox (rows written by Postgres when a task or batch with a webhook_url
- * ends): the task or batch JSON, signed with HMAC-SHA256 in {@code X-Kiln-Signature}, retried with jittered
+ * ends): the task or batch JSON as the API shows it, signed with HMAC-SHA256 in {@code X-Kiln-Signature}, retried with jittered
  * exponential backoff up to {@link #MAX_ATTEMPTS}. At least once: a receiver dedupes on
  * {@code X-Kiln-Delivery}. Runs on the leader beside dispatch and never holds it up.
  */
@@ -56,6 +58,7 @@ final class WebhookSender {
   private final WebClient client;
   private final String secret;
   private final boolean privateAddresses;
+  private final AssetUrls urls;
   private boolean busy;
 
   /** A receiver inside the cluster's own networks, and they are not allowed: never sent, never retried. */
@@ -65,11 +68,12 @@ final class WebhookSender {
     }
   }
 
-  WebhookSender(Vertx vertx, Pool pool, String secret, boolean privateAddresses) {
+  WebhookSender(Vertx vertx, Pool pool, KilnConfig config, AssetUrls urls) {
     this.vertx = vertx;
     this.pool = pool;
-    this.secret = secret;
-    this.privateAddresses = privateAddresses;
+    this.secret = config.webhookSecret();
+    this.privateAddresses = config.webhookPrivateAddresses();
+    this.urls = urls;
     this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(30)
         .setUserAgent("kiln-webhooks").setFollowRedirects(false));
   }
@@ -101,7 +105,7 @@ final class WebhookSender {
         .execute(Tuple.of(batch ? d.getUUID("batch_id") : d.getUUID("task_id")))).compose(rows -> {
       Row row = rows.iterator().next();
       JsonObject body = new JsonObject().put("event", event).put("delivery_id", id)
-          .put(subject, batch ? BatchJson.of(row) : TaskJson.of(row));
+          .put(subject, batch ? BatchJson.of(row) : urls.present(TaskJson.of(row)));
       Buffer payload = body.toBuffer();
       var request = client.postAbs(url).timeout(REQUEST_TIMEOUT_MILLIS)
           .putHeader("Content-Type", "application/json")

@@ -1,6 +1,5 @@
 package dev.kiln.http;
 
-import dev.kiln.common.hash.Sha256;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.db.Db;
 import dev.kiln.common.redis.Hot;
@@ -8,7 +7,7 @@ import dev.kiln.http.admin.AdminRoutes;
 import dev.kiln.http.admin.ClientAdminRoutes;
 import dev.kiln.http.api.Problems;
 import dev.kiln.http.assets.AssetRoutes;
-import dev.kiln.http.assets.AssetUrls;
+import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.http.assets.FileRoutes;
 import dev.kiln.http.auth.ApiKeyAuth;
 import dev.kiln.http.auth.SignIn;
@@ -62,18 +61,11 @@ public final class HttpVerticle extends VerticleBase {
     return out;
   }
 
-  /** Asset URLs must verify on every HTTP node: the configured key, else one all nodes derive alike. */
-  private static String signingKey(KilnConfig config) {
-    if (config.api().signingKey() != null) return config.api().signingKey();
-    if (config.adminKey() == null) throw new IllegalStateException("KILN_SIGNING_KEY or KILN_ADMIN_KEY must be set");
-    return Sha256.hex("kiln asset URLs\n" + config.adminKey());
-  }
-
   @Override
   public Future<?> start() {
     Pool pool = Db.pool(vertx, config.databaseUrl());
     Hot hot = new Hot(vertx, config.redisUrl());
-    AssetUrls urls = new AssetUrls(signingKey(config), config.api().assetUrlTtlSeconds());
+    AssetUrls urls = AssetUrls.of(config);
     TaskRoutes tasks = new TaskRoutes(vertx, pool, hot, config.debugExecutors(), config.assetDir(), config::price, urls);
     FileRoutes files = new FileRoutes(vertx, pool, urls, config.assetDir(), config.api().uploadLimitBytes());
     SignIn signIn = new SignIn(vertx, pool, config.api(), config.dataDir());

@@ -79,6 +79,25 @@ class WebhookTest {
     assertEquals(2, deliveries, "once failed, once delivered, and then no more");
   }
 
+  /** The task in a webhook is the task as the API shows it: its input preview is a signed URL that works without a key. */
+  @Test
+  void aTaskWithAnInputImageIsPostedWithASignedPreview() throws Exception {
+    String url = "http://127.0.0.1:" + receiverPort + "/preview";
+    byte[] png = ToolActionsTest.png(96, 64, new java.awt.Color(10, 90, 160), new java.awt.Color(240, 200, 40));
+    String file = ToolActionsTest.upload(kiln.api(), png).getString("id");
+    String id = kiln.api().submit(new JsonObject().put("tool_action", "image.hires").put("webhook_url", url)
+        .put("input", new JsonObject().put("source_image", file).put("scale", 2))).getString("id");
+    Received got = Eventually.await("the task delivery", Duration.ofSeconds(60), () ->
+        received.stream().filter(r -> r.path().equals("/preview")).findFirst().orElse(null));
+    JsonObject task = new JsonObject(got.body()).getJsonObject("task");
+    assertEquals(id, task.getString("id"));
+    assertEquals("completed", task.getString("status"));
+    String preview = task.getJsonObject("result").getString("input_preview");
+    assertTrue(preview != null && preview.startsWith("/api/v1/assets/") && preview.contains("signature="), "a signed URL: " + preview);
+    byte[] fetched = kiln.api().anonymous().bytes(preview);
+    assertEquals(ToolActionsTest.sha256(png), ToolActionsTest.sha256(fetched), "the preview is the uploaded image, fetched without a key");
+  }
+
   @Test
   void anEndedBatchIsPostedOnceWithItsCounts() throws Exception {
     String url = "http://127.0.0.1:" + receiverPort + "/batch";

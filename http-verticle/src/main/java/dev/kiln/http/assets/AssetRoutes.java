@@ -1,5 +1,6 @@
 package dev.kiln.http.assets;
 
+import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.http.api.ApiException;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;

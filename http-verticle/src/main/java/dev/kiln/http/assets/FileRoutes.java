@@ -1,5 +1,6 @@
 package dev.kiln.http.assets;
 
+import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.hash.Sha256;
 import dev.kiln.common.task.TaskJson;
 import dev.kiln.http.api.ApiException;

@@ -7,7 +7,7 @@ import dev.kiln.common.task.TaskEvent;
 import dev.kiln.common.task.TaskJson;
 import dev.kiln.common.task.ToolAction;
 import dev.kiln.http.api.ApiException;
-import dev.kiln.http.assets.AssetUrls;
+import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.http.api.Cursor;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;

@@ -9,7 +9,7 @@ import dev.kiln.common.task.TaskJson;
 import dev.kiln.common.task.TaskStatus;
 import dev.kiln.common.task.ToolAction;
 import dev.kiln.http.api.ApiException;
-import dev.kiln.http.assets.AssetUrls;
+import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
 import io.vertx.core.Future;

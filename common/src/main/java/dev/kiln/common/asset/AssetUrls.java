@@ -1,5 +1,7 @@
-package dev.kiln.http.assets;
+package dev.kiln.common.asset;
 
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.hash.Sha256;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -12,7 +14,8 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * Signed, expiring asset URLs: {@code /api/v1/assets/{id}/content?expires=<unix s>&signature=<mac>}.
  * Whoever holds one may fetch the file until it expires (an {@code <img src>}, a partner's
- * download) without a key; nobody can forge one or extend it. Every HTTP node must share the key.
+ * download) without a key; nobody can forge one or extend it. Every node that signs (HTTP nodes for
+ * the API, the leading dispatcher for webhooks) must share the key.
  */
 public final class AssetUrls {
   private final SecretKeySpec key;
@@ -23,6 +26,16 @@ public final class AssetUrls {
     this.ttlSeconds = ttlSeconds;
   }
 
+  /** The configured key, else one every node derives alike from the admin key. */
+  public static AssetUrls of(KilnConfig config) {
+    String key = config.api().signingKey();
+    if (key == null) {
+      if (config.adminKey() == null) throw new IllegalStateException("KILN_SIGNING_KEY or KILN_ADMIN_KEY must be set");
+      key = Sha256.hex("kiln asset URLs\n" + config.adminKey());
+    }
+    return new AssetUrls(key, config.api().assetUrlTtlSeconds());
+  }
+
   /** A URL for this asset (or uploaded file) that works for the configured time from now. */
   public String sign(UUID assetId) {
     long expires = System.currentTimeMillis() / 1000 + ttlSeconds;
@@ -30,7 +43,7 @@ public final class AssetUrls {
   }
 
   /** True when the signature is this node's for (id, expires); expiry is checked by the caller. */
-  boolean authentic(UUID assetId, long expires, String signature) {
+  public boolean authentic(UUID assetId, long expires, String signature) {
     return MessageDigest.isEqual(mac(assetId, expires).getBytes(StandardCharsets.US_ASCII),
         signature.getBytes(StandardCharsets.US_ASCII));
   }
