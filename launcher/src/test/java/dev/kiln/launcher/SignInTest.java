@@ -209,4 +209,27 @@ class SignInTest {
       assertEquals(200, ok.status(), ok.body());
     }
   }
+
+  /** One network address cannot have Kiln mail codes to any number of addresses (mail bombing). */
+  @Test
+  void oneNetworkAddressGetsOnlySoManyCodesAnHour() throws Exception {
+    try (KilnNode local = KilnNode.start(Map.of("KILN_EMAIL_CODES_PER_IP", "3")); Sql sql = local.sql()) {
+      Api anon = local.api().anonymous();
+      for (int i = 0; i < 3; i++) {
+        Api.Reply r = anon.post("/api/v1/auth/email-code", new JsonObject().put("email", "guest" + i + "@example.com").encode());
+        assertEquals(202, r.status(), r.body());
+      }
+      for (String forwarded : new String[] {null, "203.0.113.7"}) {
+        Api.Reply fourth = forwarded == null
+            ? anon.post("/api/v1/auth/email-code", new JsonObject().put("email", "guest3@example.com").encode())
+            : anon.post("/api/v1/auth/email-code", new JsonObject().put("email", "guest3@example.com").encode(), "X-Forwarded-For", forwarded);
+        assertEquals(429, fourth.status(), "a claimed forwarded address changes nothing: " + fourth.body());
+        assertEquals("too_many_codes", fourth.json().getString("code"));
+        long wait = Long.parseLong(fourth.header("Retry-After"));
+        assertTrue(wait > 3_000 && wait <= 3_600, "free again when the first code is an hour old: Retry-After " + wait);
+      }
+      assertEquals(3, sql.count("SELECT count(*) FROM email_verification_codes WHERE requested_from = '127.0.0.1'"));
+      assertEquals(0, sql.count("SELECT count(*) FROM email_verification_codes WHERE email = 'guest3@example.com'"), "no code was made");
+    }
+  }
 }

@@ -11,11 +11,13 @@ public record ApiConfig(
     int assetUrlTtlSeconds,   // how long a signed asset URL works
     int sessionTtlSeconds,    // how long a bearer token from e-mail sign-in works
     int uploadLimitBytes,     // largest POST /files body
+    int emailCodesPerIp,      // sign-in codes one client address may ask for an hour; 0: no limit
     Smtp smtp) {              // null: sign-in codes are logged and written under the data dir
 
   public static final int DEFAULT_ASSET_URL_TTL = 3_600;
   public static final int DEFAULT_SESSION_TTL = 30 * 24 * 3_600;
   public static final int DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
+  public static final int DEFAULT_EMAIL_CODES_PER_IP = 20;
 
   /** An SMTP relay; {@code tls} is disabled, optional (STARTTLS when offered), required, or ssl. */
   public record Smtp(String host, int port, String from, String username, String password, String tls) {}
@@ -26,6 +28,7 @@ public record ApiConfig(
     int urlTtl = KilnConfig.intIn(env, "KILN_ASSET_URL_TTL", DEFAULT_ASSET_URL_TTL, 10, 7 * 24 * 3_600);
     int sessionTtl = KilnConfig.intIn(env, "KILN_SESSION_TTL", DEFAULT_SESSION_TTL, 60, 365 * 24 * 3_600);
     int upload = KilnConfig.intIn(env, "KILN_UPLOAD_LIMIT", DEFAULT_UPLOAD_LIMIT, 1024, 64 * 1024 * 1024);
+    int codesPerIp = KilnConfig.intIn(env, "KILN_EMAIL_CODES_PER_IP", DEFAULT_EMAIL_CODES_PER_IP, 0, 1_000_000);
     String host = KilnConfig.blankToNull(env.get("KILN_SMTP_HOST"));
     Smtp smtp = null;
     if (host != null) {
@@ -38,6 +41,6 @@ public record ApiConfig(
       smtp = new Smtp(host, KilnConfig.intIn(env, "KILN_SMTP_PORT", 587, 1, 65535), from,
           KilnConfig.blankToNull(env.get("KILN_SMTP_USERNAME")), KilnConfig.blankToNull(env.get("KILN_SMTP_PASSWORD")), tls);
     }
-    return new ApiConfig(key, urlTtl, sessionTtl, upload, smtp);
+    return new ApiConfig(key, urlTtl, sessionTtl, upload, codesPerIp, smtp);
   }
 }

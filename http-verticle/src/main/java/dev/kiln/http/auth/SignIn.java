@@ -25,7 +25,8 @@ import java.util.UUID;
  * /auth/email-code} mails a 6-digit code, {@code POST /auth/verify} trades it for a bearer
  * token. Codes are stored hashed (salted by their row id), expire after {@link #CODE_TTL_SECONDS},
  * and die after {@link #MAX_ATTEMPTS} wrong guesses; an address gets a code at most every
- * {@link #RESEND_SECONDS} and {@link #CODES_PER_HOUR} an hour. Signed-in users act through the
+ * {@link #RESEND_SECONDS} and {@link #CODES_PER_HOUR} an hour, and one client address may ask for
+ * {@code KILN_EMAIL_CODES_PER_IP} an hour whatever addresses it names. Signed-in users act through the
  * API client {@code users}, as the end user {@code users.id}.
  */
 public final class SignIn {
@@ -45,9 +46,15 @@ public final class SignIn {
           + " WHERE email = $1 AND created_at > now() - make_interval(secs => $2)) AS resend_in, "
           + "(SELECT extract(epoch FROM min(created_at) + interval '1 hour' - now()) FROM email_verification_codes "
           + " WHERE email = $1 AND created_at > now() - interval '1 hour') AS hour_frees_in";
+  /** Serialises requests from one client address (after the address lock: one order, no deadlock). */
+  private static final String RECENT_FROM =
+      "SELECT pg_advisory_xact_lock(hashtext('kiln.email-code-from:' || $1::text)), "
+          + "(SELECT count(*) FROM email_verification_codes WHERE requested_from = $1::text::inet AND created_at > now() - interval '1 hour') AS last_hour, "
+          + "(SELECT extract(epoch FROM min(created_at) + interval '1 hour' - now()) FROM email_verification_codes "
+          + " WHERE requested_from = $1::text::inet AND created_at > now() - interval '1 hour') AS hour_frees_in";
   private static final String INSERT_CODE =
-      "INSERT INTO email_verification_codes (id, email, code_hash, expires_at, user_id) "
-          + "VALUES ($1, $2, $3, now() + make_interval(secs => $4), (SELECT id FROM users WHERE email = $2))";
+      "INSERT INTO email_verification_codes (id, email, code_hash, expires_at, user_id, requested_from) "
+          + "VALUES ($1, $2, $3, now() + make_interval(secs => $4), (SELECT id FROM users WHERE email = $2), $5::text::inet)";
   /** The newest open code of the address, checked and counted in one statement. */
   private static final String CHECK_CODE =
       "WITH c AS (SELECT id, attempts, expires_at, "
@@ -72,12 +79,14 @@ public final class SignIn {
   private final Pool pool;
   private final Mailer mailer;
   private final int sessionTtl;
+  private final int codesPerIp;
 
   public SignIn(Vertx vertx, Pool pool, ApiConfig config, Path dataDir) {
     this.vertx = vertx;
     this.pool = pool;
     this.mailer = new Mailer(vertx, config.smtp(), dataDir);
     this.sessionTtl = config.sessionTtlSeconds();
+    this.codesPerIp = config.emailCodesPerIp();
   }
 
   /** The two routes that need no credentials: mount before authentication. */
@@ -95,15 +104,9 @@ public final class SignIn {
     String email = email(Json.body(ctx, Set.of("email")));
     String code = String.format("%06d", RANDOM.nextInt(1_000_000));
     UUID id = UUID.randomUUID();
-    pool.withTransaction(conn -> conn.preparedQuery(RECENT).execute(Tuple.of(email, RESEND_SECONDS)).compose(rows -> {
-          Row r = rows.iterator().next();
-          Double resendIn = r.getDouble("resend_in");
-          if (resendIn != null && resendIn > 0) return Future.failedFuture(tooSoon(resendIn, "a code was sent to this address just now"));
-          if (r.getLong("last_hour") >= CODES_PER_HOUR) {
-            return Future.failedFuture(tooSoon(r.getDouble("hour_frees_in"), "this address had " + CODES_PER_HOUR + " codes in the last hour"));
-          }
-          return conn.preparedQuery(INSERT_CODE).execute(Tuple.of(id, email, Sha256.hex(id + ":" + code), CODE_TTL_SECONDS));
-        }))
+    String from = networkAddress(ctx);
+    pool.withTransaction(conn -> mayHaveCode(conn, email, from).compose(v -> conn.preparedQuery(INSERT_CODE)
+            .execute(Tuple.of(id, email, Sha256.hex(id + ":" + code), CODE_TTL_SECONDS, from))))
         // Mailed after commit: a code that exists may fail to arrive (ask again), never the reverse.
         .compose(v -> mailer.send(email, "Your Kiln sign-in code: " + code,
             "Your Kiln sign-in code is " + code + ".\nIt works once, for " + CODE_TTL_SECONDS / 60 + " minutes.\n"
@@ -111,6 +114,34 @@ public final class SignIn {
             .recover(e -> Future.failedFuture(new ApiException(503, "mail_unavailable", "the sign-in mail could not be sent; try again"))))
         .onSuccess(v -> Json.send(ctx, 202, new JsonObject().put("email", email).put("expires_in", CODE_TTL_SECONDS)))
         .onFailure(ctx::fail);
+  }
+
+  /** The TCP peer's address (forwarding headers are not trusted: the router does not allow them), without an IPv6 zone. */
+  private static String networkAddress(RoutingContext ctx) {
+    var peer = ctx.request().remoteAddress();
+    String host = peer == null ? null : peer.hostAddress();
+    if (host == null) return null;
+    int zone = host.indexOf('%');
+    return zone < 0 ? host : host.substring(0, zone);
+  }
+
+  /** Fails with 429 while the e-mail address, or the network address asking, has had its codes. */
+  private Future<Void> mayHaveCode(SqlConnection conn, String email, String from) {
+    Future<Void> address = conn.preparedQuery(RECENT).execute(Tuple.of(email, RESEND_SECONDS)).compose(rows -> {
+      Row r = rows.iterator().next();
+      Double resendIn = r.getDouble("resend_in");
+      if (resendIn != null && resendIn > 0) return Future.failedFuture(tooSoon(resendIn, "a code was sent to this address just now"));
+      if (r.getLong("last_hour") >= CODES_PER_HOUR) {
+        return Future.failedFuture(tooSoon(r.getDouble("hour_frees_in"), "this address had " + CODES_PER_HOUR + " codes in the last hour"));
+      }
+      return Future.succeededFuture();
+    });
+    if (codesPerIp == 0 || from == null) return address;
+    return address.compose(v -> conn.preparedQuery(RECENT_FROM).execute(Tuple.of(from))).compose(rows -> {
+      Row r = rows.iterator().next();
+      return r.getLong("last_hour") < codesPerIp ? Future.succeededFuture() : Future.failedFuture(tooSoon(r.getDouble("hour_frees_in"),
+          "the network address " + from + " asked for " + codesPerIp + " codes in the last hour"));
+    });
   }
 
   private static ApiException tooSoon(Double seconds, String why) {
