@@ -95,6 +95,7 @@ final class Leader {
           consumers.add(bus.<JsonObject>consumer(Addresses.TASKS_CREATED, m -> wake(m.body().getString("queue"))));
           consumers.add(bus.<JsonObject>consumer(Addresses.QUEUES_CHANGED, m -> refreshConfigs().onSuccess(v -> wakeAll())));
           consumers.add(bus.<JsonObject>consumer(Addresses.WORKERS_HEARTBEAT, m -> onHeartbeat(m.body())));
+          consumers.add(bus.<JsonObject>localConsumer(Addresses.CLUSTER_NODE_LEFT, m -> onNodeLeft(m.body().getString("node_id"))));
           timers.add(vertx.setPeriodic(SWEEP_MILLIS, t -> sweep()));
           timers.add(vertx.setPeriodic(PROGRESS_FLUSH_MILLIS, t -> flushProgress()));
           timers.add(vertx.setPeriodic(METRICS_MILLIS, t -> queueMetrics()));
@@ -330,11 +331,7 @@ final class Leader {
             .put("error_message", "attempt " + attempt + " ran past the queue's job_timeout"));
       }
     });
-    List<String> gone = workers.expire(System.currentTimeMillis());
-    if (!gone.isEmpty()) {
-      LOG.warn("Workers gone (no heartbeat for {} ms): {}", WorkerRegistry.DEFAULT_LEASE_MILLIS, gone);
-      for (String w : gone) pool.preparedQuery(DispatchQueries.WORKER_GONE).execute(Tuple.of(w));
-    }
+    workersGone(workers.expire(System.currentTimeMillis()), "no heartbeat for " + WorkerRegistry.DEFAULT_LEASE_MILLIS + " ms");
     pool.preparedQuery(DispatchQueries.ORPHANED)
         .execute(Tuple.of(workers.live(System.currentTimeMillis()).toArray(new String[0]), WorkerRegistry.DEFAULT_LEASE_MILLIS))
         .onSuccess(rows -> {
@@ -344,6 +341,29 @@ final class Leader {
                 .put("error_message", "worker " + r.getString("worker_id") + " stopped answering"));
           }
         });
+  }
+
+  /**
+   * A cluster member left (killed, cut off): its workers are gone now, and what they held is
+   * lost now, rather than when their leases lapse. A worker that was only cut off and comes back
+   * rejoins by heartbeat; its late reports on these attempts settle nothing.
+   */
+  private void onNodeLeft(String nodeId) {
+    if (nodeId == null || stopped) return;
+    List<WorkerRegistry.Worker> gone = workers.left(nodeId);
+    workersGone(gone.stream().map(w -> w.id).toList(), "cluster member " + nodeId + " left");
+    for (WorkerRegistry.Worker w : gone) {
+      for (WorkerRegistry.Held h : List.copyOf(w.held.values())) {
+        settle(h.taskId(), h.attempt(), "lost", h.queue(), new JsonObject().put("error_code", ErrorCode.WORKER_LOST)
+            .put("error_message", "worker " + w.id + " left the cluster"));
+      }
+    }
+  }
+
+  private void workersGone(List<String> gone, String why) {
+    if (gone.isEmpty()) return;
+    LOG.warn("Workers gone ({}): {}", why, gone);
+    for (String w : gone) pool.preparedQuery(DispatchQueries.WORKER_GONE).execute(Tuple.of(w));
   }
 
   private void onProgress(JsonObject p) {

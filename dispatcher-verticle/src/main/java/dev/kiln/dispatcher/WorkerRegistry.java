@@ -27,6 +27,7 @@ final class WorkerRegistry {
 
   static final class Worker {
     final String id;
+    String nodeId; // the cluster member it heartbeats from (null when not clustered)
     JsonObject info = new JsonObject();
     Set<String> queues = Set.of();
     int slots;
@@ -83,6 +84,7 @@ final class WorkerRegistry {
     Worker w = workers.get(id);
     if (w == null) workers.put(id, w = new Worker(id));
     w.info = hb;
+    w.nodeId = hb.getString("node_id");
     w.queues = Set.copyOf(hb.getJsonArray("queues").getList());
     w.slots = hb.getInteger("slots");
     w.draining = hb.getBoolean("draining", false);
@@ -149,6 +151,19 @@ final class WorkerRegistry {
     workers.values().removeIf(w -> {
       if (now - w.lastSeen > leaseMillis) {
         gone.add(w.id);
+        return true;
+      }
+      return false;
+    });
+    return gone;
+  }
+
+  /** The workers on a cluster member that left: forgotten here, returned with what they held. */
+  List<Worker> left(String nodeId) {
+    List<Worker> gone = new ArrayList<>();
+    workers.values().removeIf(w -> {
+      if (nodeId.equals(w.nodeId)) {
+        gone.add(w);
         return true;
       }
       return false;

@@ -1,7 +1,11 @@
 package dev.kiln.launcher;
 
+import com.hazelcast.cluster.Cluster;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.XmlConfigBuilder;
+import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.db.Migrations;
 import dev.kiln.common.metrics.KilnMetrics;
@@ -13,7 +17,9 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -34,11 +40,13 @@ public final class Node {
   public static final String DEFAULT_CLUSTER_NAME = "kiln";
 
   private final Vertx vertx;
+  private final String clusterNodeId; // this process's Hazelcast member; null when not clustered
   private WorkerVerticle worker;
   private String workerDeployment;
 
-  private Node(Vertx vertx) {
+  private Node(Vertx vertx, String clusterNodeId) {
     this.vertx = vertx;
+    this.clusterNodeId = clusterNodeId;
   }
 
   public Vertx vertx() {
@@ -56,17 +64,35 @@ public final class Node {
             .setJvmMetricsEnabled(true)
             .setEnabled(true));
     var builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(KilnMetrics.registry()));
-    Future<Vertx> vertx;
+    Future<Node> created;
     if (clustered) {
       options.setEventBusOptions(new EventBusOptions().setHost(config.clusterHost()).setClusterPublicHost(config.clusterHost()));
-      vertx = builder.with(options).withClusterManager(new HazelcastClusterManager(hazelcast(config))).buildClustered();
+      HazelcastClusterManager members = new HazelcastClusterManager(hazelcast(config));
+      created = builder.with(options).withClusterManager(members).buildClustered().map(v -> new Node(v, watch(v, members)));
     } else {
-      vertx = Future.succeededFuture(builder.with(options).build());
+      created = Future.succeededFuture(new Node(builder.with(options).build(), null));
     }
-    return vertx.compose(v -> {
-      Node node = new Node(v);
-      return node.deploy(config, roles).map(node).recover(e -> v.close().transform(x -> Future.failedFuture(e)));
+    return created.compose(node -> node.deploy(config, roles).map(node)
+        .recover(e -> node.vertx.close().transform(x -> Future.failedFuture(e))));
+  }
+
+  /**
+   * Tells this node's roles, on the local bus, when a cluster member leaves (DESIGN §5: the
+   * dispatcher watches membership, not only heartbeats). Returns this member's id.
+   */
+  private static String watch(Vertx vertx, HazelcastClusterManager members) {
+    Cluster cluster = members.getHazelcastInstance().getCluster();
+    cluster.addMembershipListener(new MembershipListener() {
+      @Override
+      public void memberAdded(MembershipEvent e) {}
+
+      @Override
+      public void memberRemoved(MembershipEvent e) {
+        vertx.eventBus().publish(Addresses.CLUSTER_NODE_LEFT, new JsonObject().put("node_id", e.getMember().getUuid().toString()),
+            new DeliveryOptions().setLocalOnly(true));
+      }
     });
+    return cluster.getLocalMember().getUuid().toString();
   }
 
   private Future<Void> deploy(KilnConfig config, Set<Role> roles) {
@@ -79,7 +105,7 @@ public final class Node {
         f = f.compose(y -> vertx.deployVerticle(new DispatcherVerticle(config)));
       }
       if (roles.contains(Role.WORKER)) {
-        worker = new WorkerVerticle(config);
+        worker = new WorkerVerticle(config, clusterNodeId);
         f = f.compose(y -> vertx.deployVerticle(worker).onSuccess(id -> workerDeployment = id));
       }
       if (roles.contains(Role.HTTP)) {

@@ -60,6 +60,7 @@ public final class WorkerVerticle extends VerticleBase {
 
   private final KilnConfig config;
   private final String workerId;
+  private final String clusterNodeId;
   private final Map<String, Executor> executors = new HashMap<>();
   private final Map<String, Execution> running = new LinkedHashMap<>();   // task_id -> attempt running here
   private final Map<String, JsonObject> unacked = new LinkedHashMap<>();  // task_id:attempt -> report
@@ -68,8 +69,10 @@ public final class WorkerVerticle extends VerticleBase {
   private boolean draining;
   private long heartbeatTimer;
 
-  public WorkerVerticle(KilnConfig config) {
+  /** {@code clusterNodeId}: the cluster member this runs in (null when not clustered), named in heartbeats. */
+  public WorkerVerticle(KilnConfig config, String clusterNodeId) {
     this.config = config;
+    this.clusterNodeId = clusterNodeId;
     this.workerId = config.workerId() != null ? config.workerId()
         : "w-" + UUID.randomUUID().toString().substring(0, 8);
   }
@@ -153,6 +156,7 @@ public final class WorkerVerticle extends VerticleBase {
     JsonObject hb = new JsonObject()
         .put("worker_id", workerId)
         .put("host", host)
+        .put("node_id", clusterNodeId)
         .put("queues", new JsonArray(List.copyOf(config.workerQueues())))
         .put("tool_actions", new JsonArray(List.copyOf(executors.keySet())))
         .put("slots", config.workerSlots())

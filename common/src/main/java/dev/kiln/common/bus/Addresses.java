@@ -14,7 +14,7 @@ public final class Addresses {
   public static final String TASKS_PROGRESS = "kiln.tasks.progress";
   /** Published by whoever wrote a task_events row: the row, for SSE fan-out. */
   public static final String TASKS_EVENTS = "kiln.tasks.events";
-  /** Published by workers every heartbeat: registration and liveness (see WorkerHeartbeat). */
+  /** Published by workers every heartbeat: registration and liveness ({@code {worker_id, host, node_id, queues, slots, running, draining, ...}}). */
   public static final String WORKERS_HEARTBEAT = "kiln.workers.heartbeat";
   /** Request/reply to the leading dispatcher: a worker's outcome, repeated until acknowledged. */
   public static final String DISPATCHER_RESULTS = "kiln.dispatcher.results";
@@ -28,11 +28,17 @@ public final class Addresses {
   /** Published by HTTP when an admin revokes an API key: {@code {client_id}}; every node forgets it. */
   public static final String CLIENTS_REVOKED = "kiln.clients.revoked";
 
-  /** Published by HTTP after an admin changed a queue_configs row: {@code {queue}}. A hint. */
   /** Published by the HTTP role when a signed-in session ends (logout): every node forgets it. */
   public static final String SESSIONS_REVOKED = "kiln.sessions.revoked";
 
+  /** Published by HTTP after an admin changed a queue_configs row: {@code {queue}}. A hint. */
   public static final String QUEUES_CHANGED = "kiln.queues.changed";
+
+  /**
+   * Local to each node: the cluster manager saw a member leave, {@code {node_id}}. The leader
+   * takes the workers that heartbeat from that member for gone at once, not a lease later.
+   */
+  public static final String CLUSTER_NODE_LEFT = "kiln.cluster.node-left";
 
   /** Request/reply to one worker: stop taking work, finish what runs (reply {@code {worker_id, draining}}). */
   public static String workerDrain(String workerId) {

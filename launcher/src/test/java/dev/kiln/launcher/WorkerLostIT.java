@@ -1,0 +1,93 @@
+package dev.kiln.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A task whose worker dies under it again and again (a poison task, a bad host): each loss puts
+ * it back without spending a retry, up to the bound of DESIGN §4, and then it fails with
+ * {@code worker_lost} instead of taking workers down for ever. Separate JVMs from the jar; the
+ * worker is killed with -9 and started again under its old id each time.
+ */
+class WorkerLostIT {
+  /** Leader.MAX_LOST re-queues, then the next loss fails the task. */
+  static final int LOSSES = 4;
+
+  private final List<KilnProcess> nodes = new ArrayList<>();
+
+  @AfterEach
+  void stopNodes() throws Exception {
+    for (KilnProcess p : nodes) p.close();
+  }
+
+  @Test
+  void aTaskLostWithItsWorkerPastTheBoundFailsWorkerLost() throws Exception {
+    String db = TestStores.freshDatabase();
+    Path logs = Path.of("target", "worker-lost-it");
+    Path data = Files.createTempDirectory("kiln-worker-lost");
+    int base = 6300 + (int) (ProcessHandle.current().pid() % 50) * 2;
+    String cluster = "kiln-worker-lost-" + System.nanoTime();
+    Map<String, String> common = Map.of("KILN_CLUSTER_MEMBERS", "127.0.0.1:" + base + ",127.0.0.1:" + (base + 1),
+        "KILN_CLUSTER_HOST", "127.0.0.1", "KILN_DATA_DIR", data.toString(), "KILN_DEBUG_EXECUTORS", "true",
+        "KILN_ADMIN_KEY", KilnNode.ADMIN_KEY, "DATABASE_URL", db, "REDIS_URL", TestStores.redisUrl());
+    int httpPort = EmbeddedStores.freePort();
+    Map<String, String> dispatcher = new HashMap<>(common);
+    dispatcher.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(httpPort), "KILN_CLUSTER_PORT", String.valueOf(base)));
+    nodes.add(KilnProcess.start("http-dispatcher", logs, cluster, dispatcher, "--roles", "http,dispatcher", "--cluster"));
+    Map<String, String> worker = new HashMap<>(common);
+    worker.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(EmbeddedStores.freePort()), "KILN_CLUSTER_PORT", String.valueOf(base + 1),
+        "KILN_WORKER_ID", "wl-0", "KILN_WORKER_SLOTS", "1", "KILN_WORKER_QUEUES", "debug"));
+    nodes.add(KilnProcess.start("worker-1", logs, cluster, worker, "--roles", "worker", "--cluster"));
+    for (KilnProcess p : nodes) p.awaitUp(Duration.ofSeconds(90));
+
+    Api api = new Api(httpPort, KilnNode.ADMIN_KEY);
+    String id = api.submit(new JsonObject().put("tool_action", "debug.sleep")
+        .put("input", new JsonObject().put("duration_ms", 600_000))).getString("id");
+    List<Double> detected = new ArrayList<>();
+    try (Sql sql = new Sql(db)) {
+      for (int loss = 1; loss <= LOSSES; loss++) {
+        int attempt = loss;
+        Eventually.await("attempt " + attempt + " running on wl-0", Duration.ofSeconds(60), () -> sql.count(
+            "SELECT count(*) FROM tasks WHERE id = ?::uuid AND status = 'running' AND attempt = ? AND worker_id = 'wl-0'", id, attempt) == 1);
+        long killedAt = System.nanoTime();
+        nodes.get(1).kill();
+        Eventually.await("attempt " + attempt + " recorded lost", Duration.ofSeconds(20), () -> sql.count(
+            "SELECT count(*) FROM task_executions WHERE task_id = ?::uuid AND attempt = ? AND status = 'worker_lost'", id, attempt) == 1);
+        detected.add((System.nanoTime() - killedAt) / 1e9);
+        if (loss < LOSSES) {
+          assertEquals("pending", api.task(id).getString("status"), "lost " + loss + " time(s): back in the queue");
+          nodes.set(1, KilnProcess.start("worker-" + (loss + 1), logs, cluster, worker, "--roles", "worker", "--cluster"));
+          nodes.get(1).awaitUp(Duration.ofSeconds(90));
+        }
+      }
+
+      JsonObject task = api.task(id);
+      assertEquals("failed", task.getString("status"), task.encodePrettily());
+      assertEquals("worker_lost", task.getString("error_code"));
+      assertEquals(0, task.getInteger("retry_count"), "losses spend no retry");
+      assertEquals(LOSSES, task.getInteger("attempt"));
+      assertEquals(LOSSES, sql.count("SELECT lost_count FROM tasks WHERE id = ?::uuid", id));
+      assertEquals(LOSSES, sql.count("SELECT count(*) FROM task_executions WHERE task_id = ?::uuid AND status = 'worker_lost'", id));
+      assertEquals(0, sql.count("SELECT count(*) FROM task_executions WHERE task_id = ?::uuid AND is_success", id));
+      assertEquals(List.of("created", "started", "retrying", "started", "retrying", "started", "retrying", "started", "failed"),
+          sql.rows("SELECT event_type FROM task_events WHERE task_id = ?::uuid AND event_type <> 'progress' ORDER BY id", id).stream()
+              .map(r -> (String) r.get("event_type")).toList(), "the task's history tells each loss");
+    }
+    System.out.printf("worker lost: %d kill -9s of the task's worker each noticed in %s s; the task then failed worker_lost, "
+        + "no retry spent%n", LOSSES, detected.stream().map(s -> String.format("%.2f", s)).toList());
+    assertTrue(detected.stream().allMatch(s -> s < 10), "each loss noticed within 10 s: " + detected);
+    assertTrue(nodes.get(0).output().contains("Workers gone (cluster member"),
+        "the leader heard the worker's cluster member leave, not only its heartbeats stop");
+  }
+}
