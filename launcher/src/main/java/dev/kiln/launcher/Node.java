@@ -72,8 +72,12 @@ public final class Node {
     } else {
       created = Future.succeededFuture(new Node(builder.with(options).build(), null));
     }
-    return created.compose(node -> node.deploy(config, roles).map(node)
-        .recover(e -> node.vertx.close().transform(x -> Future.failedFuture(e))));
+    // A failed start fails at once and closes Vert.x behind it: a callback on the close would be
+    // queued on the event loops it stops, and never run.
+    return created.compose(node -> node.deploy(config, roles).map(node).recover(e -> {
+      node.vertx.close();
+      return Future.failedFuture(e);
+    }));
   }
 
   /**

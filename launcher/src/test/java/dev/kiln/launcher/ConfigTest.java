@@ -110,4 +110,21 @@ class ConfigTest {
     assertTrue(err.get(0).contains("KILN_HTTP_PORT"), "names the variable: " + err.get(0));
     assertFalse(Files.exists(dir.resolve("data")), "nothing started, nothing written");
   }
+
+  /** A database Kiln cannot migrate (someone else's tables in it) stops start-up at once, saying why. */
+  @Test
+  void aDatabaseThatCannotBeMigratedFailsStartUpAtOnce(@TempDir Path dir) throws Exception {
+    String db = TestStores.freshDatabase();
+    try (Sql sql = new Sql(db)) {
+      sql.update("CREATE TABLE tasks (id int PRIMARY KEY)");
+    }
+    long t0 = System.nanoTime();
+    var start = Node.start(KilnConfig.from(Map.of("DATABASE_URL", db, "REDIS_URL", TestStores.redisUrl(),
+        "KILN_ADMIN_KEY", KilnNode.ADMIN_KEY, "KILN_HTTP_PORT", String.valueOf(EmbeddedStores.freePort()),
+        "KILN_DATA_DIR", dir.toString())), java.util.EnumSet.allOf(Role.class), false).toCompletionStage().toCompletableFuture();
+    java.util.concurrent.ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(
+        java.util.concurrent.ExecutionException.class, () -> start.get(30, TimeUnit.SECONDS));
+    assertTrue(failed.getCause().getMessage().contains("schema history"), "Flyway says why: " + failed.getCause());
+    assertTrue((System.nanoTime() - t0) / 1e9 < 30, "it failed, it did not hang");
+  }
 }
