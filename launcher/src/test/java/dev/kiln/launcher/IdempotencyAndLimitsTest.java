@@ -46,6 +46,17 @@ class IdempotencyAndLimitsTest {
     assertEquals(400, kiln.api().post("/api/v1/tasks", NOOP, "Idempotency-Key", "has space").status());
     assertEquals(400, kiln.api().post("/api/v1/tasks", NOOP, "Idempotency-Key", "k".repeat(256)).status());
     assertEquals(before + 1, tasks(), "refused requests created nothing");
+
+    // The same request is the same however its keys are ordered; any field that differs makes another.
+    Api.Reply ordered = kiln.api().post("/api/v1/tasks", "{\"tool_action\": \"debug.noop\", \"priority\": 3}", "Idempotency-Key", "order-43");
+    Api.Reply reordered = kiln.api().post("/api/v1/tasks", "{\"priority\": 3, \"tool_action\": \"debug.noop\"}", "Idempotency-Key", "order-43");
+    assertEquals(202, ordered.status(), ordered.body());
+    assertEquals(ordered.body(), reordered.body());
+    assertEquals("true", reordered.header("Idempotent-Replayed"));
+    Api.Reply hooked = kiln.api().post("/api/v1/tasks", "{\"tool_action\": \"debug.noop\", \"priority\": 3, "
+        + "\"webhook_url\": \"https://example.com/hook\"}", "Idempotency-Key", "order-43");
+    assertEquals(422, hooked.status(), "another webhook_url is another request: " + hooked.body());
+    assertEquals(before + 2, tasks());
   }
 
   @Test

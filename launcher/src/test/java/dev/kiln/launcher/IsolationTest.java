@@ -72,4 +72,39 @@ class IsolationTest {
       assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE tool_action = 'image.hires'"), "no task was made of another's file");
     }
   }
+
+  /**
+   * An Idempotency-Key is its caller's own: two end users of one client (two users signed in by
+   * e-mail share the client {@code users}) sending the same key, even with the same request,
+   * each get their own task or batch; neither is replayed the other's.
+   */
+  @Test
+  void anIdempotencyKeyIsEachCallersOwn() throws Exception {
+    Api firstParty = kiln.api().as(KilnNode.FIRST_PARTY_KEY);
+    Map<String, Api> callers = Map.of(
+        "erin (user of first party)", firstParty.forUser("erin"),
+        "frank (user of first party)", firstParty.forUser("frank"),
+        "gina (signed in by e-mail)", kiln.signedIn("gina@example.com"),
+        "hugo (signed in by e-mail)", kiln.signedIn("hugo@example.com"));
+    String task = new JsonObject().put("tool_action", "debug.noop").encode();
+    String batch = "{\"prompt\": \"same\", \"width\": 64, \"height\": 64, \"batch_size\": 1}";
+    java.util.Set<String> taskIds = new java.util.HashSet<>();
+    java.util.Set<String> batchIds = new java.util.HashSet<>();
+    for (Map.Entry<String, Api> c : callers.entrySet()) {
+      for (int repeat = 0; repeat < 2; repeat++) {
+        Api.Reply t = c.getValue().post("/api/v1/tasks", task, "Idempotency-Key", "shared-key-1");
+        Api.Reply b = c.getValue().post("/api/v1/batches", batch, "Idempotency-Key", "shared-key-2");
+        assertEquals(202, t.status(), c.getKey() + ": " + t.body());
+        assertEquals(202, b.status(), c.getKey() + ": " + b.body());
+        assertEquals(repeat == 1 ? "true" : null, t.header("Idempotent-Replayed"), c.getKey() + ": only its own repeat is a replay");
+        assertEquals(repeat == 1 ? "true" : null, b.header("Idempotent-Replayed"), c.getKey() + ": only its own repeat is a replay");
+        assertEquals(200, c.getValue().get("/api/v1/tasks/" + t.json().getString("id")).status(), c.getKey() + " owns what it got");
+        assertEquals(200, c.getValue().get("/api/v1/batches/" + b.json().getString("id")).status(), c.getKey() + " owns what it got");
+        taskIds.add(t.json().getString("id"));
+        batchIds.add(b.json().getString("id"));
+      }
+    }
+    assertEquals(callers.size(), taskIds.size(), "one task per caller");
+    assertEquals(callers.size(), batchIds.size(), "one batch per caller");
+  }
 }

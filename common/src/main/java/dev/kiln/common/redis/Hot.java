@@ -77,17 +77,18 @@ public final class Hot {
     return api.eval(args).map(r -> r.toLong()).recover(e -> degraded(e).map(v -> 0L));
   }
 
-  public static String idempotencyKey(String clientId, String key) {
-    return "kiln:idem:" + clientId + ":" + key;
+  /** Keys are per tenant (a client, or one end user of it), as in Postgres. */
+  public static String idempotencyKey(String tenant, String key) {
+    return "kiln:idem:" + tenant + ":" + key;
   }
 
   /** The first response to an Idempotency-Key, kept a day for exact replays. */
-  public Future<Void> putReplay(String clientId, String key, String body) {
-    return api.setex(idempotencyKey(clientId, key), "86400", body).<Void>mapEmpty().recover(this::degraded);
+  public Future<Void> putReplay(String tenant, String key, String body) {
+    return api.setex(idempotencyKey(tenant, key), "86400", body).<Void>mapEmpty().recover(this::degraded);
   }
 
-  public Future<String> replay(String clientId, String key) {
-    return api.get(idempotencyKey(clientId, key)).map(r -> r == null ? null : r.toString())
+  public Future<String> replay(String tenant, String key) {
+    return api.get(idempotencyKey(tenant, key)).map(r -> r == null ? null : r.toString())
         .recover(e -> degraded(e).map(v -> null));
   }
 

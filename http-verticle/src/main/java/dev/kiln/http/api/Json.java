@@ -1,5 +1,6 @@
 package dev.kiln.http.api;
 
+import dev.kiln.common.hash.Sha256;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -37,6 +38,25 @@ public final class Json {
       if (!allowed.contains(k)) throw ApiException.invalid("unknown_field", "unknown field '" + k + "'");
     }
     return o;
+  }
+
+  /** SHA-256 of the request with every object's keys sorted: a repeat hashes alike, however its keys are ordered. */
+  public static String requestHash(JsonObject body) {
+    return Sha256.hex(((JsonObject) sorted(body)).encode());
+  }
+
+  private static Object sorted(Object v) {
+    if (v instanceof JsonObject o) {
+      java.util.TreeMap<String, Object> m = new java.util.TreeMap<>();
+      for (String k : o.fieldNames()) m.put(k, sorted(o.getValue(k)));
+      return new JsonObject(m);
+    }
+    if (v instanceof JsonArray a) {
+      JsonArray out = new JsonArray();
+      for (Object x : a) out.add(sorted(x));
+      return out;
+    }
+    return v;
   }
 
   /**

@@ -16,6 +16,11 @@ public record Caller(String clientId, String role, String userId) {
     return admin() ? null : clientId;
   }
 
+  /** The tenant (tasks.tenant): the client, or one end user of it. Idempotency-Keys are per tenant. */
+  public String tenant() {
+    return clientId + "/" + (userId == null ? "" : userId);
+  }
+
   /** ($1 id, $2 client or null, $3 user or null): the parameters of every "owned" lookup. */
   public Tuple owned(UUID id) {
     return Tuple.of(id, scopeClientId(), userId);

@@ -8,8 +8,11 @@ final class BatchQueries {
 
   static final String INSERT_BATCH =
       "INSERT INTO task_batches (id, api_client_id, user_id, tool_action, title, total_count, prompt, negative_prompt, "
-          + "width, height, num_inference_steps, guidance_scale, base_seed, batch_size, metadata, webhook_url) "
-          + "VALUES ($1, $2, $3, 'image.generate', $4, $5, $6, $7, $8, $9, $10, $11, $12, $5, $13, $14)";
+          + "width, height, num_inference_steps, guidance_scale, base_seed, batch_size, metadata, webhook_url, request_hash) "
+          + "VALUES ($1, $2, $3, 'image.generate', $4, $5, $6, $7, $8, $9, $10, $11, $12, $5, $13, $14, $15)";
+
+  /** What the request that made a batch hashed to (Idempotency-Key replays compare it). */
+  static final String REQUEST_HASH = "SELECT request_hash FROM task_batches WHERE id = $1";
 
   /**
    * One task per image, seed base_seed + i, each with its created event, in one statement. They

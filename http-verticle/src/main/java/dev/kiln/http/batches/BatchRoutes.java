@@ -70,6 +70,7 @@ public final class BatchRoutes {
     JsonObject metadata = Json.optionalObject(body, "metadata");
     String title = Json.optionalString(body, "title", 200);
     String idem = TaskRoutes.idempotencyKey(ctx);
+    String requestHash = idem == null ? null : Json.requestHash(body);
     UUID id = batchId(metadata, caller, idem);
     Object baseSeedValue = body.getValue("base_seed");
     if (baseSeedValue != null && !(baseSeedValue instanceof Integer || baseSeedValue instanceof Long)) {
@@ -88,7 +89,7 @@ public final class BatchRoutes {
     Tuple batch = Tuple.of(id, caller.clientId(), caller.userId(), title, size, input.getString("prompt"),
         input.getString("negative_prompt"), input.getInteger("width"), input.getInteger("height"),
         input.getInteger("num_inference_steps"), input.getDouble("guidance_scale"), baseSeed)
-        .addValue(metadata).addString(TaskRoutes.webhookUrl(body));
+        .addValue(metadata).addString(TaskRoutes.webhookUrl(body)).addString(requestHash);
     pool.withTransaction(conn -> conn.preparedQuery(BatchQueries.INSERT_BATCH).execute(batch)
             .compose(v -> conn.preparedQuery(BatchQueries.INSERT_TASKS)
                 .execute(Tuple.of(id, caller.clientId(), caller.userId(), size, baseSeed, priority, input).addLong(price))))
@@ -105,39 +106,38 @@ public final class BatchRoutes {
           } else if (idem == null) {
             ctx.fail(new ApiException(409, "batch_exists", "a batch with id " + id + " exists already"));
           } else {
-            replay(ctx, caller, id, body, size, title).onFailure(ctx::fail);
+            replay(ctx, caller, id, requestHash).onFailure(ctx::fail);
           }
         });
   }
 
   /**
-   * The same Idempotency-Key again: the batch it made, if the request is the same one (what the
-   * batch keeps of it matches); a different request under it is a 422.
+   * The same Idempotency-Key again: the batch it made, if the request is the same one (the same
+   * hash); a different request under it is a 422. A batch of that id made without the key, or
+   * another tenant's, is a 409.
    */
-  private Future<Void> replay(RoutingContext ctx, Caller caller, UUID id, JsonObject body, int size, String title) {
+  private Future<Void> replay(RoutingContext ctx, Caller caller, UUID id, String requestHash) {
     return find(caller, id).recover(e -> Future.failedFuture(new ApiException(409, "batch_exists",
-        "a batch with id " + id + " exists already"))).compose(first -> {
-      boolean same = first.getInteger("batch_size") == size && java.util.Objects.equals(first.getString("title"), title)
-          && java.util.Objects.equals(first.getString("webhook_url"), body.getString("webhook_url"))
-          && (!body.containsKey("base_seed") || first.getLong("base_seed").equals(((Number) body.getValue("base_seed")).longValue()));
-      for (String f : List.of("prompt", "negative_prompt", "width", "height", "num_inference_steps")) {
-        same &= java.util.Objects.equals(first.getValue(f), body.getValue(f));
-      }
-      same &= !body.containsKey("guidance_scale") || ((Number) body.getValue("guidance_scale")).doubleValue() == first.getDouble("guidance_scale");
-      if (!same) {
-        return Future.failedFuture(ApiException.invalid("idempotency_key_reused", "this Idempotency-Key was used for a different request"));
-      }
-      ctx.response().putHeader("Idempotent-Replayed", "true");
-      Json.send(ctx, 202, first);
-      return Future.succeededFuture();
-    });
+        "a batch with id " + id + " exists already"))).compose(first -> pool.preparedQuery(BatchQueries.REQUEST_HASH)
+        .execute(Tuple.of(id)).compose(rows -> {
+          String firstHash = rows.iterator().next().getString("request_hash");
+          if (firstHash == null) {
+            return Future.failedFuture(new ApiException(409, "batch_exists", "a batch with id " + id + " exists already"));
+          }
+          if (!firstHash.equals(requestHash)) {
+            return Future.failedFuture(ApiException.invalid("idempotency_key_reused", "this Idempotency-Key was used for a different request"));
+          }
+          ctx.response().putHeader("Idempotent-Replayed", "true");
+          Json.send(ctx, 202, first);
+          return Future.succeededFuture();
+        }));
   }
 
-  /** metadata.batch_id when given; else, with an Idempotency-Key, one derived from it (so a repeat collides). */
+  /** metadata.batch_id when given; else, with an Idempotency-Key, one derived from it and the tenant (so a repeat collides). */
   private static UUID batchId(JsonObject metadata, Caller caller, String idem) {
     Object v = metadata.getValue("batch_id");
     if (v == null && idem != null) {
-      return UUID.nameUUIDFromBytes(("kiln batch\n" + caller.clientId() + "\n" + idem).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return UUID.nameUUIDFromBytes(("kiln batch\n" + caller.tenant() + "\n" + idem).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
     if (v == null) return UUID.randomUUID();
     try {

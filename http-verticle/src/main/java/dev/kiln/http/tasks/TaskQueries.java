@@ -13,16 +13,16 @@ public final class TaskQueries {
    */
   static final String CREATE =
       "WITH t AS (INSERT INTO tasks (api_client_id, user_id, channel, tool_action, queue, priority, input, max_retries, "
-          + "idempotency_key, points_cost, webhook_url, created_at, fair_seq, mode, source_image, reference_image, config, result) "
+          + "idempotency_key, points_cost, webhook_url, created_at, fair_seq, mode, source_image, reference_image, config, result, request_hash) "
           // clock_timestamp, not now(): tasks written in one group commit still get distinct, ordered times
           + "SELECT $1, $2, $10, $3, q.queue_name, $4, $5, q.max_retries, $7, $8, $9, clock_timestamp(), "
           + "COALESCE((SELECT w.fair_seq + 1 FROM tasks w WHERE w.queue = $6 AND w.status = 'pending' "
           + "AND w.tenant = $1 || '/' || coalesce($2, '') ORDER BY w.fair_seq DESC LIMIT 1), 0), "
           // seed 000: the first input image is the task's preview from the start
-          + "$11, $12, $13, $15, CASE WHEN jsonb_array_length($14) > 0 THEN jsonb_build_object('input_preview_asset_id', $14 -> 0 ->> 'id') END "
+          + "$11, $12, $13, $15, CASE WHEN jsonb_array_length($14) > 0 THEN jsonb_build_object('input_preview_asset_id', $14 -> 0 ->> 'id') END, $16 "
           + "FROM queue_configs q WHERE q.queue_name = $6 "
           // A repeated Idempotency-Key inserts nothing (and returns no row): the caller replays.
-          + "ON CONFLICT (api_client_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING "
+          + "ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING "
           + "RETURNING " + TaskJson.COLUMNS + "), "
           // clock_timestamp(): the listing (by created_at) shows them in the order given, source first
           + "a AS (INSERT INTO task_assets (id, task_id, asset_type, object_key, file_name, mime_type, size_bytes, width, height, checksum, metadata, created_at) "
@@ -34,8 +34,9 @@ public final class TaskQueries {
           + "RETURNING id AS event_id, task_id, event_type, payload, created_at AS event_created_at) "
           + "SELECT t.*, e.* FROM t JOIN e ON e.task_id = t.id";
 
-  /** The task an Idempotency-Key already created, with what it was asked to do. */
-  static final String BY_IDEMPOTENCY_KEY = "SELECT " + TaskJson.COLUMNS + " FROM tasks WHERE api_client_id = $1 AND idempotency_key = $2";
+  /** The task a tenant's Idempotency-Key already created, and the hash of the request that made it. */
+  static final String BY_IDEMPOTENCY_KEY =
+      "SELECT request_hash, " + TaskJson.COLUMNS + " FROM tasks WHERE tenant = $1 AND idempotency_key = $2";
 
   /** Visibility: admin sees all; a client its own; with a user id, that user's only. */
   private static final String OWNED =

@@ -71,6 +71,8 @@ public final class TaskRoutes {
   private void create(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
     JsonObject body = Json.body(ctx, CREATE_FIELDS);
+    String idem = idempotencyKey(ctx);
+    String requestHash = idem == null ? null : Json.requestHash(body);
     String name = Json.requiredString(body, "tool_action", 64);
     ToolAction action = ToolAction.of(name)
         .filter(a -> debugActions || !a.debug())
@@ -83,16 +85,15 @@ public final class TaskRoutes {
     String channel = java.util.Objects.requireNonNullElse(Json.optionalString(body, "channel", 16), "openapi");
     if (!CHANNELS.contains(channel)) throw ApiException.invalid("invalid_field", "'channel' is openapi or web-ui");
     String webhookUrl = webhookUrl(body);
-    String idem = idempotencyKey(ctx);
     InputImages.resolve(pool, caller, action, input)
         .compose(images -> inserts.submit(Tuple.of(caller.clientId(), caller.userId(), action.name(), priority, input, action.queue(), idem)
             .addLong(prices.apply(action.name())).addString(webhookUrl).addString(channel)
             .addString(MODES.get(action.name())).addString(InputImages.key(images, "source_image"))
             .addString(InputImages.key(images, "reference_image")).addValue(InputImages.assets(images))
-            .addValue(input.getJsonObject("config"))))
+            .addValue(input.getJsonObject("config")).addString(requestHash)))
         .compose(rows -> rows.size() > 0
             ? Future.succeededFuture(created(rows.iterator().next(), action, caller, idem))
-            : replay(caller, idem, action.name(), input, priority))
+            : replay(caller, idem, requestHash))
         .onSuccess(reply -> {
           ctx.response().setStatusCode(202)
               .putHeader("Content-Type", "application/json")
@@ -115,24 +116,26 @@ public final class TaskRoutes {
         .put("created_at", TaskJson.iso(r.getOffsetDateTime("event_created_at"))));
     KilnMetrics.submitted(action.queue());
     String body = task.encode();
-    if (idem != null) hot.putReplay(caller.clientId(), idem, body);
+    if (idem != null) hot.putReplay(caller.tenant(), idem, body);
     return new Reply(body, false);
   }
 
   /**
-   * The same Idempotency-Key again: the first answer (from Redis, or rebuilt from the task when
-   * Redis lost it), if the request is the same one; a different request under it is a 422.
+   * The same Idempotency-Key again, from the same tenant: the first answer (from Redis, or rebuilt
+   * from the task when Redis lost it), if the request is the same one; a different request under
+   * it is a 422.
    */
-  private Future<Reply> replay(Caller caller, String idem, String toolAction, JsonObject input, int priority) {
-    return pool.preparedQuery(TaskQueries.BY_IDEMPOTENCY_KEY).execute(Tuple.of(caller.clientId(), idem)).compose(rows -> {
+  private Future<Reply> replay(Caller caller, String idem, String requestHash) {
+    return pool.preparedQuery(TaskQueries.BY_IDEMPOTENCY_KEY).execute(Tuple.of(caller.tenant(), idem)).compose(rows -> {
       if (rows.size() == 0) return Future.failedFuture(new IllegalStateException("idempotent insert found no task"));
-      JsonObject first = urls.present(TaskJson.of(rows.iterator().next()));
-      if (!first.getString("tool_action").equals(toolAction) || !first.getJsonObject("input").equals(input)
-          || first.getInteger("priority") != priority) {
+      Row row = rows.iterator().next();
+      String firstHash = row.getString("request_hash");
+      if (!requestHash.equals(firstHash)) {
         return Future.failedFuture(ApiException.invalid("idempotency_key_reused",
             "this Idempotency-Key was used for a different request"));
       }
-      return hot.replay(caller.clientId(), idem).map(cached -> new Reply(cached != null ? cached : first.encode(), true));
+      JsonObject first = urls.present(TaskJson.of(row));
+      return hot.replay(caller.tenant(), idem).map(cached -> new Reply(cached != null ? cached : first.encode(), true));
     });
   }
 
