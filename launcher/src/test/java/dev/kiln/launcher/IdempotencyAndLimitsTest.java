@@ -107,6 +107,20 @@ class IdempotencyAndLimitsTest {
     assertEquals(before + 1, tasks());
   }
 
+  /** Users signed in by e-mail share one client (the public): each has the user limit, none the client's. */
+  @Test
+  void signedInUsersAreLimitedEachNotTogether() throws Exception {
+    List<Api> users = new ArrayList<>();
+    for (int i = 0; i < 8; i++) users.add(kiln.signedIn("reader" + i + "@example.com"));
+    // 24 quick requests fall in at most two one-second windows, so at least 12 in one: over the client limit of 10.
+    for (Api user : users) {
+      for (int i = 0; i < USER_LIMIT; i++) {
+        Api.Reply r = user.get("/api/v1/tasks?limit=1");
+        assertEquals(200, r.status(), (users.size() * USER_LIMIT) + " requests over " + CLIENT_LIMIT + " a second, within each user's limit: " + r.body());
+      }
+    }
+  }
+
   @Test
   void overTheLimitIs429WithRetryAfterAndAdminsAreNotLimited() throws Exception {
     Api client = kiln.api().as(KilnNode.FIRST_PARTY_KEY);

@@ -6,7 +6,9 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * Per-client and per-user request limits (requests per second, one atomic Redis script):
- * over the limit is 429 with Retry-After. Admin clients are not limited. Redis away: no limits.
+ * over the limit is 429 with Retry-After. Admin clients are not limited. Users signed in by
+ * e-mail are limited each, not together: their client ({@code users}) is the public, and one
+ * user's burst must not throttle everyone else. Redis away: no limits.
  */
 public final class RateLimits {
   private final Hot hot;
@@ -21,11 +23,12 @@ public final class RateLimits {
 
   public void handle(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    if (caller.admin() || (perClient == 0 && (perUser == 0 || caller.userId() == null))) {
+    int clientLimit = SignIn.CLIENT_ID.equals(caller.clientId()) ? 0 : perClient;
+    if (caller.admin() || (clientLimit == 0 && (perUser == 0 || caller.userId() == null))) {
       ctx.next();
       return;
     }
-    hot.rateLimit(caller.clientId(), perClient, caller.userId(), perUser).onSuccess(waitMs -> {
+    hot.rateLimit(caller.clientId(), clientLimit, caller.userId(), perUser).onSuccess(waitMs -> {
       if (waitMs == 0) {
         ctx.next();
         return;
