@@ -75,7 +75,7 @@ final class WebhookSender {
     this.privateAddresses = config.webhookPrivateAddresses();
     this.urls = urls;
     this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(30)
-        .setUserAgent("kiln-webhooks").setFollowRedirects(false));
+        .setUserAgent("kiln-webhooks").setFollowRedirects(false).setForceSni(true));
   }
 
   void close() {
@@ -101,13 +101,15 @@ final class WebhookSender {
     String subject = batch ? "batch" : "task";
     String event = subject + "." + d.getString("event");
     String url = d.getString("url");
-    return publicReceiver(url).compose(v -> pool.preparedQuery(batch ? BATCH_ROW : TASK)
+    java.net.URI target = java.net.URI.create(url);
+    Future<InetAddress> address = receiver(target.getHost());
+    return address.compose(a -> pool.preparedQuery(batch ? BATCH_ROW : TASK)
         .execute(Tuple.of(batch ? d.getUUID("batch_id") : d.getUUID("task_id")))).compose(rows -> {
       Row row = rows.iterator().next();
       JsonObject body = new JsonObject().put("event", event).put("delivery_id", id)
           .put(subject, batch ? BatchJson.of(row) : urls.present(TaskJson.of(row)));
       Buffer payload = body.toBuffer();
-      var request = client.postAbs(url).timeout(REQUEST_TIMEOUT_MILLIS)
+      var request = request(target, address.result()).timeout(REQUEST_TIMEOUT_MILLIS)
           .putHeader("Content-Type", "application/json")
           .putHeader("X-Kiln-Delivery", String.valueOf(id))
           .putHeader("X-Kiln-Event", event);
@@ -132,22 +134,37 @@ final class WebhookSender {
   }
 
   /**
-   * Unless allowed, a receiver whose name resolves to a loopback, private, link-local or
-   * wildcard address is refused, so a task cannot make Kiln call into its own network.
-   * (Checked before connecting; a name that changes its answer in between is not caught.)
+   * The address a receiver's name resolves to, checked: unless allowed, a loopback, private,
+   * link-local, wildcard or multicast one is refused, so a task cannot make Kiln call into its
+   * own network. The request then goes to this very address (the name stays the Host header and
+   * the TLS server name), so a name that answers differently a moment later cannot slip past.
    */
-  private Future<Void> publicReceiver(String url) {
-    if (privateAddresses) return Future.succeededFuture();
-    String host = java.net.URI.create(url).getHost();
+  private Future<InetAddress> receiver(String host) {
     return vertx.executeBlocking(() -> {
-      for (InetAddress a : InetAddress.getAllByName(host)) {
-        if (a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress() || a.isAnyLocalAddress()
-            || a.isMulticastAddress() || (a instanceof java.net.Inet6Address && (a.getAddress()[0] & 0xfe) == 0xfc)) {
-          throw new PrivateAddress(host);
-        }
+      InetAddress[] all = InetAddress.getAllByName(host);
+      if (!privateAddresses) {
+        for (InetAddress a : all) if (internal(a)) throw new PrivateAddress(host);
       }
-      return null;
+      return all[0];
     }, false);
+  }
+
+  private static boolean internal(InetAddress a) {
+    byte[] b = a.getAddress();
+    boolean sharedNat = b.length == 4 && (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64; // 100.64.0.0/10
+    boolean uniqueLocal = a instanceof java.net.Inet6Address && (b[0] & 0xfe) == 0xfc; // fc00::/7
+    return a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress() || a.isAnyLocalAddress()
+        || a.isMulticastAddress() || sharedNat || uniqueLocal;
+  }
+
+  /** A POST to the URL's path on the checked address, named as the URL names it. */
+  private io.vertx.ext.web.client.HttpRequest<Buffer> request(java.net.URI target, InetAddress address) {
+    boolean tls = "https".equals(target.getScheme());
+    int port = target.getPort() != -1 ? target.getPort() : tls ? 443 : 80;
+    String path = (target.getRawPath() == null || target.getRawPath().isEmpty() ? "/" : target.getRawPath())
+        + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery());
+    return client.request(io.vertx.core.http.HttpMethod.POST, io.vertx.core.net.SocketAddress.inetSocketAddress(
+        new java.net.InetSocketAddress(address, port)), port, target.getHost(), path).ssl(tls);
   }
 
   private String hmac(Buffer payload) {

@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class WebhookTest {
   static final String SECRET = "test-webhook-secret";
 
-  record Received(String path, String signature, String delivery, String body) {}
+  record Received(String path, String query, String host, String signature, String delivery, String body) {}
 
   // The receiver is on 127.0.0.1: allowed here, refused by default (see aPrivateReceiverIsRefused).
   @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_WEBHOOK_SECRET", SECRET,
@@ -39,7 +40,8 @@ class WebhookTest {
   static void start() throws Exception {
     receiverVertx = Vertx.vertx();
     HttpServer server = receiverVertx.createHttpServer().requestHandler(req -> req.body().onSuccess(b -> {
-      received.add(new Received(req.path(), req.getHeader("X-Kiln-Signature"), req.getHeader("X-Kiln-Delivery"), b.toString()));
+      received.add(new Received(req.path(), req.query(), req.getHeader("Host"), req.getHeader("X-Kiln-Signature"),
+          req.getHeader("X-Kiln-Delivery"), b.toString()));
       boolean fail = req.path().equals("/flaky") && flakyCalls.incrementAndGet() == 1;
       req.response().setStatusCode(fail ? 500 : 204).end();
     }));
@@ -124,20 +126,39 @@ class WebhookTest {
   @Test
   void aPrivateReceiverIsRefusedByDefault() throws Exception {
     try (KilnNode strict = KilnNode.start(Map.of())) {
-      String url = "http://127.0.0.1:" + receiverPort + "/inside";
-      String id = strict.api().submit(new JsonObject().put("tool_action", "debug.noop").put("webhook_url", url)).getString("id");
+      List<String> urls = List.of("http://127.0.0.1:" + receiverPort + "/inside", "http://localhost:" + receiverPort + "/inside",
+          "http://10.1.2.3/inside", "http://100.64.0.9/inside", "http://169.254.169.254/latest/meta-data", "http://[::1]:" + receiverPort + "/inside");
+      List<String> ids = new ArrayList<>();
+      for (String url : urls) {
+        ids.add(strict.api().submit(new JsonObject().put("tool_action", "debug.noop").put("webhook_url", url)).getString("id"));
+      }
       try (Sql sql = strict.sql()) {
-        Map<String, Object> d = Eventually.await("the delivery given up", Duration.ofSeconds(30), () -> {
-          List<Map<String, Object>> rows = sql.rows("SELECT attempts, last_error, delivered_at FROM webhook_deliveries WHERE task_id = ?::uuid", id);
-          return rows.isEmpty() || rows.get(0).get("last_error") == null ? null : rows.get(0);
-        });
-        assertTrue(d.get("last_error").toString().contains("private"), d.toString());
-        assertEquals(null, d.get("delivered_at"));
-        assertEquals(10, d.get("attempts"), "not retried");
+        for (int i = 0; i < ids.size(); i++) {
+          String id = ids.get(i);
+          Map<String, Object> d = Eventually.await("the delivery to " + urls.get(i) + " given up", Duration.ofSeconds(30), () -> {
+            List<Map<String, Object>> rows = sql.rows("SELECT attempts, last_error, delivered_at FROM webhook_deliveries WHERE task_id = ?::uuid", id);
+            return rows.isEmpty() || rows.get(0).get("last_error") == null ? null : rows.get(0);
+          });
+          assertTrue(d.get("last_error").toString().contains("private"), urls.get(i) + ": " + d);
+          assertEquals(null, d.get("delivered_at"));
+          assertEquals(10, d.get("attempts"), "not retried");
+        }
       }
       assertTrue(received.stream().noneMatch(r -> r.path().equals("/inside")), "nothing reached the receiver");
     }
   }
+
+  /** Where private receivers are allowed, a receiver named by a name gets the POST under that name (Host). */
+  @Test
+  void aReceiverNamedByANameIsCalledByThatName() throws Exception {
+    String url = "http://localhost:" + receiverPort + "/named?from=kiln";
+    kiln.api().submit(new JsonObject().put("tool_action", "debug.noop").put("webhook_url", url));
+    Received got = Eventually.await("the delivery", Duration.ofSeconds(30), () ->
+        received.stream().filter(r -> r.path().equals("/named")).findFirst().orElse(null));
+    assertEquals("localhost:" + receiverPort, got.host());
+    assertEquals("from=kiln", got.query());
+  }
+
 
   @Test
   void aBadWebhookUrlIsRefused() throws Exception {
