@@ -5,16 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The chaos test: an HTTP node, two dispatchers and three workers, each its own JVM. 1,000
@@ -28,18 +26,12 @@ class ChaosIT {
   static final int MAX_CONCURRENCY = 8;
   static final long SEED = 42;
 
+  @RegisterExtension final ProcessCluster cluster = new ProcessCluster("chaos-it", 6150, 6);
   private final List<KilnProcess> nodes = new ArrayList<>();
   private final Map<String, Map<String, String>> envs = new HashMap<>();
-  private Path logs;
-  private String cluster;
-
-  @AfterEach
-  void stopNodes() throws Exception {
-    for (KilnProcess p : nodes) p.close();
-  }
 
   private KilnProcess start(int index, String name, Map<String, String> env, String roles) throws Exception {
-    KilnProcess p = KilnProcess.start(name, logs, cluster, env, "--roles", roles, "--cluster");
+    KilnProcess p = cluster.start(name, env, roles);
     if (index < nodes.size()) nodes.set(index, p);
     else nodes.add(p);
     envs.put(name, env);
@@ -48,26 +40,16 @@ class ChaosIT {
 
   @Test
   void aThousandTasksThroughKilledWorkersAndDispatchers() throws Exception {
-    String db = TestStores.freshDatabase();
-    logs = Path.of("target", "chaos-it");
-    cluster = "kiln-chaos-" + System.nanoTime();
-    Path data = Files.createTempDirectory("kiln-chaos");
-    int base = 6300 + (int) (ProcessHandle.current().pid() % 40) * 6;
-    List<String> memberList = new ArrayList<>();
-    for (int i = 0; i < 6; i++) memberList.add("127.0.0.1:" + (base + i));
-    Map<String, String> common = Map.of("KILN_CLUSTER_MEMBERS", String.join(",", memberList), "KILN_CLUSTER_HOST", "127.0.0.1",
-        "KILN_DATA_DIR", data.toString(), "KILN_DEBUG_EXECUTORS", "true", "KILN_ADMIN_KEY", KilnNode.ADMIN_KEY,
-        "DATABASE_URL", db, "REDIS_URL", TestStores.redisUrl());
+    String db = cluster.db();
     int[] ports = new int[6];
     for (int i = 0; i < 6; i++) ports[i] = EmbeddedStores.freePort();
     String[] names = {"http", "dispatcher-0", "dispatcher-1", "worker-0", "worker-1", "worker-2"};
     String[] roles = {"http", "dispatcher", "dispatcher", "worker", "worker", "worker"};
     for (int i = 0; i < 6; i++) {
-      Map<String, String> env = new HashMap<>(common);
-      env.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(ports[i]), "KILN_CLUSTER_PORT", String.valueOf(base + i)));
-      if (i == 0) env.put("KILN_PRICES", "debug.sleep=3"); // credits must come out exact after all of it
-      if (i >= 3) env.putAll(Map.of("KILN_WORKER_ID", names[i], "KILN_WORKER_SLOTS", "4", "KILN_WORKER_QUEUES", "debug"));
-      start(i, names[i], env, roles[i]);
+      Map<String, String> extra = new HashMap<>(Map.of("KILN_HTTP_PORT", String.valueOf(ports[i])));
+      if (i == 0) extra.put("KILN_PRICES", "debug.sleep=3"); // credits must come out exact after all of it
+      if (i >= 3) extra.putAll(Map.of("KILN_WORKER_ID", names[i], "KILN_WORKER_SLOTS", "4", "KILN_WORKER_QUEUES", "debug"));
+      start(i, names[i], cluster.env(i, roles[i], extra), roles[i]);
     }
     for (KilnProcess p : nodes) p.awaitUp(Duration.ofSeconds(120));
 

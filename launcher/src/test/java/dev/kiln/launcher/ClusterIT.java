@@ -5,15 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Three JVMs from the built jar on 127.0.0.1: http+dispatcher in one, a worker in each of the
@@ -23,34 +21,18 @@ class ClusterIT {
   static final int MAX_CONCURRENCY = 6;
   static final int TASKS = 200;
 
+  @RegisterExtension final ProcessCluster cluster = new ProcessCluster("cluster-it", 5900, 3);
   private final List<KilnProcess> nodes = new ArrayList<>();
-
-  @AfterEach
-  void stopNodes() throws Exception {
-    for (KilnProcess p : nodes) p.close();
-  }
 
   @Test
   void twoHundredTasksSpreadOverTwoWorkersWithinMaxConcurrency() throws Exception {
-    String db = TestStores.freshDatabase();
-    Path logs = Path.of("target", "cluster-it");
-    Path data = Files.createTempDirectory("kiln-cluster");
+    String db = cluster.db();
     int httpPort = EmbeddedStores.freePort();
-    int base = 5900 + (int) (ProcessHandle.current().pid() % 50) * 4;
-    String members = "127.0.0.1:" + base + ",127.0.0.1:" + (base + 1) + ",127.0.0.1:" + (base + 2);
-    String cluster = "kiln-it-" + System.nanoTime();
-    Map<String, String> common = Map.of("KILN_CLUSTER_MEMBERS", members, "KILN_CLUSTER_HOST", "127.0.0.1",
-        "KILN_DATA_DIR", data.toString(), "KILN_DEBUG_EXECUTORS", "true", "KILN_ADMIN_KEY", KilnNode.ADMIN_KEY);
-
-    Map<String, String> a = new HashMap<>(common);
-    a.putAll(Map.of("DATABASE_URL", db, "REDIS_URL", TestStores.redisUrl(), "KILN_HTTP_PORT", String.valueOf(httpPort),
-        "KILN_CLUSTER_PORT", String.valueOf(base)));
-    nodes.add(KilnProcess.start("http-dispatcher", logs, cluster, a, "--roles", "http,dispatcher", "--cluster"));
+    nodes.add(cluster.start("http-dispatcher", cluster.env(0, "http,dispatcher", Map.of("KILN_HTTP_PORT", String.valueOf(httpPort))),
+        "http,dispatcher"));
     for (int i = 1; i <= 2; i++) {
-      Map<String, String> w = new HashMap<>(common);
-      w.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(EmbeddedStores.freePort()), "KILN_CLUSTER_PORT", String.valueOf(base + i),
-          "KILN_WORKER_ID", "worker-" + i, "KILN_WORKER_SLOTS", "4", "KILN_WORKER_QUEUES", "debug"));
-      nodes.add(KilnProcess.start("worker-" + i, logs, cluster, w, "--roles", "worker", "--cluster"));
+      nodes.add(cluster.start("worker-" + i, cluster.env(i, "worker", Map.of("KILN_WORKER_ID", "worker-" + i,
+          "KILN_WORKER_SLOTS", "4", "KILN_WORKER_QUEUES", "debug")), "worker"));
     }
     for (KilnProcess p : nodes) p.awaitUp(Duration.ofSeconds(90));
 

@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Separate JVMs from the jar: two http+dispatcher nodes (one leads, one stands by) and two
@@ -23,35 +20,21 @@ class FailoverIT {
   static final int TASKS = 120;
   static final int MAX_CONCURRENCY = 6;
 
+  @RegisterExtension final ProcessCluster cluster = new ProcessCluster("failover-it", 6000, 4);
   private final List<KilnProcess> nodes = new ArrayList<>();
-
-  @AfterEach
-  void stopNodes() throws Exception {
-    for (KilnProcess p : nodes) p.close();
-  }
 
   @Test
   void leadersAndWorkersKilledHungAndRestartedMidRunLoseNothing() throws Exception {
-    String db = TestStores.freshDatabase();
-    Path logs = Path.of("target", "failover-it");
-    Path data = Files.createTempDirectory("kiln-failover");
-    int base = 6100 + (int) (ProcessHandle.current().pid() % 50) * 4;
-    String members = "127.0.0.1:" + base + ",127.0.0.1:" + (base + 1) + ",127.0.0.1:" + (base + 2) + ",127.0.0.1:" + (base + 3);
-    String cluster = "kiln-failover-" + System.nanoTime();
-    Map<String, String> common = Map.of("KILN_CLUSTER_MEMBERS", members, "KILN_CLUSTER_HOST", "127.0.0.1",
-        "KILN_DATA_DIR", data.toString(), "KILN_DEBUG_EXECUTORS", "true", "KILN_ADMIN_KEY", KilnNode.ADMIN_KEY,
-        "DATABASE_URL", db, "REDIS_URL", TestStores.redisUrl());
+    String db = cluster.db();
     int[] httpPorts = {EmbeddedStores.freePort(), EmbeddedStores.freePort()};
+    List<Map<String, String>> envs = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      Map<String, String> env = new HashMap<>(common);
-      env.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(httpPorts[i]), "KILN_CLUSTER_PORT", String.valueOf(base + i)));
-      nodes.add(KilnProcess.start("dispatcher-" + i, logs, cluster, env, "--roles", "http,dispatcher", "--cluster"));
+      envs.add(cluster.env(i, "http,dispatcher", Map.of("KILN_HTTP_PORT", String.valueOf(httpPorts[i]))));
+      nodes.add(cluster.start("dispatcher-" + i, envs.get(i), "http,dispatcher"));
     }
     for (int i = 0; i < 2; i++) {
-      Map<String, String> env = new HashMap<>(common);
-      env.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(EmbeddedStores.freePort()), "KILN_CLUSTER_PORT", String.valueOf(base + 2 + i),
-          "KILN_WORKER_ID", "fw-" + i, "KILN_WORKER_SLOTS", "4", "KILN_WORKER_QUEUES", "debug"));
-      nodes.add(KilnProcess.start("worker-" + i, logs, cluster, env, "--roles", "worker", "--cluster"));
+      envs.add(cluster.env(2 + i, "worker", Map.of("KILN_WORKER_ID", "fw-" + i, "KILN_WORKER_SLOTS", "4", "KILN_WORKER_QUEUES", "debug")));
+      nodes.add(cluster.start("worker-" + i, envs.get(2 + i), "worker"));
     }
     for (KilnProcess p : nodes) p.awaitUp(Duration.ofSeconds(90));
 
@@ -99,13 +82,8 @@ class FailoverIT {
       // Phase 2: the killed nodes come back (the worker under its old id); then the leader
       // hangs (SIGSTOP) instead of dying: its lock session times out, the other node leads,
       // and when it wakes it steps down without writing.
-      Map<String, String> again = new HashMap<>(common);
-      again.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(httpPorts[leader]), "KILN_CLUSTER_PORT", String.valueOf(base + leader)));
-      nodes.set(leader, KilnProcess.start("dispatcher-" + leader + "-again", logs, cluster, again, "--roles", "http,dispatcher", "--cluster"));
-      Map<String, String> worker0 = new HashMap<>(common);
-      worker0.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(EmbeddedStores.freePort()), "KILN_CLUSTER_PORT", String.valueOf(base + 2),
-          "KILN_WORKER_ID", "fw-0", "KILN_WORKER_SLOTS", "4", "KILN_WORKER_QUEUES", "debug"));
-      nodes.set(2, KilnProcess.start("worker-0-again", logs, cluster, worker0, "--roles", "worker", "--cluster"));
+      nodes.set(leader, cluster.start("dispatcher-" + leader + "-again", envs.get(leader), "http,dispatcher"));
+      nodes.set(2, cluster.start("worker-0-again", envs.get(2), "worker"));
       nodes.get(leader).awaitUp(Duration.ofSeconds(90));
       nodes.get(2).awaitUp(Duration.ofSeconds(90));
       Api back = new Api(httpPorts[leader], KilnNode.ADMIN_KEY);

@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A task whose worker dies under it again and again (a poison task, a bad host): each loss puts
@@ -24,31 +21,18 @@ class WorkerLostIT {
   /** Leader.MAX_LOST re-queues, then the next loss fails the task. */
   static final int LOSSES = 4;
 
+  @RegisterExtension final ProcessCluster cluster = new ProcessCluster("worker-lost-it", 6350, 2);
   private final List<KilnProcess> nodes = new ArrayList<>();
-
-  @AfterEach
-  void stopNodes() throws Exception {
-    for (KilnProcess p : nodes) p.close();
-  }
 
   @Test
   void aTaskLostWithItsWorkerPastTheBoundFailsWorkerLost() throws Exception {
-    String db = TestStores.freshDatabase();
-    Path logs = Path.of("target", "worker-lost-it");
-    Path data = Files.createTempDirectory("kiln-worker-lost");
-    int base = 6300 + (int) (ProcessHandle.current().pid() % 50) * 2;
-    String cluster = "kiln-worker-lost-" + System.nanoTime();
-    Map<String, String> common = Map.of("KILN_CLUSTER_MEMBERS", "127.0.0.1:" + base + ",127.0.0.1:" + (base + 1),
-        "KILN_CLUSTER_HOST", "127.0.0.1", "KILN_DATA_DIR", data.toString(), "KILN_DEBUG_EXECUTORS", "true",
-        "KILN_ADMIN_KEY", KilnNode.ADMIN_KEY, "DATABASE_URL", db, "REDIS_URL", TestStores.redisUrl());
+    String db = cluster.db();
     int httpPort = EmbeddedStores.freePort();
-    Map<String, String> dispatcher = new HashMap<>(common);
-    dispatcher.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(httpPort), "KILN_CLUSTER_PORT", String.valueOf(base)));
-    nodes.add(KilnProcess.start("http-dispatcher", logs, cluster, dispatcher, "--roles", "http,dispatcher", "--cluster"));
-    Map<String, String> worker = new HashMap<>(common);
-    worker.putAll(Map.of("KILN_HTTP_PORT", String.valueOf(EmbeddedStores.freePort()), "KILN_CLUSTER_PORT", String.valueOf(base + 1),
-        "KILN_WORKER_ID", "wl-0", "KILN_WORKER_SLOTS", "1", "KILN_WORKER_QUEUES", "debug"));
-    nodes.add(KilnProcess.start("worker-1", logs, cluster, worker, "--roles", "worker", "--cluster"));
+    nodes.add(cluster.start("http-dispatcher", cluster.env(0, "http,dispatcher", Map.of("KILN_HTTP_PORT", String.valueOf(httpPort))),
+        "http,dispatcher"));
+    Map<String, String> worker = cluster.env(1, "worker", Map.of("KILN_WORKER_ID", "wl-0", "KILN_WORKER_SLOTS", "1",
+        "KILN_WORKER_QUEUES", "debug"));
+    nodes.add(cluster.start("worker-1", worker, "worker"));
     for (KilnProcess p : nodes) p.awaitUp(Duration.ofSeconds(90));
 
     Api api = new Api(httpPort, KilnNode.ADMIN_KEY);
@@ -67,7 +51,7 @@ class WorkerLostIT {
         detected.add((System.nanoTime() - killedAt) / 1e9);
         if (loss < LOSSES) {
           assertEquals("pending", api.task(id).getString("status"), "lost " + loss + " time(s): back in the queue");
-          nodes.set(1, KilnProcess.start("worker-" + (loss + 1), logs, cluster, worker, "--roles", "worker", "--cluster"));
+          nodes.set(1, cluster.start("worker-" + (loss + 1), worker, "worker"));
           nodes.get(1).awaitUp(Duration.ofSeconds(90));
         }
       }
