@@ -7,13 +7,19 @@ import dev.kiln.common.task.TaskJson;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -101,7 +107,7 @@ final class WebhookSender {
     String subject = batch ? "batch" : "task";
     String event = subject + "." + d.getString("event");
     String url = d.getString("url");
-    java.net.URI target = java.net.URI.create(url);
+    URI target = URI.create(url);
     Future<InetAddress> address = receiver(target.getHost());
     return address.compose(a -> pool.preparedQuery(batch ? BATCH_ROW : TASK)
         .execute(Tuple.of(batch ? d.getUUID("batch_id") : d.getUUID("task_id")))).compose(rows -> {
@@ -152,19 +158,19 @@ final class WebhookSender {
   private static boolean internal(InetAddress a) {
     byte[] b = a.getAddress();
     boolean sharedNat = b.length == 4 && (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64; // 100.64.0.0/10
-    boolean uniqueLocal = a instanceof java.net.Inet6Address && (b[0] & 0xfe) == 0xfc; // fc00::/7
+    boolean uniqueLocal = a instanceof Inet6Address && (b[0] & 0xfe) == 0xfc; // fc00::/7
     return a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress() || a.isAnyLocalAddress()
         || a.isMulticastAddress() || sharedNat || uniqueLocal;
   }
 
   /** A POST to the URL's path on the checked address, named as the URL names it. */
-  private io.vertx.ext.web.client.HttpRequest<Buffer> request(java.net.URI target, InetAddress address) {
+  private HttpRequest<Buffer> request(URI target, InetAddress address) {
     boolean tls = "https".equals(target.getScheme());
     int port = target.getPort() != -1 ? target.getPort() : tls ? 443 : 80;
     String path = (target.getRawPath() == null || target.getRawPath().isEmpty() ? "/" : target.getRawPath())
         + (target.getRawQuery() == null ? "" : "?" + target.getRawQuery());
-    return client.request(io.vertx.core.http.HttpMethod.POST, io.vertx.core.net.SocketAddress.inetSocketAddress(
-        new java.net.InetSocketAddress(address, port)), port, target.getHost(), path).ssl(tls);
+    return client.request(HttpMethod.POST, SocketAddress.inetSocketAddress(new InetSocketAddress(address, port)), port,
+        target.getHost(), path).ssl(tls);
   }
 
   private String hmac(Buffer payload) {

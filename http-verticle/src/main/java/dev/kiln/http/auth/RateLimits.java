@@ -36,7 +36,7 @@ public final class RateLimits {
       ctx.response().putHeader("Retry-After", String.valueOf(Math.max(1, (waitMs + 999) / 1000)));
       ctx.fail(new ApiException(429, "rate_limited", caller.userId() == null
           ? "more than " + perClient + " requests a second from this client"
-          : "more than " + perUser + " requests a second for this user, or " + perClient + " for this client"));
+          : "more than " + perUser + " requests a second for this user" + (clientLimit == 0 ? "" : ", or " + clientLimit + " for this client")));
     }).onFailure(ctx::fail);
   }
 }
