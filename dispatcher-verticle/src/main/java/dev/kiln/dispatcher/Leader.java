@@ -1,11 +1,12 @@
 package dev.kiln.dispatcher;
 
+import dev.kiln.common.time.Iso;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.db.GroupCommit;
 import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.common.redis.Hot;
-import dev.kiln.common.task.ErrorCode;
-import dev.kiln.common.task.TaskJson;
+import dev.kiln.task.ErrorCode;
+import dev.kiln.task.TaskJson;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -399,7 +400,7 @@ final class Leader {
 
   void publishEvent(long id, String taskId, String type, JsonObject payload, OffsetDateTime at) {
     vertx.eventBus().publish(Addresses.TASKS_EVENTS, new JsonObject().put("id", id).put("task_id", taskId)
-        .put("event_type", type).put("payload", payload).put("created_at", TaskJson.iso(at)));
+        .put("event_type", type).put("payload", payload).put("created_at", Iso.of(at)));
   }
 
   private void queueMetrics() {

@@ -2,8 +2,8 @@ package dev.kiln.dispatcher;
 
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.config.KilnConfig;
-import dev.kiln.common.task.BatchJson;
-import dev.kiln.common.task.TaskJson;
+import dev.kiln.task.BatchJson;
+import dev.kiln.task.TaskJson;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

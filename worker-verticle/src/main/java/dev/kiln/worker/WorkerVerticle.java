@@ -3,7 +3,7 @@ package dev.kiln.worker;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.metrics.KilnMetrics;
-import dev.kiln.common.task.ErrorCode;
+import dev.kiln.task.ErrorCode;
 import dev.kiln.worker.debug.DebugNoop;
 import dev.kiln.worker.debug.DebugSleep;
 import dev.kiln.worker.demo.DemoBackgroundChange;

@@ -1,7 +1,8 @@
 package dev.kiln.http.admin;
 
+import dev.kiln.common.time.Iso;
 import dev.kiln.common.bus.Addresses;
-import dev.kiln.common.task.TaskJson;
+import dev.kiln.task.TaskJson;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
@@ -118,8 +119,8 @@ public final class AdminRoutes {
             .put("gpu_name", r.getString("gpu_name"))
             .put("gpu_memory_mb", r.getInteger("gpu_memory_mb"))
             .put("version", r.getString("version"))
-            .put("started_at", TaskJson.iso(r.getOffsetDateTime("started_at")))
-            .put("last_heartbeat_at", TaskJson.iso(r.getOffsetDateTime("last_heartbeat_at"))));
+            .put("started_at", Iso.of(r.getOffsetDateTime("started_at")))
+            .put("last_heartbeat_at", Iso.of(r.getOffsetDateTime("last_heartbeat_at"))));
       }
       Json.send(ctx, 200, new JsonObject().put("items", items));
     }).onFailure(ctx::fail);
@@ -149,7 +150,7 @@ public final class AdminRoutes {
         .put("pending", r.getLong("pending"))
         .put("running", r.getLong("running"))
         .put("retrying", r.getLong("retrying"))
-        .put("updated_at", TaskJson.iso(r.getOffsetDateTime("updated_at")));
+        .put("updated_at", Iso.of(r.getOffsetDateTime("updated_at")));
   }
 
   private static Integer intOrNull(JsonObject o, String field, int min, int max) {

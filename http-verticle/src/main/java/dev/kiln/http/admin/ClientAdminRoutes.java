@@ -1,8 +1,9 @@
 package dev.kiln.http.admin;
 
+import dev.kiln.common.time.Iso;
 import dev.kiln.common.hash.Sha256;
 import dev.kiln.common.bus.Addresses;
-import dev.kiln.common.task.TaskJson;
+import dev.kiln.task.TaskJson;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.ApiKeyAuth;
@@ -94,6 +95,6 @@ public final class ClientAdminRoutes {
   private static JsonObject client(Row r) {
     return new JsonObject().put("id", r.getString("id")).put("display_name", r.getString("display_name"))
         .put("role", r.getString("role")).put("is_active", r.getBoolean("is_active"))
-        .put("created_at", TaskJson.iso(r.getOffsetDateTime("created_at")));
+        .put("created_at", Iso.of(r.getOffsetDateTime("created_at")));
   }
 }

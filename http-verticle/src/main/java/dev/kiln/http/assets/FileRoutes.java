@@ -1,8 +1,9 @@
 package dev.kiln.http.assets;
 
+import dev.kiln.common.time.Iso;
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.hash.Sha256;
-import dev.kiln.common.task.TaskJson;
+import dev.kiln.task.TaskJson;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
@@ -86,7 +87,7 @@ public final class FileRoutes {
         .put("height", r.getInteger("height"))
         .put("checksum", r.getString("checksum"))
         .put("url", urls.sign(r.getUUID("id")))
-        .put("created_at", TaskJson.iso(r.getOffsetDateTime("created_at")));
+        .put("created_at", Iso.of(r.getOffsetDateTime("created_at")));
   }
 
   private void upload(RoutingContext ctx) {

@@ -176,7 +176,7 @@ public final class SignIn {
           .compose(v -> conn.preparedQuery(INSERT_SESSION).execute(Tuple.of(userId, Sha256.hex(token), sessionTtl)))
           .map(s -> new Verdict(null, new JsonObject().put("user", new JsonObject().put("id", userId.toString())
               .put("email", u.getString("email")))
-              .put("expires_at", dev.kiln.common.task.TaskJson.iso(s.iterator().next().getOffsetDateTime("expires_at")))));
+              .put("expires_at", dev.kiln.common.time.Iso.of(s.iterator().next().getOffsetDateTime("expires_at")))));
     });
   }
 
@@ -218,7 +218,7 @@ public final class SignIn {
     pool.preparedQuery(WHO).execute(Tuple.of(UUID.fromString(caller.userId()))).onSuccess(rows -> {
       Row u = rows.iterator().next();
       Json.send(ctx, 200, me.put("email", u.getString("email")).put("name", u.getString("name"))
-          .put("last_login_at", dev.kiln.common.task.TaskJson.iso(u.getOffsetDateTime("last_login_at"))));
+          .put("last_login_at", dev.kiln.common.time.Iso.of(u.getOffsetDateTime("last_login_at"))));
     }).onFailure(ctx::fail);
   }
 

@@ -1,6 +1,6 @@
 package dev.kiln.http.batches;
 
-import dev.kiln.common.task.BatchJson;
+import dev.kiln.task.BatchJson;
 
 /** The SQL of batches and history (seeds 000 and 002), in one place. */
 final class BatchQueries {

@@ -1,11 +1,12 @@
 package dev.kiln.http.batches;
 
+import dev.kiln.common.time.Iso;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.metrics.KilnMetrics;
-import dev.kiln.common.task.BatchJson;
-import dev.kiln.common.task.TaskEvent;
-import dev.kiln.common.task.TaskJson;
-import dev.kiln.common.task.ToolAction;
+import dev.kiln.task.BatchJson;
+import dev.kiln.task.TaskEvent;
+import dev.kiln.task.TaskJson;
+import dev.kiln.task.ToolAction;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.http.api.Cursor;
@@ -164,8 +165,8 @@ public final class BatchRoutes {
               .put("seed", t.getLong("seed")).put("status", t.getString("status")).put("progress", t.getInteger("progress"))
               .put("attempt", t.getInteger("attempt")).put("error_code", t.getString("error_code"))
               .put("error_message", t.getString("error_message"))
-              .put("created_at", TaskJson.iso(t.getOffsetDateTime("created_at")))
-              .put("finished_at", TaskJson.iso(t.getOffsetDateTime("finished_at")));
+              .put("created_at", Iso.of(t.getOffsetDateTime("created_at")))
+              .put("finished_at", Iso.of(t.getOffsetDateTime("finished_at")));
           if (t.getUUID("asset_id") != null) {
             task.put("image", new JsonObject().put("width", t.getInteger("asset_width")).put("height", t.getInteger("asset_height"))
                 .put("checksum", t.getString("checksum"))

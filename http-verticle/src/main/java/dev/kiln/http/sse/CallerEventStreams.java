@@ -1,7 +1,7 @@
 package dev.kiln.http.sse;
 
 import dev.kiln.common.bus.Addresses;
-import dev.kiln.common.task.TaskEvent;
+import dev.kiln.task.TaskEvent;
 import dev.kiln.http.auth.Caller;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,7 +1,7 @@
 package dev.kiln.http.sse;
 
 import dev.kiln.common.bus.Addresses;
-import dev.kiln.common.task.TaskEvent;
+import dev.kiln.task.TaskEvent;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;

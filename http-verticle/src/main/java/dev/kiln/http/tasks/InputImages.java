@@ -1,6 +1,6 @@
 package dev.kiln.http.tasks;
 
-import dev.kiln.common.task.ToolAction;
+import dev.kiln.task.ToolAction;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.auth.Caller;
 import io.vertx.core.Future;

@@ -1,6 +1,6 @@
 package dev.kiln.http.tasks;
 
-import dev.kiln.common.task.TaskStatus;
+import dev.kiln.task.TaskStatus;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Cursor;
 import io.vertx.ext.web.RoutingContext;

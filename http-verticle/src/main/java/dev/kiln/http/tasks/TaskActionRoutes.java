@@ -2,8 +2,8 @@ package dev.kiln.http.tasks;
 
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.metrics.KilnMetrics;
-import dev.kiln.common.task.TaskEvent;
-import dev.kiln.common.task.TaskStatus;
+import dev.kiln.task.TaskEvent;
+import dev.kiln.task.TaskStatus;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.api.Problems;

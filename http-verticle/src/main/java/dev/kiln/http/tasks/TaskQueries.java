@@ -1,6 +1,6 @@
 package dev.kiln.http.tasks;
 
-import dev.kiln.common.task.TaskJson;
+import dev.kiln.task.TaskJson;
 
 /** The HTTP role's SQL about tasks, in one place. Never assembled from user input. */
 public final class TaskQueries {

@@ -1,13 +1,14 @@
 package dev.kiln.http.tasks;
 
+import dev.kiln.common.time.Iso;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.db.GroupCommit;
 import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.common.redis.Hot;
-import dev.kiln.common.task.TaskEvent;
-import dev.kiln.common.task.TaskJson;
-import dev.kiln.common.task.TaskStatus;
-import dev.kiln.common.task.ToolAction;
+import dev.kiln.task.TaskEvent;
+import dev.kiln.task.TaskJson;
+import dev.kiln.task.TaskStatus;
+import dev.kiln.task.ToolAction;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.http.api.Json;
@@ -113,7 +114,7 @@ public final class TaskRoutes {
     vertx.eventBus().publish(Addresses.TASKS_EVENTS, new JsonObject()
         .put("id", r.getLong("event_id")).put("task_id", task.getString("id"))
         .put("event_type", r.getString("event_type")).put("payload", r.getJsonObject("payload"))
-        .put("created_at", TaskJson.iso(r.getOffsetDateTime("event_created_at"))));
+        .put("created_at", Iso.of(r.getOffsetDateTime("event_created_at"))));
     KilnMetrics.submitted(action.queue());
     String body = task.encode();
     if (idem != null) hot.putReplay(caller.tenant(), idem, body);
@@ -257,7 +258,7 @@ public final class TaskRoutes {
         .put("width", r.getInteger("width"))
         .put("height", r.getInteger("height"))
         .put("checksum", r.getString("checksum"))
-        .put("created_at", TaskJson.iso(r.getOffsetDateTime("created_at")))
+        .put("created_at", Iso.of(r.getOffsetDateTime("created_at")))
         .put("url", urls.sign(r.getUUID("id")));
   }
 

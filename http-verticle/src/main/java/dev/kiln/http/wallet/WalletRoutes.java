@@ -1,6 +1,7 @@
 package dev.kiln.http.wallet;
 
-import dev.kiln.common.task.TaskJson;
+import dev.kiln.common.time.Iso;
+import dev.kiln.task.TaskJson;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
@@ -68,7 +69,7 @@ public final class WalletRoutes {
               .put("held_after", e.getLong("held_after"))
               .put("task_id", e.getUUID("task_id") == null ? null : e.getUUID("task_id").toString())
               .put("hold_id", e.getUUID("hold_id") == null ? null : e.getUUID("hold_id").toString())
-              .put("note", e.getString("note")).put("created_at", TaskJson.iso(e.getOffsetDateTime("created_at"))));
+              .put("note", e.getString("note")).put("created_at", Iso.of(e.getOffsetDateTime("created_at"))));
         }
         return w.put("ledger", ledger);
       });

@@ -1,6 +1,6 @@
 package dev.kiln.worker.debug;
 
-import dev.kiln.common.task.ErrorCode;
+import dev.kiln.task.ErrorCode;
 import dev.kiln.worker.executor.Execution;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;

@@ -1,6 +1,6 @@
 package dev.kiln.worker.demo;
 
-import dev.kiln.common.task.ErrorCode;
+import dev.kiln.task.ErrorCode;
 import dev.kiln.worker.executor.AssetWriter;
 import dev.kiln.worker.executor.Execution;
 import dev.kiln.worker.executor.Outcome;

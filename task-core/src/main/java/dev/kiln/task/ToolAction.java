@@ -1,4 +1,4 @@
-package dev.kiln.common.task;
+package dev.kiln.task;
 
 import io.vertx.core.json.JsonObject;
 import io.vertx.json.schema.Draft;

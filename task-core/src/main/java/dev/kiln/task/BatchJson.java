@@ -1,5 +1,6 @@
-package dev.kiln.common.task;
+package dev.kiln.task;
 
+import dev.kiln.common.time.Iso;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 
@@ -33,7 +34,7 @@ public final class BatchJson {
         .put("cancelled_count", r.getInteger("cancelled_count"))
         .put("metadata", r.getJsonObject("metadata"))
         .put("webhook_url", r.getString("webhook_url"))
-        .put("created_at", TaskJson.iso(r.getOffsetDateTime("created_at")))
-        .put("completed_at", TaskJson.iso(r.getOffsetDateTime("completed_at")));
+        .put("created_at", Iso.of(r.getOffsetDateTime("created_at")))
+        .put("completed_at", Iso.of(r.getOffsetDateTime("completed_at")));
   }
 }

@@ -1,9 +1,8 @@
-package dev.kiln.common.task;
+package dev.kiln.task;
 
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
-import java.time.OffsetDateTime;
-import java.time.temporal.ChronoUnit;
+import dev.kiln.common.time.Iso;
 
 /** A {@code tasks} row as the API shows it (the contract of DESIGN §7, snake_case). */
 public final class TaskJson {
@@ -33,14 +32,9 @@ public final class TaskJson {
         .put("batch_id", r.getUUID("batch_id") == null ? null : r.getUUID("batch_id").toString())
         .put("worker_id", r.getString("worker_id"))
         .put("webhook_url", r.getString("webhook_url"))
-        .put("created_at", iso(r.getOffsetDateTime("created_at")))
-        .put("started_at", iso(r.getOffsetDateTime("started_at")))
-        .put("finished_at", iso(r.getOffsetDateTime("finished_at")))
-        .put("next_retry_at", iso(r.getOffsetDateTime("next_retry_at")));
-  }
-
-  /** ISO-8601 UTC with millisecond precision, or null. */
-  public static String iso(OffsetDateTime t) {
-    return t == null ? null : t.toInstant().truncatedTo(ChronoUnit.MILLIS).toString();
+        .put("created_at", Iso.of(r.getOffsetDateTime("created_at")))
+        .put("started_at", Iso.of(r.getOffsetDateTime("started_at")))
+        .put("finished_at", Iso.of(r.getOffsetDateTime("finished_at")))
+        .put("next_retry_at", Iso.of(r.getOffsetDateTime("next_retry_at")));
   }
 }

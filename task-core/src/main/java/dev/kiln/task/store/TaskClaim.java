@@ -1,0 +1,69 @@
+package dev.kiln.task.store;
+
+import dev.kiln.task.TaskEvent;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The claim (DESIGN §2): one statement takes up to the free worker slots of a queue and what its
+ * {@code max_concurrency} leaves, in the order the queue asks for, marks each running on its
+ * slot's worker with its timeout, writes its {@code started} event, and starts its batch. The CTE
+ * stops the planner updating more rows than the LIMIT; SKIP LOCKED lets claims pass each other;
+ * the fence refuses a deposed leader's claim.
+ */
+final class TaskClaim {
+  private TaskClaim() {}
+
+  private static final String CLAIM =
+      "WITH " + Fence.CTE + ", "
+          + "cap AS (SELECT GREATEST(0, q.max_concurrency - (SELECT count(*) FROM tasks WHERE queue = $2 AND status = 'running')) AS n, "
+          + "q.job_timeout FROM queue_configs q WHERE q.queue = $2 AND q.is_active), "
+          // Candidates come from the two partial indexes (an OR over both would sort the whole queue).
+          + "candidates AS ((SELECT id FROM tasks WHERE queue = $2 AND status = 'pending' ORDER BY %1$s LIMIT $3 * 2) "
+          + "UNION ALL (SELECT id FROM tasks WHERE queue = $2 AND status = 'retrying' AND next_retry_at <= now() "
+          + "ORDER BY next_retry_at LIMIT $3 * 2)), "
+          + "picked AS (SELECT id FROM tasks WHERE id IN (SELECT id FROM candidates) "
+          + "AND (status = 'pending' OR (status = 'retrying' AND next_retry_at <= now())) AND NOT is_deleted "
+          + "AND EXISTS (SELECT 1 FROM fence) "
+          + "ORDER BY %1$s LIMIT LEAST($3, COALESCE((SELECT n FROM cap), 0)) FOR UPDATE SKIP LOCKED), "
+          + "numbered AS (SELECT id, row_number() OVER () AS rn FROM picked), "
+          + "slots AS (SELECT w, n FROM unnest($4::text[]) WITH ORDINALITY AS s(w, n)), "
+          // clock_timestamp(), not now(): an attempt's times are when its row changed, so the
+          // recorded attempts of a task never overlap however transactions interleave.
+          + "c AS (UPDATE tasks t SET status = 'running', attempt = t.attempt + 1, worker_id = slots.w, started_at = clock_timestamp(), "
+          + "timeout_at = clock_timestamp() + make_interval(secs => (SELECT job_timeout FROM cap) / 1000.0), next_retry_at = NULL, "
+          + "progress = 0, error_code = NULL, error_message = NULL "
+          + "FROM numbered JOIN slots ON slots.n = numbered.rn WHERE t.id = numbered.id "
+          + "RETURNING t.id, t.attempt, t.queue, t.worker_id, t.tool_action, t.input, t.source_image, t.reference_image, "
+          + "t.created_at, t.started_at, t.timeout_at, t.batch_id, t.api_client_id, t.user_id), "
+          + String.format(BatchCounts.START_CTE, "c") + ", "
+          + "e AS (INSERT INTO task_events (task_id, event_type, payload) "
+          + "SELECT id, '" + TaskEvent.STARTED + "', jsonb_build_object('status', 'running', 'attempt', attempt, 'worker_id', worker_id) "
+          + "FROM c RETURNING " + TaskEvent.INSERTED + ") "
+          + "SELECT c.*, e.event_id, e.event_type, e.payload, e.event_created_at FROM c JOIN e ON e.task_id = c.id";
+
+  /** Priority first; within a level tenants round-robin (fair_seq); then oldest first. */
+  private static final String BY_PRIORITY = String.format(CLAIM, "priority DESC, fair_seq, created_at");
+  /** Tenants round-robin, then oldest first. */
+  private static final String FIFO = String.format(CLAIM, "fair_seq, created_at");
+
+  /** Starts up to one attempt per slot (each a worker id); fewer when the queue has less waiting or less room. */
+  static Future<List<Claimed>> claim(Pool pool, long epoch, String queue, List<String> slots, boolean byPriority) {
+    return pool.preparedQuery(byPriority ? BY_PRIORITY : FIFO)
+        .execute(Tuple.of(epoch, queue, slots.size(), slots.toArray(new String[0])))
+        .map(rows -> {
+          List<Claimed> out = new ArrayList<>(rows.size());
+          for (Row r : rows) {
+            out.add(new Claimed(r.getUUID("id"), r.getInteger("attempt"), r.getString("queue"), r.getString("worker_id"),
+                r.getString("tool_action"), r.getJsonObject("input"), r.getString("source_image"), r.getString("reference_image"),
+                r.getOffsetDateTime("created_at"), r.getOffsetDateTime("started_at"), r.getOffsetDateTime("timeout_at"),
+                TaskEvent.of(r)));
+          }
+          return out;
+        });
+  }
+}

@@ -1,0 +1,130 @@
+package dev.kiln.task.store;
+
+import dev.kiln.task.Backoff;
+import dev.kiln.task.RetryPolicy;
+import dev.kiln.task.TaskEvent;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * Every write of a task's lifecycle, in one place: create, create many (a batch), cancel,
+ * retry, delete, restore, claim, settle, progress, prune. The HTTP role, the dispatcher and the
+ * coming scheduler and pipeline call it; none writes task SQL of its own. Each method is one
+ * transaction; the SQL lives in the step class named for it ({@code TaskInsert},
+ * {@code TaskClaim}, {@code TaskSettle}, ...), and every status change ends with the same
+ * {@code Bookkeeping}: credits, the webhook outbox and batch counters.
+ *
+ * <p>Events are returned, never published here: the caller publishes them after commit
+ * ({@link TaskEvent#publish}), so nothing is announced that Postgres does not hold.
+ */
+public final class TaskStore {
+  private static final String INSERT_BATCH =
+      "INSERT INTO task_batches (id, api_client_id, user_id, tool_action, title, total_count, batch_size, prompt, negative_prompt, "
+          + "width, height, num_inference_steps, guidance_scale, base_seed, metadata, webhook_url, request_hash) "
+          + "VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+
+  private final Pool pool;
+  private final RetryPolicy policy;
+
+  public TaskStore(Pool pool, RetryPolicy policy) {
+    this.pool = pool;
+    this.policy = policy;
+  }
+
+  public RetryPolicy policy() {
+    return policy;
+  }
+
+  /**
+   * Creates the tasks that are new, with their credit holds, in one transaction: all or none
+   * ({@link InsufficientCredits} when a wallet cannot pay). A task whose tenant used its
+   * Idempotency-Key before is not created and not returned: the caller replays the first.
+   */
+  public Future<List<Created>> create(List<NewTask> tasks) {
+    return pool.withTransaction(conn -> insertAndHold(conn, tasks));
+  }
+
+  /** A batch and its tasks, in one transaction; a batch id taken before fails with a unique violation (SQLSTATE 23505). */
+  public Future<List<Created>> createBatch(NewBatch b, List<NewTask> tasks) {
+    Tuple row = Tuple.of(b.id(), b.apiClientId(), b.userId(), b.toolAction(), b.title(), b.size(), b.prompt(), b.negativePrompt(),
+        b.width(), b.height(), b.numInferenceSteps(), b.guidanceScale()).addLong(b.baseSeed()).addValue(b.metadata())
+        .addString(b.webhookUrl()).addString(b.requestHash());
+    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_BATCH).execute(row).compose(v -> insertAndHold(conn, tasks)));
+  }
+
+  private static Future<List<Created>> insertAndHold(io.vertx.sqlclient.SqlConnection conn, List<NewTask> tasks) {
+    return TaskInsert.insert(conn, tasks).compose(rows -> {
+      List<Created> created = new ArrayList<>(rows.size());
+      List<Credits.Hold> holds = new ArrayList<>();
+      for (Row r : rows) {
+        created.add(new Created(r.getUUID("id"), r.getString("queue"), dev.kiln.task.TaskJson.of(r), TaskEvent.of(r)));
+        if (r.getLong("points_cost") > 0) {
+          holds.add(new Credits.Hold(r.getUUID("id"), r.getUUID("wallet_hold_id"), r.getString("api_client_id"),
+              r.getString("user_id"), r.getLong("points_cost"), r.getString("tool_action")));
+        }
+      }
+      return Credits.hold(conn, holds).map(created);
+    });
+  }
+
+  /** Cancels the task if it waits (pending, retrying); empty when it does not (it runs, ended, or is gone). */
+  public Future<List<Cancelled>> cancelWaiting(UUID taskId) {
+    return pool.withTransaction(conn -> TaskCancel.lockWaiting(conn, taskId)
+        .compose(waiting -> TaskCancel.cancel(conn, waiting, "cancelled by its owner", false)));
+  }
+
+  /** Cancels every waiting task of the batch; its running ones end through the leading dispatcher. */
+  public Future<List<Cancelled>> cancelWaitingInBatch(UUID batchId) {
+    return pool.withTransaction(conn -> TaskCancel.lockWaitingInBatch(conn, batchId)
+        .compose(waiting -> TaskCancel.cancel(conn, waiting, "batch cancelled by its owner", false)));
+  }
+
+  /** An owner's retry of an ended task; null when it is not failed, timed out or cancelled. */
+  public Future<Retried> retry(UUID taskId) {
+    return pool.withTransaction(conn -> TaskRetry.retry(conn, taskId));
+  }
+
+  public Future<Deleted> delete(UUID taskId) {
+    return pool.withTransaction(conn -> TaskDelete.delete(conn, taskId));
+  }
+
+  public Future<Boolean> restore(UUID taskId) {
+    return pool.withTransaction(conn -> TaskDelete.restore(conn, taskId));
+  }
+
+  /** The leader's claim on a queue: up to one attempt per slot (a worker id each). */
+  public Future<List<Claimed>> claim(long epoch, String queue, List<String> slots, boolean byPriority) {
+    return TaskClaim.claim(pool, epoch, queue, slots, byPriority);
+  }
+
+  /**
+   * Settles attempts with the store's {@link RetryPolicy} and each queue's backoff; returns those
+   * that won. Fails with {@link Deposed} when {@code epoch} no longer leads.
+   */
+  public Future<List<Settled>> settle(long epoch, List<Settlement> settlements, Function<String, Backoff> backoffOf) {
+    if (settlements.isEmpty()) return Future.succeededFuture(List.of());
+    return TaskSettle.settle(pool, epoch, settlements, policy, backoffOf);
+  }
+
+  /** Coarse progress of running attempts; returns the progress events written. */
+  public Future<List<TaskEvent>> progress(List<ProgressReport> reports) {
+    return TaskProgress.write(pool, reports);
+  }
+
+  /** Deletes up to {@code limit} events older than {@code age} of tasks that ended; returns how many. */
+  public Future<Integer> pruneEvents(Duration age, int limit) {
+    return TaskPrune.events(pool, age, limit);
+  }
+
+  /** Deletes up to {@code limit} tasks that ended longer than {@code age} ago, with their history; returns how many. */
+  public Future<Integer> pruneTasks(Duration age, int limit) {
+    return TaskPrune.tasks(pool, age, limit);
+  }
+}
