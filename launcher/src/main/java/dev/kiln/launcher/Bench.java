@@ -1,6 +1,7 @@
 package dev.kiln.launcher;
 
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.embedded.EmbeddedStores;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

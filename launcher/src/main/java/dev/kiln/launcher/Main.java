@@ -2,6 +2,7 @@ package dev.kiln.launcher;
 
 import dev.kiln.common.config.ConfigException;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.embedded.EmbeddedStores;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.common.config.ConfigException;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.embedded.EmbeddedStores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,7 @@
 package dev.kiln.launcher;
 
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.embedded.EmbeddedStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.db.Db;
+import dev.kiln.common.embedded.EmbeddedStores;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;

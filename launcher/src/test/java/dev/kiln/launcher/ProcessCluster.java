@@ -1,5 +1,6 @@
 package dev.kiln.launcher;
 
+import dev.kiln.common.embedded.EmbeddedStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

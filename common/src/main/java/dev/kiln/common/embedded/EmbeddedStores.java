@@ -1,4 +1,4 @@
-package dev.kiln.launcher;
+package dev.kiln.common.embedded;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -89,7 +89,7 @@ public final class EmbeddedStores implements AutoCloseable {
     if (postgres != null) postgres.close();
   }
 
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
