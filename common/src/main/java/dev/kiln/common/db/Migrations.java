@@ -12,14 +12,20 @@ import org.flywaydb.core.Flyway;
 public final class Migrations {
   private Migrations() {}
 
+  /** {@link #applyBlocking} on a worker thread of {@code vertx}. */
   public static Future<Integer> apply(Vertx vertx, String databaseUrl) {
+    return vertx.executeBlocking(() -> applyBlocking(databaseUrl), false);
+  }
+
+  /** Migrates the database on the calling thread (it blocks); returns how many migrations ran. */
+  public static int applyBlocking(String databaseUrl) {
     PgConnectOptions o = Db.connectOptions(databaseUrl);
-    return vertx.executeBlocking(() -> Flyway.configure(Migrations.class.getClassLoader())
+    return Flyway.configure(Migrations.class.getClassLoader())
         .dataSource(Db.jdbcUrl(o), o.getUser(), o.getPassword())
         .locations("classpath:db/migration")
         .connectRetries(10)
         .load()
         .migrate()
-        .migrationsExecuted, false);
+        .migrationsExecuted;
   }
 }
