@@ -9,6 +9,8 @@ import static dev.kiln.launcher.BadRequests.utf8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.kiln.launcher.BadRequests.Case;
+import dev.kiln.testing.Eventually;
+import dev.kiln.testing.Sql;
 import io.vertx.core.json.JsonObject;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

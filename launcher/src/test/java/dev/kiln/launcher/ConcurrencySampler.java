@@ -1,5 +1,6 @@
 package dev.kiln.launcher;
 
+import dev.kiln.testing.Sql;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.common.config.ConfigException;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.embedded.EmbeddedStores;
+import dev.kiln.testing.Sql;
+import dev.kiln.testing.TestStores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

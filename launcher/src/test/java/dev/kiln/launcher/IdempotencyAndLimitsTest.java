@@ -3,6 +3,7 @@ package dev.kiln.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.testing.Sql;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

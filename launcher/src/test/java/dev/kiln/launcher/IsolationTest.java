@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.kiln.testing.Sql;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;

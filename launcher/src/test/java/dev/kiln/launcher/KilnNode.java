@@ -2,6 +2,9 @@ package dev.kiln.launcher;
 
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.embedded.EmbeddedStores;
+import dev.kiln.testing.Eventually;
+import dev.kiln.testing.Sql;
+import dev.kiln.testing.TestStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;

@@ -2,6 +2,8 @@ package dev.kiln.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.kiln.testing.Sql;
+
 /** What "the ledger always balances" means, checked against Postgres. */
 final class LedgerCheck {
   private LedgerCheck() {}

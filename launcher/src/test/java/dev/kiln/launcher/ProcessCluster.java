@@ -1,6 +1,7 @@
 package dev.kiln.launcher;
 
 import dev.kiln.common.embedded.EmbeddedStores;
+import dev.kiln.testing.TestStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

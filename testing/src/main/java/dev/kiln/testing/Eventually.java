@@ -1,13 +1,13 @@
-package dev.kiln.launcher;
+package dev.kiln.testing;
 
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /** Waiting for a condition with a deadline: never a fixed sleep standing in for one. */
-final class Eventually {
+public final class Eventually {
   private Eventually() {}
 
-  static <T> T await(String what, Duration deadline, Callable<T> probe) throws Exception {
+  public static <T> T await(String what, Duration deadline, Callable<T> probe) throws Exception {
     long end = System.nanoTime() + deadline.toNanos();
     long pause = 10;
     Throwable last = null;

@@ -1,4 +1,4 @@
-package dev.kiln.launcher;
+package dev.kiln.testing;
 
 import io.vertx.pgclient.PgConnectOptions;
 import java.sql.Connection;
@@ -11,20 +11,20 @@ import java.util.List;
 import java.util.Map;
 
 /** Plain JDBC for tests: reading what Kiln wrote, the way an operator would with psql. */
-final class Sql implements AutoCloseable {
+public final class Sql implements AutoCloseable {
   private final Connection conn;
 
-  Sql(String databaseUrl) throws Exception {
+  public Sql(String databaseUrl) throws Exception {
     this.conn = connect(databaseUrl);
   }
 
-  static Connection connect(String databaseUrl) throws Exception {
+  public static Connection connect(String databaseUrl) throws Exception {
     PgConnectOptions o = PgConnectOptions.fromUri(databaseUrl);
     return DriverManager.getConnection("jdbc:postgresql://" + o.getHost() + ":" + o.getPort() + "/" + o.getDatabase(),
         o.getUser(), o.getPassword());
   }
 
-  List<Map<String, Object>> rows(String sql, Object... args) throws Exception {
+  public List<Map<String, Object>> rows(String sql, Object... args) throws Exception {
     try (PreparedStatement ps = conn.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
       try (ResultSet rs = ps.executeQuery()) {
@@ -40,11 +40,11 @@ final class Sql implements AutoCloseable {
     }
   }
 
-  long count(String sql, Object... args) throws Exception {
+  public long count(String sql, Object... args) throws Exception {
     return ((Number) rows(sql, args).get(0).values().iterator().next()).longValue();
   }
 
-  int update(String sql, Object... args) throws Exception {
+  public int update(String sql, Object... args) throws Exception {
     try (PreparedStatement ps = conn.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
       return ps.executeUpdate();
