@@ -83,7 +83,7 @@ class AdminTest {
     }
     long resumed = System.nanoTime();
     assertEquals(200, put("/api/v1/admin/queues/debug", "{\"is_active\": true}").status());
-    Eventually.await("resumed", Duration.ofSeconds(10), () -> "completed".equals(kiln.api().task(id).getString("status")));
+    kiln.api().awaitStatus(id, "completed", Duration.ofSeconds(10));
     System.out.printf("admin: a resumed queue ran its task %d ms after the PUT%n", (System.nanoTime() - resumed) / 1_000_000);
   }
 
@@ -106,14 +106,13 @@ class AdminTest {
   void aDrainedWorkerFinishesWhatRunsAndTakesNothingNew() throws Exception {
     String running = kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("duration_ms", 1500))).getString("id");
-    Eventually.await("running", Duration.ofSeconds(10), () -> "running".equals(kiln.api().task(running).getString("status")));
+    kiln.api().awaitStatus(running, "running", Duration.ofSeconds(10));
     Api.Reply r = kiln.api().post("/api/v1/admin/workers/admin-test-worker/drain", "");
     assertEquals(202, r.status(), r.body());
     assertEquals(404, kiln.api().post("/api/v1/admin/workers/no-such-worker/drain", "").status());
     assertEquals(400, kiln.api().post("/api/v1/admin/workers/bad%20id!/drain", "").status());
     String after = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
-    Eventually.await("the running task finished", Duration.ofSeconds(10),
-        () -> "completed".equals(kiln.api().task(running).getString("status")));
+    kiln.api().awaitStatus(running, "completed", Duration.ofSeconds(10));
     Eventually.await("listed as draining", Duration.ofSeconds(10), () -> "draining".equals(
         kiln.api().get("/api/v1/admin/workers").json().getJsonArray("items").getJsonObject(0).getString("status")));
     assertEquals("pending", kiln.api().task(after).getString("status"), "a drained worker takes nothing new");

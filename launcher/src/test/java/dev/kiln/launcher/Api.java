@@ -1,5 +1,6 @@
 package dev.kiln.launcher;
 
+import dev.kiln.testing.Eventually;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -119,6 +120,25 @@ final class Api {
     Reply r = get("/api/v1/tasks/" + id);
     if (r.status() != 200) throw new AssertionError("GET task answered " + r.status() + ": " + r.body());
     return r.json();
+  }
+
+  /** The statuses a task ends in. */
+  static final List<String> ENDED = List.of("completed", "failed", "timeout", "cancelled");
+
+  /** Polls GET /api/v1/tasks/{id} until the task has ended (completed, failed, timeout or cancelled); returns it. */
+  JsonObject awaitEnded(String taskId, Duration deadline) throws Exception {
+    return Eventually.await("task " + taskId + " ended", deadline, () -> {
+      JsonObject t = task(taskId);
+      return ENDED.contains(t.getString("status")) ? t : null;
+    });
+  }
+
+  /** Polls GET /api/v1/tasks/{id} until the task has exactly this status; returns it. */
+  JsonObject awaitStatus(String taskId, String status, Duration deadline) throws Exception {
+    return Eventually.await("task " + taskId + " " + status, deadline, () -> {
+      JsonObject t = task(taskId);
+      return status.equals(t.getString("status")) ? t : null;
+    });
   }
 
   /** Reads a task's SSE stream until the server ends it (after the terminal event) or the deadline. */

@@ -87,8 +87,7 @@ class ApiBadInputTest {
     assertEquals(200, kiln.api().as(thirdPartyKey).get(API + "/me").status());
     userToken = signIn("bad-input-user@example.com");
     // Settled, so nothing but the sweep could change the database while it runs.
-    Eventually.await("the known task ends", Duration.ofSeconds(30),
-        () -> "completed".equals(kiln.api().task(knownTask).getString("status")));
+    kiln.api().awaitStatus(knownTask, "completed", Duration.ofSeconds(30));
     Eventually.await("the known batch ends", Duration.ofSeconds(60),
         () -> "completed".equals(kiln.api().get(API + "/batches/" + knownBatch).json().getString("status")));
   }

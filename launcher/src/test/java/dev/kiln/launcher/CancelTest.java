@@ -21,13 +21,6 @@ class CancelTest {
     return kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep").put("input", input)).getString("id");
   }
 
-  private static JsonObject waitFor(String id, String status) throws Exception {
-    return Eventually.await(id + " " + status, Duration.ofSeconds(30), () -> {
-      JsonObject t = kiln.api().task(id);
-      return status.equals(t.getString("status")) ? t : null;
-    });
-  }
-
   @Test
   void aPendingTaskIsCancelledAtOnceAndNeverRuns() throws Exception {
     try (Sql sql = kiln.sql()) {
@@ -42,7 +35,7 @@ class CancelTest {
         sql.update("UPDATE queue_configs SET is_active = true WHERE queue_name = 'debug'");
       }
       String later = submit(new JsonObject().put("duration_ms", 10));
-      waitFor(later, "completed");
+      kiln.api().awaitStatus(later, "completed", Duration.ofSeconds(30));
       assertEquals(0, sql.count("SELECT count(*) FROM task_executions e JOIN tasks t ON t.id = e.task_id WHERE t.status = 'cancelled' AND t.attempt = 0"));
     }
   }
@@ -50,7 +43,7 @@ class CancelTest {
   @Test
   void aRunningTaskIsStoppedOnItsWorker() throws Exception {
     String id = submit(new JsonObject().put("hang", true));
-    waitFor(id, "running");
+    kiln.api().awaitStatus(id, "running", Duration.ofSeconds(30));
     Api.Reply r = kiln.api().post("/api/v1/tasks/" + id + "/cancel", "");
     assertEquals(200, r.status(), r.body());
     assertEquals("cancelled", r.json().getString("status"));
@@ -60,13 +53,13 @@ class CancelTest {
       assertEquals("cancelled", sql.rows("SELECT status FROM task_executions WHERE task_id = ?", UUID.fromString(id)).get(0).get("status"));
     }
     // The worker has one slot: the next task runs only if the hung attempt was really stopped.
-    waitFor(submit(new JsonObject().put("duration_ms", 10)), "completed");
+    kiln.api().awaitStatus(submit(new JsonObject().put("duration_ms", 10)), "completed", Duration.ofSeconds(30));
   }
 
   @Test
   void aFinishedTaskCannotBeCancelled() throws Exception {
     String id = submit(new JsonObject().put("duration_ms", 1));
-    waitFor(id, "completed");
+    kiln.api().awaitStatus(id, "completed", Duration.ofSeconds(30));
     Api.Reply r = kiln.api().post("/api/v1/tasks/" + id + "/cancel", "");
     assertEquals(409, r.status());
     assertEquals("task_finished", r.json().getString("code"));
@@ -83,10 +76,8 @@ class CancelTest {
       // Started: running, or (a short one) already completed before the poll saw it run.
       Eventually.await(id + " started", Duration.ofSeconds(30), () -> !"pending".equals(kiln.api().task(id).getString("status")));
       Api.Reply r = kiln.api().post("/api/v1/tasks/" + id + "/cancel", "");
-      JsonObject end = Eventually.await("terminal", Duration.ofSeconds(20), () -> {
-        JsonObject t = kiln.api().task(id);
-        return List.of("completed", "cancelled").contains(t.getString("status")) ? t : null;
-      });
+      // Ended: each branch below asserts which of completed and cancelled it is.
+      JsonObject end = kiln.api().awaitEnded(id, Duration.ofSeconds(20));
       if (r.status() == 200) {
         assertEquals("cancelled", end.getString("status"));
         cancelled++;

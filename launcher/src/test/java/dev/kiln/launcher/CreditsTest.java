@@ -27,10 +27,6 @@ class CreditsTest {
     return r.json().getString("id");
   }
 
-  private static void ended(Api as, String id, String status) throws Exception {
-    Eventually.await(id + " " + status, Duration.ofSeconds(30), () -> status.equals(as.task(id).getString("status")));
-  }
-
   @Test
   void creditsAreHeldCapturedAndReleasedAndTheLedgerBalances() throws Exception {
     Api payer = kiln.api().forUser("payer");
@@ -40,12 +36,12 @@ class CreditsTest {
 
     String ok = sleep(payer, new JsonObject().put("duration_ms", 400));
     Eventually.await("held while it runs", Duration.ofSeconds(10), () -> wallet(payer).getLong("held") == SLEEP_PRICE);
-    ended(payer, ok, "completed");
+    payer.awaitStatus(ok, "completed", Duration.ofSeconds(30));
     Eventually.await("captured", Duration.ofSeconds(10), () -> wallet(payer).getLong("held") == 0);
     assertEquals(25, wallet(payer).getLong("balance"));
 
     String bad = sleep(payer, new JsonObject().put("fail_permanently", true));
-    ended(payer, bad, "failed");
+    payer.awaitStatus(bad, "failed", Duration.ofSeconds(30));
     assertEquals(25, wallet(payer).getLong("balance"), "released on failure");
 
     String a = sleep(payer, new JsonObject().put("hang", true));

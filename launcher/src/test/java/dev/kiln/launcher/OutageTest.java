@@ -87,7 +87,7 @@ class OutageTest {
       Api.Reply r = api.post("/api/v1/tasks", "{\"tool_action\": \"debug.noop\"}");
       return r.status() == 202 ? r.json().getString("id") : null;
     });
-    Eventually.await("and run", Duration.ofSeconds(20), () -> "completed".equals(api.task(after).getString("status")));
+    api.awaitStatus(after, "completed", Duration.ofSeconds(20));
     assertEquals(200, api.get("/ready").status());
   }
 

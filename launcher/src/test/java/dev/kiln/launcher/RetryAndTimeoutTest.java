@@ -3,7 +3,6 @@ package dev.kiln.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.testing.Eventually;
 import dev.kiln.testing.Sql;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -28,13 +27,6 @@ class RetryAndTimeoutTest {
     Api.Reply r = kiln.api().send("PUT", "/api/v1/admin/queues/debug", new JsonObject().put("retry_delay_base", BASE_MS)
         .put("retry_delay_max", MAX_MS).put("job_timeout", TIMEOUT_MS).encode());
     assertEquals(200, r.status(), r.body());
-  }
-
-  private static JsonObject finished(String id) throws Exception {
-    return Eventually.await("task " + id + " finished", Duration.ofSeconds(30), () -> {
-      JsonObject t = kiln.api().task(id);
-      return List.of("completed", "failed", "timeout", "cancelled").contains(t.getString("status")) ? t : null;
-    });
   }
 
   private static List<Map<String, Object>> executions(Sql sql, String id) throws Exception {
@@ -73,7 +65,7 @@ class RetryAndTimeoutTest {
   @Test
   void aLateOrRepeatedReportChangesNothing() throws Exception {
     String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
-    JsonObject done = finished(id);
+    JsonObject done = kiln.api().awaitEnded(id, Duration.ofSeconds(30));
     assertEquals("completed", done.getString("status"));
     // What a worker's resent or stale report looks like on the bus, for the attempt that already settled.
     JsonObject late = new JsonObject().put("task_id", id).put("attempt", 1).put("queue", "debug").put("worker_id", "ghost")
@@ -95,7 +87,7 @@ class RetryAndTimeoutTest {
   void aPermanentFailureFailsAtOnce() throws Exception {
     String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("fail_permanently", true))).getString("id");
-    JsonObject task = finished(id);
+    JsonObject task = kiln.api().awaitEnded(id, Duration.ofSeconds(30));
     assertEquals("failed", task.getString("status"));
     assertEquals(1, task.getInteger("attempt"));
     assertEquals(0, task.getInteger("retry_count"));
@@ -109,7 +101,7 @@ class RetryAndTimeoutTest {
   void retriesStopAtMaxRetries() throws Exception {
     String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("duration_ms", 10).put("fail_attempts", 100))).getString("id");
-    JsonObject task = finished(id);
+    JsonObject task = kiln.api().awaitEnded(id, Duration.ofSeconds(30));
     int maxRetries = task.getInteger("max_retries");
     assertEquals("failed", task.getString("status"));
     assertEquals(1 + maxRetries, task.getInteger("attempt"), "attempts = 1 + max_retries");
@@ -123,7 +115,7 @@ class RetryAndTimeoutTest {
   void anAttemptPastJobTimeoutIsStoppedAndTheTaskEndsTimeout() throws Exception {
     String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("hang", true))).getString("id");
-    JsonObject task = finished(id);
+    JsonObject task = kiln.api().awaitEnded(id, Duration.ofSeconds(30));
     int maxRetries = task.getInteger("max_retries");
     assertEquals("timeout", task.getString("status"));
     assertEquals("timeout", task.getString("error_code"));
@@ -137,6 +129,6 @@ class RetryAndTimeoutTest {
     }
     // The worker stopped the hung attempts: its one slot is free for new work.
     String after = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
-    assertEquals("completed", finished(after).getString("status"));
+    assertEquals("completed", kiln.api().awaitEnded(after, Duration.ofSeconds(30)).getString("status"));
   }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.testing.Eventually;
 import dev.kiln.testing.Sql;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -22,13 +21,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** Listing with filters and cursors, manual retry, the recycle bin: through HTTP and Postgres. */
 class TaskApiTest {
   @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of());
-
-  private static JsonObject ended(Api as, String id) throws Exception {
-    return Eventually.await(id + " ended", Duration.ofSeconds(30), () -> {
-      JsonObject t = as.task(id);
-      return List.of("completed", "failed", "timeout", "cancelled").contains(t.getString("status")) ? t : null;
-    });
-  }
 
   @Test
   void listsPageByCursorNewestFirstWithoutGapsOrRepeats() throws Exception {
@@ -49,7 +41,7 @@ class TaskApiTest {
     java.util.Collections.reverse(newestFirst);
     assertEquals(newestFirst, seen, "every task once, newest first");
 
-    for (String id : submitted) ended(user, id);
+    for (String id : submitted) user.awaitEnded(id, Duration.ofSeconds(30));
     JsonArray completed = user.get("/api/v1/tasks?status=completed&tool_action=debug.noop&limit=100").json().getJsonArray("items");
     assertEquals(25, completed.size());
     assertEquals(0, user.get("/api/v1/tasks?status=failed").json().getJsonArray("items").size());
@@ -81,18 +73,18 @@ class TaskApiTest {
   void aFailedTaskCanBeRetriedByHandAndAFinishedOneCannot() throws Exception {
     String failed = kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("fail_permanently", true))).getString("id");
-    assertEquals("failed", ended(kiln.api(), failed).getString("status"));
+    assertEquals("failed", kiln.api().awaitEnded(failed, Duration.ofSeconds(30)).getString("status"));
     Api.Reply r = kiln.api().post("/api/v1/tasks/" + failed + "/retry", "");
     assertEquals(202, r.status(), r.body());
     assertEquals("pending", r.json().getString("status"));
-    JsonObject again = ended(kiln.api(), failed);
+    JsonObject again = kiln.api().awaitEnded(failed, Duration.ofSeconds(30));
     assertEquals("failed", again.getString("status"));
     assertEquals(2, again.getInteger("attempt"), "the retry is a new attempt; the history is kept");
     try (Sql sql = kiln.sql()) {
       assertEquals(2, sql.count("SELECT count(*) FROM task_executions WHERE task_id = ?::uuid", failed));
     }
     String done = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
-    ended(kiln.api(), done);
+    kiln.api().awaitEnded(done, Duration.ofSeconds(30));
     Api.Reply no = kiln.api().post("/api/v1/tasks/" + done + "/retry", "");
     assertEquals(409, no.status());
     assertEquals("not_retryable", no.json().getString("code"));
@@ -102,7 +94,7 @@ class TaskApiTest {
   void deletedTasksGoToTheRecycleBinAndCanBeRestored() throws Exception {
     Api user = kiln.api().forUser("binner");
     String id = user.submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
-    ended(user, id);
+    user.awaitEnded(id, Duration.ofSeconds(30));
     assertEquals(204, user.send("DELETE", "/api/v1/tasks/" + id, "").status());
     assertEquals(404, user.get("/api/v1/tasks/" + id).status());
     assertTrue(!ids(user.get("/api/v1/tasks").json()).contains(id));
@@ -114,7 +106,7 @@ class TaskApiTest {
 
     String running = user.submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("hang", true))).getString("id");
-    Eventually.await("running", Duration.ofSeconds(10), () -> "running".equals(user.task(running).getString("status")));
+    user.awaitStatus(running, "running", Duration.ofSeconds(10));
     Api.Reply busy = user.send("DELETE", "/api/v1/tasks/" + running, "");
     assertEquals(409, busy.status());
     assertEquals("task_running", busy.json().getString("code"));

@@ -86,11 +86,8 @@ class TaskLifecycleTest {
   void aTaskIsSeenPendingThenRunningThenCompleted() throws Exception {
     String id = kiln.api().submit(new JsonObject().put("tool_action", "debug.sleep")
         .put("input", new JsonObject().put("duration_ms", 1500).put("progress_steps", 3))).getString("id");
-    Eventually.await("task running", Duration.ofSeconds(20), () -> "running".equals(kiln.api().task(id).getString("status")));
-    JsonObject done = Eventually.await("task completed", Duration.ofSeconds(20), () -> {
-      JsonObject t = kiln.api().task(id);
-      return "completed".equals(t.getString("status")) ? t : null;
-    });
+    kiln.api().awaitStatus(id, "running", Duration.ofSeconds(20));
+    JsonObject done = kiln.api().awaitStatus(id, "completed", Duration.ofSeconds(20));
     assertEquals(1500, done.getJsonObject("result").getInteger("slept_ms"));
   }
 
@@ -129,7 +126,7 @@ class TaskLifecycleTest {
         long done = now.stream().filter(e -> "completed".equals(e.event())).count();
         return done == 2 ? now : null;
       });
-      Eventually.await("bob's task ended", Duration.ofSeconds(30), () -> "completed".equals(bob.task(theirs).getString("status")));
+      bob.awaitStatus(theirs, "completed", Duration.ofSeconds(30));
     }
     for (int i = 1; i < seen.size(); i++) assertTrue(seen.get(i).id() > seen.get(i - 1).id(), "ids rise: " + seen);
     for (Api.Sse e : seen) assertTrue(mine.contains(e.data().getString("task_id")), "only alice's tasks: " + e);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.testing.Eventually;
 import dev.kiln.testing.Sql;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -83,10 +82,7 @@ class ToolActionsTest {
 
   private static JsonObject runToCompletion(String action, JsonObject input) throws Exception {
     String id = api.submit(new JsonObject().put("tool_action", action).put("input", input)).getString("id");
-    JsonObject done = Eventually.await(action + " to end", Duration.ofSeconds(60), () -> {
-      JsonObject t = api.task(id);
-      return List.of("completed", "failed", "timeout", "cancelled").contains(t.getString("status")) ? t : null;
-    });
+    JsonObject done = api.awaitEnded(id, Duration.ofSeconds(60));
     assertEquals("completed", done.getString("status"), action + ": " + done.encodePrettily());
     return done;
   }
