@@ -5,7 +5,9 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Tuple;
-import java.util.function.Supplier;
+import io.vertx.core.Promise;
+import io.vertx.sqlclient.Pool;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,23 +29,34 @@ final class Leadership {
   /** Postgres ends the lock session after this long without a query from this node. */
   static final long IDLE_SESSION_TIMEOUT_MILLIS = 4_000;
 
+  /** Winning the lock, a leader bumps the fencing epoch: every write of the old one is refused from now on. */
+  private static final String TAKE_LEAD =
+      "UPDATE dispatcher_leadership SET epoch = epoch + 1, leader_id = $1, acquired_at = now() WHERE id = 1 RETURNING epoch";
+
   private final Vertx vertx;
   private final PgConnectOptions options;
-  private final Supplier<Future<Runnable>> onLead; // starts leading; completes with how to step down
+  private final String nodeId;
+  private final Pool pool;
+  private final Function<Long, Future<Runnable>> onLead; // starts leading with an epoch; completes with how to step down
+  private final Promise<Void> firstTry = Promise.promise();
   private PgConnection conn;
   private Runnable stepDown;
   private boolean busy;
   private long timer;
   private boolean closed;
 
-  Leadership(Vertx vertx, PgConnectOptions options, Supplier<Future<Runnable>> onLead) {
+  Leadership(Vertx vertx, PgConnectOptions options, String nodeId, Pool pool, Function<Long, Future<Runnable>> onLead) {
     this.vertx = vertx;
     this.options = options;
+    this.nodeId = nodeId;
+    this.pool = pool;
     this.onLead = onLead;
   }
 
-  void start() {
+  /** Starts trying for the lead; completes after the first try (won, lost, or Postgres away: the next tick tries again). */
+  Future<Void> start() {
     timer = vertx.setPeriodic(0, TICK_MILLIS, t -> tick());
+    return firstTry.future();
   }
 
   boolean leading() {
@@ -60,10 +73,11 @@ final class Leadership {
   private void tick() {
     if (busy || closed) return;
     busy = true;
-    Future<Void> step = conn == null ? connect() : leading() ? check() : tryLock();
+    Future<Void> step = conn == null ? connect().compose(v -> tryLock()) : leading() ? check() : tryLock();
     step.onComplete(ar -> {
       busy = false;
       if (ar.failed()) lose(ar.cause().getMessage());
+      firstTry.tryComplete(); // this node has tried once: it leads, stands by, or retries next tick
     });
   }
 
@@ -89,7 +103,8 @@ final class Leadership {
   private Future<Void> tryLock() {
     return conn.preparedQuery("SELECT pg_try_advisory_lock($1) AS got").execute(Tuple.of(LOCK_KEY)).compose(rows -> {
       if (!rows.iterator().next().getBoolean("got")) return Future.succeededFuture();
-      return onLead.get().map(down -> {
+      return pool.preparedQuery(TAKE_LEAD).execute(Tuple.of(nodeId)).compose(r -> onLead.apply(r.iterator().next().getLong("epoch")))
+          .map(down -> {
         stepDown = down;
         return null;
       });

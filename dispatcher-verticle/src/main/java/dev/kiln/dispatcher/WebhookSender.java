@@ -2,8 +2,11 @@ package dev.kiln.dispatcher;
 
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.config.KilnConfig;
-import dev.kiln.task.BatchJson;
-import dev.kiln.task.TaskJson;
+import dev.kiln.task.Backoff;
+import dev.kiln.task.store.BatchReads;
+import dev.kiln.task.store.Scope;
+import dev.kiln.task.store.TaskReads;
+import dev.kiln.task.store.WebhookOutbox;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -13,9 +16,8 @@ import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -31,40 +33,55 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends the webhook outbox (rows written by Postgres when a task or batch with a webhook_url
- * ends): the task or batch JSON as the API shows it, signed with HMAC-SHA256 in {@code X-Kiln-Signature}, retried with jittered
- * exponential backoff up to {@link #MAX_ATTEMPTS}. At least once: a receiver dedupes on
- * {@code X-Kiln-Delivery}. Runs on the leader beside dispatch and never holds it up.
+ * Sends the webhook outbox (rows the task core writes in the transaction that ends a task or
+ * batch with a webhook_url): the task or batch JSON as the API shows it, signed with HMAC-SHA256
+ * in {@code X-Kiln-Signature}, retried with jittered exponential backoff up to
+ * {@link Config#maxAttempts}. At least once: a receiver dedupes on {@code X-Kiln-Delivery}. Runs
+ * on the leader beside dispatch and never holds it up.
  */
-final class WebhookSender {
+final class WebhookSender implements LeaderService {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookSender.class);
 
-  static final int MAX_ATTEMPTS = 10;
-  static final int BATCH = 32;
-  static final long REQUEST_TIMEOUT_MILLIS = 10_000;
-  /** A claimed delivery is due again after this if its sender vanished mid-send. */
-  static final int CLAIM_LEASE_SECONDS = 60;
-  static final long MAX_BACKOFF_SECONDS = 3_600;
+  static final int DEFAULT_MAX_ATTEMPTS = 10;
+  static final int DEFAULT_BATCH = 32;
+  static final long DEFAULT_INTERVAL_MS = 1_000;
+  static final long DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+  static final int DEFAULT_CLAIM_LEASE_SECONDS = 60;
+  /** Delivery n waits min(1 h, 1 s·2^(n−1)), jittered: the one backoff shape of Kiln (task retries too). */
+  static final Backoff DEFAULT_BACKOFF = new Backoff(1_000, 3_600_000);
 
-  private static final String CLAIM =
-      "UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $3) "
-          + "FROM (SELECT id FROM webhook_deliveries WHERE delivered_at IS NULL AND next_attempt_at <= now() AND attempts < $1 "
-          + "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) due WHERE d.id = due.id "
-          + "RETURNING d.id, d.task_id, d.batch_id, d.url, d.event, d.attempts";
-  private static final String TASK = "SELECT " + TaskJson.COLUMNS + " FROM tasks WHERE id = $1";
-  private static final String BATCH_ROW = "SELECT " + BatchJson.COLUMNS + " FROM task_batches WHERE id = $1";
-  private static final String DELIVERED = "UPDATE webhook_deliveries SET delivered_at = now(), last_status = $2, last_error = NULL WHERE id = $1";
-  private static final String FAILED = "UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => $2), "
-      + "last_status = $3, last_error = $4 WHERE id = $1";
+  /**
+   * @param intervalMs how often due deliveries are looked for
+   * @param maxAttempts attempts per delivery, then it is given up
+   * @param batch deliveries claimed per look
+   * @param requestTimeoutMs a receiver has this long to answer
+   * @param claimLeaseSeconds a claimed delivery is due again after this if its sender vanished mid-send
+   * @param backoff the wait before each next attempt
+   * @param secret the HMAC-SHA256 key of {@code X-Kiln-Signature} (null: unsigned)
+   * @param privateAddresses whether receivers in loopback / private / link-local networks are allowed
+   */
+  record Config(long intervalMs, int maxAttempts, int batch, long requestTimeoutMs, int claimLeaseSeconds, Backoff backoff,
+                String secret, boolean privateAddresses) {
+    Config {
+      if (intervalMs <= 0 || maxAttempts < 1 || batch < 1 || requestTimeoutMs <= 0 || claimLeaseSeconds <= 0) {
+        throw new IllegalArgumentException("bad webhook sender config");
+      }
+    }
 
-  private static final String GAVE_UP = "UPDATE webhook_deliveries SET attempts = $2, last_error = $3 WHERE id = $1";
+    static Config of(KilnConfig kiln) {
+      return new Config(DEFAULT_INTERVAL_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_BATCH, DEFAULT_REQUEST_TIMEOUT_MS,
+          DEFAULT_CLAIM_LEASE_SECONDS, DEFAULT_BACKOFF, kiln.webhookSecret(), kiln.webhookPrivateAddresses());
+    }
+  }
 
   private final Vertx vertx;
-  private final Pool pool;
+  private final Config config;
+  private final WebhookOutbox outbox;
+  private final TaskReads tasks;
+  private final BatchReads batches;
   private final WebClient client;
-  private final String secret;
-  private final boolean privateAddresses;
   private final AssetUrls urls;
+  private long timer = -1;
   private boolean busy;
 
   /** A receiver inside the cluster's own networks, and they are not allowed: never sent, never retried. */
@@ -74,17 +91,26 @@ final class WebhookSender {
     }
   }
 
-  WebhookSender(Vertx vertx, Pool pool, KilnConfig config, AssetUrls urls) {
+  WebhookSender(Vertx vertx, Config config, WebhookOutbox outbox, TaskReads tasks, BatchReads batches, AssetUrls urls) {
     this.vertx = vertx;
-    this.pool = pool;
-    this.secret = config.webhookSecret();
-    this.privateAddresses = config.webhookPrivateAddresses();
+    this.config = config;
+    this.outbox = outbox;
+    this.tasks = tasks;
+    this.batches = batches;
     this.urls = urls;
     this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(30)
         .setUserAgent("kiln-webhooks").setFollowRedirects(false).setForceSni(true));
   }
 
-  void close() {
+  @Override
+  public Future<Void> start() {
+    timer = vertx.setPeriodic(config.intervalMs(), t -> sendDue());
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public void stop() {
+    if (timer >= 0) vertx.cancelTimer(timer);
     client.close();
   }
 
@@ -92,7 +118,7 @@ final class WebhookSender {
   void sendDue() {
     if (busy) return;
     busy = true;
-    pool.preparedQuery(CLAIM).execute(Tuple.of(MAX_ATTEMPTS, BATCH, CLAIM_LEASE_SECONDS)).compose(rows -> {
+    outbox.claimDue(config.maxAttempts(), config.batch(), config.claimLeaseSeconds()).compose(rows -> {
       List<Future<Void>> sends = new ArrayList<>();
       for (Row r : rows) sends.add(send(r));
       return Future.join(sends);
@@ -109,30 +135,30 @@ final class WebhookSender {
     String url = d.getString("url");
     URI target = URI.create(url);
     Future<InetAddress> address = receiver(target.getHost());
-    return address.compose(a -> pool.preparedQuery(batch ? BATCH_ROW : TASK)
-        .execute(Tuple.of(batch ? d.getUUID("batch_id") : d.getUUID("task_id")))).compose(rows -> {
-      Row row = rows.iterator().next();
-      JsonObject body = new JsonObject().put("event", event).put("delivery_id", id)
-          .put(subject, batch ? BatchJson.of(row) : urls.present(TaskJson.of(row)));
+    Future<JsonObject> about = address.compose(a -> batch
+        ? batches.get(Scope.ALL, d.getUUID("batch_id"))
+        : tasks.get(Scope.ALL, d.getUUID("task_id")).map(t -> t == null ? null : urls.present(t)));
+    return about.compose(subjectJson -> {
+      if (subjectJson == null) return Future.failedFuture(new IllegalStateException(subject + " is gone"));
+      JsonObject body = new JsonObject().put("event", event).put("delivery_id", id).put(subject, subjectJson);
       Buffer payload = body.toBuffer();
-      var request = request(target, address.result()).timeout(REQUEST_TIMEOUT_MILLIS)
+      var request = request(target, address.result()).timeout(config.requestTimeoutMs())
           .putHeader("Content-Type", "application/json")
           .putHeader("X-Kiln-Delivery", String.valueOf(id))
           .putHeader("X-Kiln-Event", event);
-      if (secret != null) request.putHeader("X-Kiln-Signature", "sha256=" + hmac(payload));
+      if (config.secret() != null) request.putHeader("X-Kiln-Signature", "sha256=" + hmac(payload));
       return request.sendBuffer(payload);
     }).transform(ar -> {
       if (ar.failed() && ar.cause() instanceof PrivateAddress refused) {
         LOG.warn("webhook delivery {} to {}: {}", id, url, refused.getMessage());
-        return pool.preparedQuery(GAVE_UP).execute(Tuple.of(id, MAX_ATTEMPTS, refused.getMessage())).mapEmpty();
+        return outbox.gaveUp(id, config.maxAttempts(), refused.getMessage());
       }
       int status = ar.succeeded() ? ar.result().statusCode() : 0;
-      if (status >= 200 && status < 300) return pool.preparedQuery(DELIVERED).execute(Tuple.of(id, status)).mapEmpty();
+      if (status >= 200 && status < 300) return outbox.delivered(id, status);
       String error = ar.succeeded() ? "answered " + status : String.valueOf(ar.cause().getMessage());
-      long backoff = Math.min(MAX_BACKOFF_SECONDS, 1L << Math.min(20, attempts - 1));
-      double wait = backoff / 2.0 + ThreadLocalRandom.current().nextDouble() * backoff / 2.0;
-      if (attempts >= MAX_ATTEMPTS) LOG.warn("webhook delivery {} gave up after {} attempts: {}", id, attempts, error);
-      return pool.preparedQuery(FAILED).execute(Tuple.of(id, wait, status == 0 ? null : status, error)).mapEmpty();
+      Duration wait = Duration.ofMillis(config.backoff().delayMs(attempts, ThreadLocalRandom.current().nextDouble()));
+      if (attempts >= config.maxAttempts()) LOG.warn("webhook delivery {} gave up after {} attempts: {}", id, attempts, error);
+      return outbox.failed(id, wait, status == 0 ? null : status, error);
     }).recover(e -> {
       LOG.debug("webhook delivery {}: {}", id, e.getMessage());
       return Future.succeededFuture();
@@ -148,7 +174,7 @@ final class WebhookSender {
   private Future<InetAddress> receiver(String host) {
     return vertx.executeBlocking(() -> {
       InetAddress[] all = InetAddress.getAllByName(host);
-      if (!privateAddresses) {
+      if (!config.privateAddresses()) {
         for (InetAddress a : all) if (internal(a)) throw new PrivateAddress(host);
       }
       return all[0];
@@ -176,7 +202,7 @@ final class WebhookSender {
   private String hmac(Buffer payload) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+      mac.init(new SecretKeySpec(config.secret().getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
       return HexFormat.of().formatHex(mac.doFinal(payload.getBytes()));
     } catch (Exception e) {
       throw new IllegalStateException(e);

@@ -7,7 +7,9 @@ import dev.kiln.http.admin.AdminRoutes;
 import dev.kiln.http.admin.ClientAdminRoutes;
 import dev.kiln.http.api.Problems;
 import dev.kiln.http.assets.AssetRoutes;
+import dev.kiln.common.asset.AssetStore;
 import dev.kiln.common.asset.AssetUrls;
+import dev.kiln.common.asset.DirectoryAssetStore;
 import dev.kiln.http.assets.FileRoutes;
 import dev.kiln.http.auth.ApiKeyAuth;
 import dev.kiln.http.auth.SignIn;
@@ -15,8 +17,13 @@ import dev.kiln.http.batches.BatchRoutes;
 import dev.kiln.http.wallet.WalletRoutes;
 import dev.kiln.http.auth.RateLimits;
 import dev.kiln.http.ops.OpsRoutes;
-import dev.kiln.http.sse.CallerEventStreams;
-import dev.kiln.http.sse.TaskEventStreams;
+import dev.kiln.http.sse.EventStreams;
+import dev.kiln.task.RetryPolicy;
+import dev.kiln.task.store.BatchReads;
+import dev.kiln.task.store.QueueConfigs;
+import dev.kiln.task.store.TaskReads;
+import dev.kiln.task.store.TaskStore;
+import dev.kiln.task.store.Wallets;
 import dev.kiln.http.tasks.TaskActionRoutes;
 import dev.kiln.http.tasks.TaskRoutes;
 import io.vertx.core.Future;
@@ -64,13 +71,15 @@ public final class HttpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Pool pool = Db.pool(vertx, config.databaseUrl());
-    Hot hot = new Hot(vertx, config.redisUrl());
+    Hot hot = Hot.shared(vertx, config.redisUrl());
     AssetUrls urls = AssetUrls.of(config);
-    TaskRoutes tasks = new TaskRoutes(vertx, pool, hot, config.debugExecutors(), config.assetDir(), config::price, urls);
-    FileRoutes files = new FileRoutes(vertx, pool, urls, config.assetDir(), config.api().uploadLimitBytes());
+    AssetStore assets = new DirectoryAssetStore(config.assetDir());
+    TaskStore store = new TaskStore(pool, RetryPolicy.standard());
+    TaskReads reads = new TaskReads(pool);
+    TaskRoutes tasks = new TaskRoutes(vertx, store, reads, hot, config.debugExecutors(), assets, config::price, urls);
+    FileRoutes files = new FileRoutes(vertx, pool, urls, assets, config.api().uploadLimitBytes());
     SignIn signIn = new SignIn(vertx, pool, config.api(), config.dataDir());
-    TaskEventStreams streams = new TaskEventStreams(vertx, pool, tasks);
-    CallerEventStreams callerStreams = new CallerEventStreams(vertx, pool);
+    EventStreams streams = new EventStreams(vertx, reads, tasks);
 
     Router router = Router.router(vertx);
     new OpsRoutes(vertx, pool, hot).mount(router);
@@ -79,7 +88,7 @@ public final class HttpVerticle extends VerticleBase {
     files.mountBodyHandler(api);
     api.route().handler(BodyHandler.create(false).setBodyLimit(DEFAULT_BODY_LIMIT));
     // Before authentication: a signed URL is its own credential; sign-in is how one gets one.
-    new AssetRoutes(pool, urls, config.assetDir()).mount(api);
+    new AssetRoutes(pool, urls, assets).mount(api);
     signIn.mountPublic(api);
     api.route().handler(new ApiKeyAuth(vertx, pool, config.adminKey(), config.apiKeys())::handle);
     api.route().handler(new RateLimits(hot, config.rateLimitClient(), config.rateLimitUser())::handle);
@@ -87,14 +96,13 @@ public final class HttpVerticle extends VerticleBase {
     signIn.mount(api);
     files.mount(api);
     tasks.mount(api);
-    TaskActionRoutes actions = new TaskActionRoutes(vertx, pool, tasks);
+    TaskActionRoutes actions = new TaskActionRoutes(vertx, store, reads, tasks);
     actions.mount(api);
-    new BatchRoutes(vertx, pool, actions, config.price("image.generate"), urls).mount(api);
-    new WalletRoutes(pool).mount(api);
-    new AdminRoutes(vertx, pool).mount(api);
+    new BatchRoutes(vertx, store, reads, new BatchReads(pool), actions, config.price("image.generate"), urls).mount(api);
+    new WalletRoutes(new Wallets(pool)).mount(api);
+    new AdminRoutes(vertx, pool, new QueueConfigs(pool)).mount(api);
     new ClientAdminRoutes(vertx, pool).mount(api);
     streams.mount(api);
-    callerStreams.mount(api);
     api.get("/admin/routes").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("items", routes(router, api)).encode()));
     api.route().failureHandler(Problems::handle);
@@ -107,7 +115,7 @@ public final class HttpVerticle extends VerticleBase {
       router.errorHandler(status, ctx -> Problems.handle(ctx, status));
     }
     return vertx.executeBlocking(HttpVerticle::readOpenApi, false).onSuccess(doc -> openApi = doc)
-        .compose(v -> streams.start()).compose(v -> callerStreams.start()).compose(v -> vertx.createHttpServer(new HttpServerOptions()
+        .compose(v -> streams.start()).compose(v -> vertx.createHttpServer(new HttpServerOptions()
             .setCompressionSupported(false).setIdleTimeout(0))
         .requestHandler(router)
         .invalidRequestHandler(Problems::invalidRequest)

@@ -25,7 +25,7 @@ public final class Addresses {
    */
   public static final String DISPATCHER_CANCEL = "kiln.dispatcher.cancel";
 
-  /** Published by HTTP when an admin revokes an API key: {@code {client_id}}; every node forgets it. */
+  /** Published by HTTP when an admin revokes an API key: {@code {api_client_id}}; every node forgets it. */
   public static final String CLIENTS_REVOKED = "kiln.clients.revoked";
 
   /** Published by the HTTP role when a signed-in session ends (logout): every node forgets it. */

@@ -31,6 +31,8 @@ public record KilnConfig(
     Map<String, Long> prices,    // credits held per task, by tool_action; absent = free
     String webhookSecret,        // HMAC-SHA256 key of X-Kiln-Signature; null: webhooks go unsigned
     boolean webhookPrivateAddresses, // may webhooks go to loopback / private addresses (off: refused)
+    int eventRetentionDays,      // the events of a task that ended are kept this long; 0 = for ever
+    int taskRetentionDays,       // a task that ended is kept this long, with its history; 0 = for ever
     ApiConfig api) {
 
   public static final int DEFAULT_HTTP_PORT = 8080;
@@ -41,6 +43,8 @@ public record KilnConfig(
   public static final int DEFAULT_WORKER_SLOTS = 4;
   public static final int DEFAULT_RATE_LIMIT_CLIENT = 500;
   public static final int DEFAULT_RATE_LIMIT_USER = 20;
+  public static final int DEFAULT_EVENT_RETENTION_DAYS = 30;
+  public static final int DEFAULT_TASK_RETENTION_DAYS = 0;
   public static final Set<String> KNOWN_QUEUES = Set.of("image", "model3d", "debug");
 
   public boolean embeddedDatabase() {
@@ -111,17 +115,21 @@ public record KilnConfig(
     }
     return new KilnConfig(db, redis, port, admin, keys, dataDir, members, clusterHost, clusterPort,
         Set.copyOf(queues), slots, debug, workerId, rateClient, rateUser, Map.copyOf(prices),
-        blankToNull(env.get("KILN_WEBHOOK_SECRET")), bool(env, "KILN_WEBHOOK_PRIVATE_ADDRESSES", false), ApiConfig.from(env));
+        blankToNull(env.get("KILN_WEBHOOK_SECRET")), bool(env, "KILN_WEBHOOK_PRIVATE_ADDRESSES", false),
+        intIn(env, "KILN_EVENT_RETENTION_DAYS", DEFAULT_EVENT_RETENTION_DAYS, 0, 36_500),
+        intIn(env, "KILN_TASK_RETENTION_DAYS", DEFAULT_TASK_RETENTION_DAYS, 0, 36_500), ApiConfig.from(env));
   }
 
   public KilnConfig withAdminKey(String key) {
     return new KilnConfig(databaseUrl, redisUrl, httpPort, key, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret, webhookPrivateAddresses, api);
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret, webhookPrivateAddresses,
+        eventRetentionDays, taskRetentionDays, api);
   }
 
   public KilnConfig withStores(String db, String redis) {
     return new KilnConfig(db, redis, httpPort, adminKey, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret, webhookPrivateAddresses, api);
+        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret, webhookPrivateAddresses,
+        eventRetentionDays, taskRetentionDays, api);
   }
 
   /** Credits a task of this tool_action holds (0: free). */

@@ -29,10 +29,14 @@ public final class Db {
         .setReconnectAttempts(0);
   }
 
-  /** A pool shared by every verticle of this process (same name, same pool). */
+  /**
+   * The node's pool of one database: every verticle of a Vert.x instance that asks for the same
+   * URL gets the same connections (a shared pool, by name; closed when its last user closes it),
+   * so four HTTP instances and the dispatcher hold {@link #DEFAULT_POOL_SIZE} connections, not five times that.
+   */
   public static Pool pool(Vertx vertx, String databaseUrl) {
     return PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(DEFAULT_POOL_SIZE)
+        .with(new PoolOptions().setMaxSize(DEFAULT_POOL_SIZE).setShared(true).setName("kiln-pg:" + databaseUrl.hashCode())
             .setMaxWaitQueueSize(10_000).setConnectionTimeout(5).setIdleTimeout(60))
         .connectingTo(connectOptions(databaseUrl))
         .using(vertx)

@@ -2,35 +2,41 @@ package dev.kiln.common.db;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.SqlConnection;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
- * Many small writes, one commit: what arrives while a batch is in flight is written next, as
- * pipelined statements in one transaction. A commit costs an fsync, so under load this is
- * what makes throughput. If a batch fails, each of its writes is retried alone so one bad
- * write cannot fail the others. Confined to one event loop (the owning verticle's).
+ * Many small writes, one commit: what arrives while a batch is in flight is written next, as one
+ * call of {@code write} with the whole batch (one transaction; a commit costs an fsync, so under
+ * load this is what makes throughput). {@code write} answers one result per item, in order (null
+ * is a result). If a batch fails, each of its items is written alone, so one bad item cannot
+ * fail the others. Confined to one event loop (the owning verticle's).
  */
 public final class GroupCommit<T, R> {
-  /** Writes in one transaction at most. */
+  /** Items in one batch at most. */
   public static final int DEFAULT_MAX_BATCH = 128;
-  /** Transactions in flight at once, each on its own connection. */
+  /** Batches in flight at once, each its own transaction on its own connection. */
   public static final int DEFAULT_MAX_IN_FLIGHT = 4;
 
   private record Item<T, R>(T value, Promise<R> promise) {}
 
-  private final Pool pool;
-  private final BiFunction<SqlConnection, T, Future<R>> write;
+  private final Function<List<T>, Future<List<R>>> write;
+  private final int maxBatch;
+  private final int maxInFlight;
   private final ArrayDeque<Item<T, R>> queue = new ArrayDeque<>();
   private int inFlight;
 
-  public GroupCommit(Pool pool, BiFunction<SqlConnection, T, Future<R>> write) {
-    this.pool = pool;
+  public GroupCommit(Function<List<T>, Future<List<R>>> write) {
+    this(write, DEFAULT_MAX_BATCH, DEFAULT_MAX_IN_FLIGHT);
+  }
+
+  public GroupCommit(Function<List<T>, Future<List<R>>> write, int maxBatch, int maxInFlight) {
+    if (maxBatch < 1 || maxInFlight < 1) throw new IllegalArgumentException("maxBatch and maxInFlight must be >= 1");
     this.write = write;
+    this.maxBatch = maxBatch;
+    this.maxInFlight = maxInFlight;
   }
 
   public Future<R> submit(T value) {
@@ -40,10 +46,15 @@ public final class GroupCommit<T, R> {
     return p.future();
   }
 
+  /** Items waiting for a batch (not counting those in flight). */
+  public int waiting() {
+    return queue.size();
+  }
+
   private void drain() {
-    while (!queue.isEmpty() && inFlight < DEFAULT_MAX_IN_FLIGHT) {
+    while (!queue.isEmpty() && inFlight < maxInFlight) {
       List<Item<T, R>> batch = new ArrayList<>();
-      while (!queue.isEmpty() && batch.size() < DEFAULT_MAX_BATCH) batch.add(queue.poll());
+      while (!queue.isEmpty() && batch.size() < maxBatch) batch.add(queue.poll());
       inFlight++;
       run(batch).onComplete(ar -> {
         inFlight--;
@@ -53,28 +64,33 @@ public final class GroupCommit<T, R> {
   }
 
   private Future<Void> run(List<Item<T, R>> batch) {
-    if (batch.size() == 1) {
-      Item<T, R> only = batch.get(0);
-      return pool.withTransaction(c -> write.apply(c, only.value())).onComplete(only.promise()).mapEmpty();
-    }
-    List<R> results = new ArrayList<>();
-    return pool.withTransaction(c -> {
-      List<Future<R>> writes = new ArrayList<>();
-      for (Item<T, R> i : batch) writes.add(write.apply(c, i.value()));
-      return Future.all(writes).map(all -> {
-        for (Future<R> w : writes) results.add(w.result());
-        return null;
-      });
-    }).transform(ar -> {
+    return call(batch).transform(ar -> {
       if (ar.succeeded()) {
-        for (int k = 0; k < batch.size(); k++) batch.get(k).promise().complete(results.get(k));
+        for (int k = 0; k < batch.size(); k++) batch.get(k).promise().complete(ar.result().get(k));
+        return Future.succeededFuture();
+      }
+      if (batch.size() == 1) {
+        batch.get(0).promise().fail(ar.cause());
         return Future.succeededFuture();
       }
       List<Future<R>> alone = new ArrayList<>();
       for (Item<T, R> i : batch) {
-        alone.add(pool.withTransaction(c -> write.apply(c, i.value())).onComplete(i.promise()));
+        alone.add(call(List.of(i)).map(r -> r.get(0)).onComplete(i.promise()));
       }
       return Future.join(alone).mapEmpty();
     });
+  }
+
+  private Future<List<R>> call(List<Item<T, R>> batch) {
+    try {
+      return write.apply(batch.stream().map(Item::value).toList()).map(results -> {
+        if (results.size() != batch.size()) {
+          throw new IllegalStateException("a group write answered " + results.size() + " results for " + batch.size() + " items");
+        }
+        return results;
+      });
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 }

@@ -24,10 +24,21 @@ public final class Hot {
   private final RedisAPI api;
   private long lastWarning;
 
-  public Hot(Vertx vertx, String redisUrl) {
-    Redis client = Redis.createClient(vertx, new RedisOptions().setConnectionString(redisUrl)
-        .setMaxPoolSize(8).setMaxPoolWaiting(10_000).setMaxWaitingHandlers(10_000));
+  private Hot(Redis client) {
     this.api = RedisAPI.api(client);
+  }
+
+  /** Holds a node's client in its local map: one per Vert.x instance and URL. */
+  private record Shared(Hot hot) implements io.vertx.core.shareddata.Shareable {}
+
+  /**
+   * The node's Redis client for this URL: every verticle of a Vert.x instance shares one pool of
+   * connections (it is safe to use from any event loop).
+   */
+  public static Hot shared(Vertx vertx, String redisUrl) {
+    var clients = vertx.sharedData().<String, Shared>getLocalMap("kiln.redis");
+    return clients.computeIfAbsent(redisUrl, url -> new Shared(new Hot(Redis.createClient(vertx, new RedisOptions()
+        .setConnectionString(url).setMaxPoolSize(8).setMaxPoolWaiting(10_000).setMaxWaitingHandlers(10_000))))).hot();
   }
 
   public static String progressKey(String taskId) {

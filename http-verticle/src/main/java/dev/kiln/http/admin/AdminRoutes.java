@@ -15,7 +15,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.pgclient.PgException;
+import dev.kiln.task.store.QueueConfigs;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -39,10 +39,12 @@ public final class AdminRoutes {
 
   private final Vertx vertx;
   private final Pool pool;
+  private final QueueConfigs queues;
 
-  public AdminRoutes(Vertx vertx, Pool pool) {
+  public AdminRoutes(Vertx vertx, Pool pool, QueueConfigs queues) {
     this.vertx = vertx;
     this.pool = pool;
+    this.queues = queues;
   }
 
   public void mount(Router api) {
@@ -61,11 +63,8 @@ public final class AdminRoutes {
   }
 
   private void queues(RoutingContext ctx) {
-    pool.query(AdminQueries.QUEUES).execute().onSuccess(rows -> {
-      JsonArray items = new JsonArray();
-      for (Row r : rows) items.add(queueJson(r));
-      Json.send(ctx, 200, new JsonObject().put("items", items));
-    }).onFailure(ctx::fail);
+    queues.list().onSuccess(items -> Json.send(ctx, 200, new JsonObject().put("items", new JsonArray(new java.util.ArrayList<>(items)))))
+        .onFailure(ctx::fail);
   }
 
   private void queue(RoutingContext ctx) {
@@ -74,9 +73,7 @@ public final class AdminRoutes {
 
   private Future<JsonObject> findQueue(String name) {
     if (name.indexOf('\0') >= 0) return Future.failedFuture(ApiException.notFound("queue")); // no text column holds U+0000
-    return pool.preparedQuery(AdminQueries.QUEUE).execute(Tuple.of(name)).compose(rows -> rows.size() == 0
-        ? Future.failedFuture(ApiException.notFound("queue"))
-        : Future.succeededFuture(queueJson(rows.iterator().next())));
+    return queues.get(name).compose(q -> q == null ? Future.failedFuture(ApiException.notFound("queue")) : Future.succeededFuture(q));
   }
 
   /** Sets the fields given (at least one); the rest keep their values. */
@@ -85,7 +82,7 @@ public final class AdminRoutes {
     if (name.indexOf('\0') >= 0) throw ApiException.notFound("queue");
     JsonObject body = Json.body(ctx, QUEUE_FIELDS);
     if (body.isEmpty()) throw ApiException.invalid("missing_field", "name at least one of " + QUEUE_FIELDS);
-    Tuple args = Tuple.of(name,
+    QueueConfigs.Change change = new QueueConfigs.Change(
         intOrNull(body, "max_concurrency", 1, MAX_CONCURRENCY_LIMIT),
         intOrNull(body, "job_timeout", JOB_TIMEOUT_MIN, JOB_TIMEOUT_MAX),
         intOrNull(body, "max_retries", 0, MAX_RETRIES_LIMIT),
@@ -93,11 +90,11 @@ public final class AdminRoutes {
         intOrNull(body, "retry_delay_max", 0, RETRY_DELAY_MAX),
         boolOrNull(body, "enable_priority"),
         boolOrNull(body, "is_active"));
-    pool.preparedQuery(AdminQueries.UPDATE_QUEUE).execute(args)
-        .recover(e -> Future.failedFuture(e instanceof PgException pg && "23514".equals(pg.getSqlState())
-            ? ApiException.invalid("invalid_queue_config", "retry_delay_max must be at least retry_delay_base")
+    queues.update(name, change)
+        .recover(e -> Future.failedFuture(e instanceof QueueConfigs.Invalid invalid
+            ? ApiException.invalid("invalid_queue_config", invalid.getMessage())
             : e))
-        .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("queue")) : findQueue(name))
+        .compose(found -> found ? findQueue(name) : Future.failedFuture(ApiException.notFound("queue")))
         .onSuccess(q -> {
           vertx.eventBus().publish(Addresses.QUEUES_CHANGED, new JsonObject().put("queue", name));
           Json.send(ctx, 200, q);
@@ -135,22 +132,6 @@ public final class AdminRoutes {
         .onFailure(e -> ctx.fail(e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS
             ? ApiException.notFound("worker")
             : new ApiException(503, "service_unavailable", "the worker did not answer")));
-  }
-
-  private static JsonObject queueJson(Row r) {
-    return new JsonObject()
-        .put("queue_name", r.getString("queue_name"))
-        .put("max_concurrency", r.getInteger("max_concurrency"))
-        .put("job_timeout", r.getInteger("job_timeout"))
-        .put("max_retries", r.getInteger("max_retries"))
-        .put("retry_delay_base", r.getInteger("retry_delay_base"))
-        .put("retry_delay_max", r.getInteger("retry_delay_max"))
-        .put("enable_priority", r.getBoolean("enable_priority"))
-        .put("is_active", r.getBoolean("is_active"))
-        .put("pending", r.getLong("pending"))
-        .put("running", r.getLong("running"))
-        .put("retrying", r.getLong("retrying"))
-        .put("updated_at", Iso.of(r.getOffsetDateTime("updated_at")));
   }
 
   private static Integer intOrNull(JsonObject o, String field, int min, int max) {

@@ -86,7 +86,7 @@ public final class ClientAdminRoutes {
                 : ApiException.notFound("client"))))
         .onSuccess(v -> {
           ApiKeyAuth.forget(vertx, id); // this node, before the answer; the others by the bus
-          vertx.eventBus().publish(Addresses.CLIENTS_REVOKED, new JsonObject().put("client_id", id));
+          vertx.eventBus().publish(Addresses.CLIENTS_REVOKED, new JsonObject().put("api_client_id", id));
           ctx.response().setStatusCode(204).end();
         })
         .onFailure(ctx::fail);

@@ -18,6 +18,11 @@ public record Cursor(OffsetDateTime createdAt, UUID id) {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
   }
 
+  /** The cursor of a page's next position, or null on the last page. */
+  public static String of(dev.kiln.task.store.Page.Position next) {
+    return next == null ? null : encode(next.createdAt(), next.id());
+  }
+
   /** The cursor in a query parameter, or null when there is none; a bad one is a 400. */
   public static Cursor parse(String value) {
     if (value == null) return null;

@@ -1,5 +1,7 @@
 package dev.kiln.http.api;
 
+import dev.kiln.common.db.Outages;
+import dev.kiln.task.store.InsufficientCredits;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.http.HttpServerRequest;
@@ -82,34 +84,19 @@ public final class Problems {
         case 400 -> send(ctx, 400, "bad_request", "bad request");
         default -> send(ctx, s >= 400 ? s : 500, s >= 500 || s < 400 ? "internal_error" : "bad_request", "request failed");
       }
-    } else if (f instanceof PgException pg && "KL402".equals(pg.getSqlState())) {
-      send(ctx, 402, "insufficient_credits", pg.getErrorMessage());
+    } else if (f instanceof InsufficientCredits broke) {
+      send(ctx, 402, "insufficient_credits", broke.getMessage());
+    } else if (Outages.isOutage(f)) {
+      send(ctx, 503, "service_unavailable", "a store is unavailable, retry shortly");
     } else if (f instanceof PgException pg) {
       LOG.error("SQL error on {} {}: {}", ctx.request().method(), ctx.request().path(), pg.getMessage());
       send(ctx, 500, "internal_error", "internal error");
     } else if (f instanceof io.vertx.ext.web.handler.HttpException h && h.getStatusCode() == 400) {
       send(ctx, 400, "bad_request", "the request could not be parsed"); // e.g. a query string that does not decode (%zz)
-    } else if (storeUnavailable(f)) {
-      send(ctx, 503, "service_unavailable", "a store is unavailable, retry shortly");
     } else {
       LOG.error("Unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), f);
       send(ctx, 500, "internal_error", "internal error");
     }
-  }
-
-  /** Connection-level failures (Postgres down or restarting, pool exhausted) rather than bugs. */
-  static boolean storeUnavailable(Throwable f) {
-    for (Throwable t = f; t != null; t = t.getCause()) {
-      String n = t.getClass().getName();
-      if (t instanceof java.net.ConnectException || t instanceof java.io.IOException
-          || n.contains("ClosedConnection") || n.contains("NoStackTraceTimeoutException")
-          || n.contains("ConnectTimeout") || n.startsWith("io.netty.channel")
-          || (t.getMessage() != null && (t.getMessage().contains("Connection refused")
-          || t.getMessage().contains("closed") || t.getMessage().contains("Timeout")))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static String title(int status) {

@@ -31,7 +31,7 @@ public final class ApiKeyAuth {
           + "ON CONFLICT (id) DO UPDATE SET api_key_hash = EXCLUDED.api_key_hash, updated_at = now() "
           + "WHERE api_clients.role = EXCLUDED.role AND api_clients.is_active RETURNING id, role";
 
-  private record Cached(String clientId, String role, long until) {}
+  private record Cached(String apiClientId, String role, long until) {}
 
   private final Pool pool;
   private final String adminHash;
@@ -46,7 +46,7 @@ public final class ApiKeyAuth {
     this.bearer = new BearerAuth(vertx, pool);
     this.cache = vertx.sharedData().getLocalMap(CACHE_MAP);
     // A revoked key stops working at once on every node, not when its cache entry ages out.
-    vertx.eventBus().<JsonObject>consumer(Addresses.CLIENTS_REVOKED, m -> forget(vertx, m.body().getString("client_id")));
+    vertx.eventBus().<JsonObject>consumer(Addresses.CLIENTS_REVOKED, m -> forget(vertx, m.body().getString("api_client_id")));
     this.adminHash = adminKey == null ? null : Sha256.hex(adminKey);
     this.seededHashes = apiKeys.stream().map(Sha256::hex).toList();
   }
@@ -86,7 +86,7 @@ public final class ApiKeyAuth {
               return;
             }
           }
-          ctx.put(Caller.CONTEXT_KEY, new Caller(c.clientId(), c.role(), user));
+          ctx.put(Caller.CONTEXT_KEY, new Caller(c.apiClientId(), c.role(), user));
           ctx.next();
         })
         .onFailure(ctx::fail);
@@ -96,7 +96,7 @@ public final class ApiKeyAuth {
     JsonObject hit = cache.get(hash);
     long now = System.currentTimeMillis();
     if (hit != null && hit.getLong("until") > now) {
-      return Future.succeededFuture(new Cached(hit.getString("client_id"), hit.getString("role"), hit.getLong("until")));
+      return Future.succeededFuture(new Cached(hit.getString("api_client_id"), hit.getString("role"), hit.getLong("until")));
     }
     return pool.preparedQuery(FIND).execute(Tuple.of(hash)).compose(rows -> {
       if (rows.size() > 0) return Future.succeededFuture(rows.iterator().next());
@@ -108,7 +108,7 @@ public final class ApiKeyAuth {
       return Future.failedFuture(new ApiException(401, "unauthorized", "unknown or revoked X-Auth-Key"));
     }).map(row -> {
       Cached c = new Cached(row.getString("id"), row.getString("role"), now + CACHE_MILLIS);
-      cache.put(hash, new JsonObject().put("client_id", c.clientId()).put("role", c.role()).put("until", c.until()));
+      cache.put(hash, new JsonObject().put("api_client_id", c.apiClientId()).put("role", c.role()).put("until", c.until()));
       return c;
     });
   }
@@ -123,11 +123,11 @@ public final class ApiKeyAuth {
   }
 
   /** Drops a client's cached keys on this node (other nodes hear of it on the bus). */
-  public static void forget(Vertx vertx, String clientId) {
+  public static void forget(Vertx vertx, String apiClientId) {
     LocalMap<String, JsonObject> cache = vertx.sharedData().getLocalMap(CACHE_MAP);
     for (String hash : List.copyOf(cache.keySet())) {
       JsonObject c = cache.get(hash);
-      if (c != null && clientId.equals(c.getString("client_id"))) cache.remove(hash);
+      if (c != null && apiClientId.equals(c.getString("api_client_id"))) cache.remove(hash);
     }
   }
 

@@ -23,12 +23,12 @@ public final class RateLimits {
 
   public void handle(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    int clientLimit = SignIn.CLIENT_ID.equals(caller.clientId()) ? 0 : perClient;
+    int clientLimit = SignIn.CLIENT_ID.equals(caller.apiClientId()) ? 0 : perClient;
     if (caller.admin() || (clientLimit == 0 && (perUser == 0 || caller.userId() == null))) {
       ctx.next();
       return;
     }
-    hot.rateLimit(caller.clientId(), clientLimit, caller.userId(), perUser).onSuccess(waitMs -> {
+    hot.rateLimit(caller.apiClientId(), clientLimit, caller.userId(), perUser).onSuccess(waitMs -> {
       if (waitMs == 0) {
         ctx.next();
         return;

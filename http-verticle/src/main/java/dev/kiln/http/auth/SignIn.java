@@ -210,7 +210,7 @@ public final class SignIn {
   /** Who the credentials say the caller is. */
   private void me(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    JsonObject me = new JsonObject().put("client_id", caller.clientId()).put("role", caller.role()).put("user_id", caller.userId());
+    JsonObject me = new JsonObject().put("api_client_id", caller.apiClientId()).put("role", caller.role()).put("user_id", caller.userId());
     if (!ROLE.equals(caller.role())) {
       Json.send(ctx, 200, me);
       return;

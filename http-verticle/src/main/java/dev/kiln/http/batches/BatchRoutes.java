@@ -3,10 +3,14 @@ package dev.kiln.http.batches;
 import dev.kiln.common.time.Iso;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.metrics.KilnMetrics;
-import dev.kiln.task.BatchJson;
-import dev.kiln.task.TaskEvent;
-import dev.kiln.task.TaskJson;
 import dev.kiln.task.ToolAction;
+import dev.kiln.task.store.BatchReads;
+import dev.kiln.task.store.Created;
+import dev.kiln.task.store.NewBatch;
+import dev.kiln.task.store.NewTask;
+import dev.kiln.task.store.RunningAttempt;
+import dev.kiln.task.store.TaskReads;
+import dev.kiln.task.store.TaskStore;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.http.api.Cursor;
@@ -21,9 +25,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgException;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -40,19 +41,27 @@ public final class BatchRoutes {
       "guidance_scale", "base_seed", "batch_size", "title", "metadata", "priority", "webhook_url");
   public static final int MAX_BATCH_SIZE = 64;
   static final int HISTORY_PAGE = 20;
+  /** What a seed-002 batch makes, and where it runs. */
+  static final String GENERATE = "image.generate";
+  static final String IMAGE = "image";
 
   private final Vertx vertx;
-  private final Pool pool;
+  private final TaskStore store;
+  private final TaskReads tasks;
+  private final BatchReads batches;
   private final TaskActionRoutes actions;
   private final long price;
   private final AssetUrls urls;
 
-  public BatchRoutes(Vertx vertx, Pool pool, TaskActionRoutes actions, long price, AssetUrls urls) {
+  public BatchRoutes(Vertx vertx, TaskStore store, TaskReads tasks, BatchReads batches, TaskActionRoutes actions, long price,
+                     AssetUrls urls) {
+    this.vertx = vertx;
+    this.store = store;
+    this.tasks = tasks;
+    this.batches = batches;
+    this.actions = actions;
     this.price = price;
     this.urls = urls;
-    this.vertx = vertx;
-    this.pool = pool;
-    this.actions = actions;
   }
 
   public void mount(Router api) {
@@ -83,21 +92,27 @@ public final class BatchRoutes {
     for (String f : List.of("prompt", "negative_prompt", "width", "height", "num_inference_steps", "guidance_scale")) {
       if (body.containsKey(f)) input.put(f, body.getValue(f));
     }
-    ToolAction.of("image.generate").orElseThrow().check(input.copy().put("seed", baseSeed < 0 ? baseSeed : baseSeed + size - 1))
+    ToolAction.of(GENERATE).orElseThrow().check(input.copy().put("seed", baseSeed < 0 ? baseSeed : baseSeed + size - 1))
         .ifPresent(problem -> {
           throw ApiException.invalid("invalid_input", problem);
         });
-    Tuple batch = Tuple.of(id, caller.clientId(), caller.userId(), title, size, input.getString("prompt"),
+    NewBatch batch = new NewBatch(id, caller.apiClientId(), caller.userId(), GENERATE, title, size, input.getString("prompt"),
         input.getString("negative_prompt"), input.getInteger("width"), input.getInteger("height"),
-        input.getInteger("num_inference_steps"), input.getDouble("guidance_scale"), baseSeed)
-        .addValue(metadata).addString(TaskRoutes.webhookUrl(body)).addString(requestHash);
-    pool.withTransaction(conn -> conn.preparedQuery(BatchQueries.INSERT_BATCH).execute(batch)
-            .compose(v -> conn.preparedQuery(BatchQueries.INSERT_TASKS)
-                .execute(Tuple.of(id, caller.clientId(), caller.userId(), size, baseSeed, priority, input).addLong(price))))
-        .onSuccess(events -> {
-          for (Row e : events) vertx.eventBus().publish(Addresses.TASKS_EVENTS, TaskEvent.of(e));
-          vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", "image"));
-          for (int i = 0; i < size; i++) KilnMetrics.submitted("image");
+        input.getInteger("num_inference_steps"), input.getDouble("guidance_scale"), baseSeed, metadata,
+        TaskRoutes.webhookUrl(body), requestHash);
+    List<NewTask> images = new ArrayList<>(size);
+    for (int i = 0; i < size; i++) {
+      JsonObject one = input.copy().put("seed", baseSeed + i);
+      images.add(new NewTask(UUID.randomUUID(), caller.apiClientId(), caller.userId(), "batch", GENERATE, IMAGE, priority, one,
+          null, null, price, null, null, null, null, null, null, new NewTask.BatchItem(id, i, baseSeed + i, input.getString("prompt"),
+          input.getString("negative_prompt"), input.getInteger("width"), input.getInteger("height"),
+          input.getInteger("num_inference_steps"), input.getDouble("guidance_scale"))));
+    }
+    store.createBatch(batch, images)
+        .onSuccess(created -> {
+          for (Created c : created) c.event().publish(vertx.eventBus());
+          vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", IMAGE));
+          for (int i = 0; i < created.size(); i++) KilnMetrics.submitted(IMAGE);
         })
         .compose(v -> find(caller, id))
         .onSuccess(b -> Json.send(ctx, 202, b))
@@ -119,9 +134,7 @@ public final class BatchRoutes {
    */
   private Future<Void> replay(RoutingContext ctx, Caller caller, UUID id, String requestHash) {
     return find(caller, id).recover(e -> Future.failedFuture(new ApiException(409, "batch_exists",
-        "a batch with id " + id + " exists already"))).compose(first -> pool.preparedQuery(BatchQueries.REQUEST_HASH)
-        .execute(Tuple.of(id)).compose(rows -> {
-          String firstHash = rows.iterator().next().getString("request_hash");
+        "a batch with id " + id + " exists already"))).compose(first -> batches.requestHash(id).compose(firstHash -> {
           if (firstHash == null) {
             return Future.failedFuture(new ApiException(409, "batch_exists", "a batch with id " + id + " exists already"));
           }
@@ -155,26 +168,16 @@ public final class BatchRoutes {
 
   /** The batch with its tasks (and each one's output image), if the caller may see it. */
   private Future<JsonObject> find(Caller caller, UUID id) {
-    return pool.preparedQuery(BatchQueries.GET).execute(caller.owned(id)).compose(rows -> {
-      if (rows.size() == 0) return Future.failedFuture(ApiException.notFound("batch"));
-      JsonObject batch = BatchJson.of(rows.iterator().next());
-      return pool.preparedQuery(BatchQueries.TASKS).execute(Tuple.of(id)).map(tasks -> {
-        JsonArray items = new JsonArray();
-        for (Row t : tasks) {
-          JsonObject task = new JsonObject().put("id", t.getUUID("id").toString()).put("batch_index", t.getInteger("batch_index"))
-              .put("seed", t.getLong("seed")).put("status", t.getString("status")).put("progress", t.getInteger("progress"))
-              .put("attempt", t.getInteger("attempt")).put("error_code", t.getString("error_code"))
-              .put("error_message", t.getString("error_message"))
-              .put("created_at", Iso.of(t.getOffsetDateTime("created_at")))
-              .put("finished_at", Iso.of(t.getOffsetDateTime("finished_at")));
-          if (t.getUUID("asset_id") != null) {
-            task.put("image", new JsonObject().put("width", t.getInteger("asset_width")).put("height", t.getInteger("asset_height"))
-                .put("checksum", t.getString("checksum"))
-                .put("url", urls.sign(t.getUUID("asset_id"))));
-          }
-          items.add(task);
+    return batches.get(caller.scope(), id).compose(batch -> {
+      if (batch == null) return Future.failedFuture(ApiException.notFound("batch"));
+      return batches.tasks(id).map(items -> {
+        JsonArray out = new JsonArray();
+        for (JsonObject task : items) {
+          JsonObject image = task.getJsonObject("image");
+          if (image != null) image.put("url", urls.sign(UUID.fromString((String) image.remove("asset_id"))));
+          out.add(task);
         }
-        return batch.put("tasks", items);
+        return batch.put("tasks", out);
       });
     });
   }
@@ -184,19 +187,15 @@ public final class BatchRoutes {
     UUID id = Json.pathId(ctx, "id");
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
     find(caller, id)
-        .compose(b -> pool.preparedQuery(BatchQueries.CANCEL_WAITING).execute(Tuple.of(id)))
-        .compose(events -> {
-          for (Row e : events) {
-            vertx.eventBus().publish(Addresses.TASKS_EVENTS, TaskEvent.of(e));
-            KilnMetrics.finished("image", "cancelled");
-          }
-          return pool.preparedQuery(BatchQueries.RUNNING).execute(Tuple.of(id));
+        .compose(b -> store.cancelWaitingInBatch(id))
+        .compose(cancelled -> {
+          actions.announce(cancelled);
+          return tasks.runningInBatch(id);
         })
         .compose(running -> {
           List<Future<Boolean>> asks = new ArrayList<>();
-          for (Row r : running) {
-            asks.add(actions.cancelRunning(r.getUUID("id").toString(), r.getInteger("attempt"), r.getString("queue"),
-                r.getString("worker_id")));
+          for (RunningAttempt r : running) {
+            asks.add(actions.cancelRunning(r.taskId().toString(), r.attempt(), r.queue(), r.workerId()));
           }
           return Future.join(asks);
         })
@@ -221,23 +220,9 @@ public final class BatchRoutes {
       if (limit < 1 || limit > 100) throw ApiException.badRequest("invalid_parameter", "limit is 1 to 100");
     }
     Cursor cursor = Cursor.parse(p.get("cursor"));
-    int page = limit;
-    pool.preparedQuery(BatchQueries.HISTORY).execute(Tuple.of(cursor == null ? null : cursor.id(),
-            caller.scopeClientId(), caller.userId(), cursor == null ? null : cursor.createdAt(), page + 1))
-        .onSuccess(rows -> {
-          JsonArray items = new JsonArray();
-          String next = null;
-          Row last = null;
-          for (Row r : rows) {
-            if (items.size() == page) {
-              next = Cursor.encode(last.getOffsetDateTime("created_at"), last.getUUID("id"));
-              break;
-            }
-            items.add(BatchJson.of(r));
-            last = r;
-          }
-          Json.send(ctx, 200, new JsonObject().put("items", items).put("next_cursor", next));
-        })
+    batches.history(caller.scope(), cursor == null ? null : cursor.createdAt(), cursor == null ? null : cursor.id(), limit)
+        .onSuccess(page -> Json.send(ctx, 200, new JsonObject().put("items", new JsonArray(new ArrayList<>(page.items())))
+            .put("next_cursor", Cursor.of(page.next()))))
         .onFailure(ctx::fail);
   }
 }

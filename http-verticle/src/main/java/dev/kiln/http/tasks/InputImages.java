@@ -1,14 +1,12 @@
 package dev.kiln.http.tasks;
 
-import dev.kiln.task.ToolAction;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.auth.Caller;
+import dev.kiln.task.ToolAction;
+import dev.kiln.task.store.TaskReads;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -21,14 +19,6 @@ import java.util.UUID;
 final class InputImages {
   private InputImages() {}
 
-  /** The caller's upload, or an image asset of a live task the caller may see. */
-  private static final String FIND =
-      "SELECT object_key, mime_type, size_bytes, width, height, checksum FROM files "
-          + "WHERE id = $1 AND ($2::text IS NULL OR api_client_id = $2) AND ($3::text IS NULL OR user_id = $3) "
-          + "UNION ALL SELECT a.object_key, a.mime_type, a.size_bytes, a.width, a.height, a.checksum "
-          + "FROM task_assets a JOIN tasks t ON t.id = a.task_id WHERE a.id = $1 AND NOT t.is_deleted "
-          + "AND ($2::text IS NULL OR t.api_client_id = $2) AND ($3::text IS NULL OR t.user_id = $3) LIMIT 1";
-
   /** One resolved image: the new input asset's row (with a fresh id) and the field it fills. */
   record Image(String field, JsonObject asset) {
     String objectKey() {
@@ -36,23 +26,22 @@ final class InputImages {
     }
   }
 
-  static Future<List<Image>> resolve(Pool pool, Caller caller, ToolAction action, JsonObject input) {
+  static Future<List<Image>> resolve(TaskReads reads, Caller caller, ToolAction action, JsonObject input) {
     List<Future<Image>> found = new ArrayList<>();
     for (String field : action.imageFields()) {
       String ref = input.getString(field);
-      if (ref != null) found.add(find(pool, caller, field, UUID.fromString(ref)));
+      if (ref != null) found.add(find(reads, caller, field, UUID.fromString(ref)));
     }
     if (found.isEmpty()) return Future.succeededFuture(List.of());
     return Future.all(found).map(all -> all.<Image>list());
   }
 
-  private static Future<Image> find(Pool pool, Caller caller, String field, UUID ref) {
-    return pool.preparedQuery(FIND).execute(Tuple.of(ref, caller.scopeClientId(), caller.userId())).compose(rows -> {
-      if (rows.size() == 0) {
+  private static Future<Image> find(TaskReads reads, Caller caller, String field, UUID ref) {
+    return reads.inputImage(caller.scope(), ref).compose(r -> {
+      if (r == null) {
         return Future.failedFuture(ApiException.invalid("invalid_image",
             "input." + field + ": no uploaded file or asset " + ref + " of yours"));
       }
-      Row r = rows.iterator().next();
       String mime = r.getString("mime_type");
       if (mime == null || !mime.startsWith("image/")) {
         return Future.failedFuture(ApiException.invalid("invalid_image", "input." + field + ": asset " + ref + " is " + mime + ", not an image"));

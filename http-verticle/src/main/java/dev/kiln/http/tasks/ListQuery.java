@@ -4,7 +4,7 @@ import dev.kiln.task.TaskStatus;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Cursor;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Row;
+import dev.kiln.task.store.TaskFilter;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Set;
@@ -64,9 +64,9 @@ record ListQuery(String status, String toolAction, UUID batchId, String channel,
         cursor == null ? null : cursor.createdAt(), cursor == null ? null : cursor.id());
   }
 
-  /** Where the next page starts: the exact (created_at, id) of the last row shown. */
-  static String cursor(Row last) {
-    return Cursor.encode(last.getOffsetDateTime("created_at"), last.getUUID("id"));
+  /** As the task core's reads take it. */
+  TaskFilter filter() {
+    return new TaskFilter(status, toolAction, batchId, channel, createdAfter, createdBefore, deleted, limit, cursorAt, cursorId);
   }
 
   private static String bounded(String v, String name, int max) {

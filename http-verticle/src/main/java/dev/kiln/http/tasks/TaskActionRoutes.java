@@ -2,8 +2,10 @@ package dev.kiln.http.tasks;
 
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.metrics.KilnMetrics;
-import dev.kiln.task.TaskEvent;
 import dev.kiln.task.TaskStatus;
+import dev.kiln.task.store.Cancelled;
+import dev.kiln.task.store.TaskReads;
+import dev.kiln.task.store.TaskStore;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.api.Problems;
@@ -14,9 +16,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
+import java.util.List;
 import java.util.UUID;
 
 /** What an owner does to a task after submitting it: cancel, retry, delete, restore. */
@@ -25,12 +25,14 @@ public final class TaskActionRoutes {
   public static final long CANCEL_TIMEOUT_MILLIS = 5_000;
 
   private final Vertx vertx;
-  private final Pool pool;
+  private final TaskStore store;
+  private final TaskReads reads;
   private final TaskRoutes tasks;
 
-  public TaskActionRoutes(Vertx vertx, Pool pool, TaskRoutes tasks) {
+  public TaskActionRoutes(Vertx vertx, TaskStore store, TaskReads reads, TaskRoutes tasks) {
     this.vertx = vertx;
-    this.pool = pool;
+    this.store = store;
+    this.reads = reads;
     this.tasks = tasks;
   }
 
@@ -50,11 +52,9 @@ public final class TaskActionRoutes {
     UUID id = Json.pathId(ctx, "id");
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
     tasks.find(caller, id)
-        .compose(task -> pool.preparedQuery(TaskQueries.CANCEL_WAITING).execute(Tuple.of(id)).compose(rows -> {
-          if (rows.size() > 0) {
-            Row e = rows.iterator().next();
-            KilnMetrics.finished(e.getString("queue"), TaskStatus.CANCELLED.value());
-            vertx.eventBus().publish(Addresses.TASKS_EVENTS, TaskEvent.of(e));
+        .compose(task -> store.cancelWaiting(id).compose(cancelled -> {
+          if (!cancelled.isEmpty()) {
+            announce(cancelled);
             return tasks.find(caller, id);
           }
           return tasks.find(caller, id).compose(now -> TaskStatus.RUNNING.value().equals(now.getString("status"))
@@ -69,6 +69,14 @@ public final class TaskActionRoutes {
           Json.send(ctx, 200, task);
         })
         .onFailure(ctx::fail);
+  }
+
+  /** After commit: each cancelled task's event and count. */
+  public void announce(List<Cancelled> cancelled) {
+    for (Cancelled c : cancelled) {
+      KilnMetrics.finished(c.queue(), TaskStatus.CANCELLED.value());
+      c.event().publish(vertx.eventBus());
+    }
   }
 
   private Future<Boolean> cancelRunning(JsonObject task) {
@@ -91,14 +99,13 @@ public final class TaskActionRoutes {
     UUID id = Json.pathId(ctx, "id");
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
     tasks.find(caller, id)
-        .compose(task -> pool.preparedQuery(TaskQueries.RETRY).execute(Tuple.of(id)).compose(rows -> {
-          if (rows.size() == 0) {
+        .compose(task -> store.retry(id).compose(retried -> {
+          if (retried == null) {
             return Future.failedFuture(new ApiException(409, "not_retryable",
                 "only a failed, timed-out or cancelled task can be retried; this one is " + task.getString("status")));
           }
-          Row e = rows.iterator().next();
-          vertx.eventBus().publish(Addresses.TASKS_EVENTS, TaskEvent.of(e));
-          vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", e.getString("queue")));
+          retried.event().publish(vertx.eventBus());
+          vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", retried.queue()));
           return tasks.find(caller, id);
         }))
         .onSuccess(task -> Json.send(ctx, 202, task))
@@ -110,15 +117,11 @@ public final class TaskActionRoutes {
     UUID id = Json.pathId(ctx, "id");
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
     tasks.find(caller, id)
-        .compose(task -> pool.preparedQuery(TaskQueries.DELETE).execute(Tuple.of(id)).compose(rows -> {
-          if (rows.size() == 0) {
+        .compose(task -> store.delete(id).compose(deleted -> {
+          if (deleted.running()) {
             return Future.failedFuture(new ApiException(409, "task_running", "cancel the running task before deleting it"));
           }
-          Row r = rows.iterator().next();
-          if (r.getLong("id") != null) {
-            KilnMetrics.finished(r.getString("queue"), TaskStatus.CANCELLED.value());
-            vertx.eventBus().publish(Addresses.TASKS_EVENTS, TaskEvent.of(r));
-          }
+          announce(deleted.cancelled());
           return Future.succeededFuture();
         }))
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
@@ -128,13 +131,11 @@ public final class TaskActionRoutes {
   private void restore(RoutingContext ctx) {
     UUID id = Json.pathId(ctx, "id");
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    pool.preparedQuery(TaskQueries.GET_ANY).execute(caller.owned(id))
-        .compose(rows -> {
-          if (rows.size() == 0) return Future.failedFuture(ApiException.notFound("task"));
-          if (!rows.iterator().next().getBoolean("is_deleted")) {
-            return Future.failedFuture(new ApiException(409, "not_deleted", "the task is not in the recycle bin"));
-          }
-          return pool.preparedQuery(TaskQueries.RESTORE).execute(Tuple.of(id));
+    reads.deleted(caller.scope(), id)
+        .compose(deleted -> {
+          if (deleted == null) return Future.failedFuture(ApiException.notFound("task"));
+          if (!deleted) return Future.failedFuture(new ApiException(409, "not_deleted", "the task is not in the recycle bin"));
+          return store.restore(id);
         })
         .compose(v -> tasks.find(caller, id))
         .onSuccess(task -> Json.send(ctx, 200, task))

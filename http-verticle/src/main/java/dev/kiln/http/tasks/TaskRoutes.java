@@ -1,31 +1,37 @@
 package dev.kiln.http.tasks;
 
-import dev.kiln.common.time.Iso;
+import dev.kiln.common.asset.AssetStore;
+import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.db.GroupCommit;
 import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.common.redis.Hot;
-import dev.kiln.task.TaskEvent;
-import dev.kiln.task.TaskJson;
-import dev.kiln.task.TaskStatus;
-import dev.kiln.task.ToolAction;
+import dev.kiln.common.time.Iso;
 import dev.kiln.http.api.ApiException;
-import dev.kiln.common.asset.AssetUrls;
+import dev.kiln.http.api.Cursor;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
+import dev.kiln.task.TaskStatus;
+import dev.kiln.task.ToolAction;
+import dev.kiln.task.store.Created;
+import dev.kiln.task.store.NewTask;
+import dev.kiln.task.store.TaskAsset;
+import dev.kiln.task.store.TaskReads;
+import dev.kiln.task.store.TaskStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.Tuple;
-import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 
 /** {@code /api/v1/tasks}: submit, read, and the task's assets. */
 public final class TaskRoutes {
@@ -33,7 +39,7 @@ public final class TaskRoutes {
   /** seed 000 channels a caller may name; {@code batch} is set by POST /batches. */
   static final Set<String> CHANNELS = Set.of("openapi", "web-ui");
   /** seed 004 edit modes, kept in the task row beside the tool_action they mirror. */
-  static final java.util.Map<String, String> MODES = java.util.Map.of("image.head-swap", "HEAD_SWAP",
+  static final Map<String, String> MODES = Map.of("image.head-swap", "HEAD_SWAP",
       "image.background-change", "BACKGROUND_CHANGE", "image.pose-change", "POSE_CHANGE");
   public static final int PRIORITY_LIMIT = 1000;
   /** Page sizes of GET /tasks. */
@@ -41,24 +47,34 @@ public final class TaskRoutes {
   public static final int MAX_PAGE = 100;
 
   private final Vertx vertx;
-  private final Pool pool;
+  private final TaskReads reads;
   private final Hot hot;
   private final boolean debugActions;
-  private final Path assetDir;
-  private final GroupCommit<Tuple, RowSet<Row>> inserts;
-  private final java.util.function.Function<String, Long> prices;
+  private final AssetStore assets;
+  /** Concurrent submits of this event loop, one transaction per batch. */
+  private final GroupCommit<NewTask, Created> inserts;
+  private final Function<String, Long> prices;
   private final AssetUrls urls;
 
-  public TaskRoutes(Vertx vertx, Pool pool, Hot hot, boolean debugActions, Path assetDir,
-                    java.util.function.Function<String, Long> prices, AssetUrls urls) {
-    this.prices = prices;
-    this.urls = urls;
+  public TaskRoutes(Vertx vertx, TaskStore store, TaskReads reads, Hot hot, boolean debugActions, AssetStore assets,
+                    Function<String, Long> prices, AssetUrls urls) {
     this.vertx = vertx;
-    this.pool = pool;
+    this.reads = reads;
     this.hot = hot;
     this.debugActions = debugActions;
-    this.assetDir = assetDir;
-    this.inserts = new GroupCommit<>(pool, (conn, args) -> conn.preparedQuery(TaskQueries.CREATE).execute(args));
+    this.assets = assets;
+    this.prices = prices;
+    this.urls = urls;
+    this.inserts = new GroupCommit<>(tasks -> store.create(tasks).map(created -> inOrder(tasks, created)));
+  }
+
+  /** One result per task given, in order: what was created, or null for an Idempotency-Key's repeat. */
+  private static List<Created> inOrder(List<NewTask> tasks, List<Created> created) {
+    Map<UUID, Created> byId = new HashMap<>();
+    for (Created c : created) byId.put(c.id(), c);
+    List<Created> out = new ArrayList<>(tasks.size());
+    for (NewTask t : tasks) out.add(byId.get(t.id()));
+    return out;
   }
 
   public void mount(Router api) {
@@ -83,17 +99,16 @@ public final class TaskRoutes {
       throw ApiException.invalid("invalid_input", problem);
     });
     int priority = Json.optionalInt(body, "priority", 0, -PRIORITY_LIMIT, PRIORITY_LIMIT);
-    String channel = java.util.Objects.requireNonNullElse(Json.optionalString(body, "channel", 16), "openapi");
+    String channel = Objects.requireNonNullElse(Json.optionalString(body, "channel", 16), "openapi");
     if (!CHANNELS.contains(channel)) throw ApiException.invalid("invalid_field", "'channel' is openapi or web-ui");
     String webhookUrl = webhookUrl(body);
-    InputImages.resolve(pool, caller, action, input)
-        .compose(images -> inserts.submit(Tuple.of(caller.clientId(), caller.userId(), action.name(), priority, input, action.queue(), idem)
-            .addLong(prices.apply(action.name())).addString(webhookUrl).addString(channel)
-            .addString(MODES.get(action.name())).addString(InputImages.key(images, "source_image"))
-            .addString(InputImages.key(images, "reference_image")).addValue(InputImages.assets(images))
-            .addValue(input.getJsonObject("config")).addString(requestHash)))
-        .compose(rows -> rows.size() > 0
-            ? Future.succeededFuture(created(rows.iterator().next(), action, caller, idem))
+    InputImages.resolve(reads, caller, action, input)
+        .compose(images -> inserts.submit(new NewTask(UUID.randomUUID(), caller.apiClientId(), caller.userId(), channel,
+            action.name(), action.queue(), priority, input, idem, requestHash, prices.apply(action.name()), webhookUrl,
+            MODES.get(action.name()), InputImages.key(images, "source_image"), InputImages.key(images, "reference_image"),
+            input.getJsonObject("config"), InputImages.assets(images), null)))
+        .compose(created -> created != null
+            ? Future.succeededFuture(created(created, caller, idem))
             : replay(caller, idem, requestHash))
         .onSuccess(reply -> {
           ctx.response().setStatusCode(202)
@@ -108,15 +123,11 @@ public final class TaskRoutes {
   private record Reply(String body, boolean replayed) {}
 
   /** After commit: the wake-up hint, the created event for SSE, and the replay copy of the answer. */
-  private Reply created(Row r, ToolAction action, Caller caller, String idem) {
-    JsonObject task = urls.present(TaskJson.of(r));
-    vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", action.queue()));
-    vertx.eventBus().publish(Addresses.TASKS_EVENTS, new JsonObject()
-        .put("id", r.getLong("event_id")).put("task_id", task.getString("id"))
-        .put("event_type", r.getString("event_type")).put("payload", r.getJsonObject("payload"))
-        .put("created_at", Iso.of(r.getOffsetDateTime("event_created_at"))));
-    KilnMetrics.submitted(action.queue());
-    String body = task.encode();
+  private Reply created(Created c, Caller caller, String idem) {
+    vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", c.queue()));
+    c.event().publish(vertx.eventBus());
+    KilnMetrics.submitted(c.queue());
+    String body = urls.present(c.task()).encode();
     if (idem != null) hot.putReplay(caller.tenant(), idem, body);
     return new Reply(body, false);
   }
@@ -127,16 +138,14 @@ public final class TaskRoutes {
    * it is a 422.
    */
   private Future<Reply> replay(Caller caller, String idem, String requestHash) {
-    return pool.preparedQuery(TaskQueries.BY_IDEMPOTENCY_KEY).execute(Tuple.of(caller.tenant(), idem)).compose(rows -> {
-      if (rows.size() == 0) return Future.failedFuture(new IllegalStateException("idempotent insert found no task"));
-      Row row = rows.iterator().next();
-      String firstHash = row.getString("request_hash");
-      if (!requestHash.equals(firstHash)) {
+    return reads.byIdempotencyKey(caller.tenant(), idem).compose(first -> {
+      if (first == null) return Future.failedFuture(new IllegalStateException("idempotent insert found no task"));
+      if (!requestHash.equals(first.getString("request_hash"))) {
         return Future.failedFuture(ApiException.invalid("idempotency_key_reused",
             "this Idempotency-Key was used for a different request"));
       }
-      JsonObject first = urls.present(TaskJson.of(row));
-      return hot.replay(caller.tenant(), idem).map(cached -> new Reply(cached != null ? cached : first.encode(), true));
+      String rebuilt = urls.present(first.getJsonObject("task")).encode();
+      return hot.replay(caller.tenant(), idem).map(cached -> new Reply(cached != null ? cached : rebuilt, true));
     });
   }
 
@@ -170,23 +179,10 @@ public final class TaskRoutes {
    */
   private void list(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    ListQuery q = ListQuery.of(ctx);
-    Tuple args = Tuple.of(q.cursorId(), caller.scopeClientId(), caller.userId(), q.deleted(),
-        q.status(), q.toolAction(), q.batchId(), q.channel(), q.createdAfter(), q.createdBefore(), q.cursorAt(), q.limit() + 1);
-    pool.preparedQuery(TaskQueries.LIST).execute(args).onSuccess(rows -> {
+    reads.list(caller.scope(), ListQuery.of(ctx).filter()).onSuccess(page -> {
       JsonArray items = new JsonArray();
-      String next = null;
-      Row last = null;
-      for (Row r : rows) {
-        if (items.size() == q.limit()) {
-          next = ListQuery.cursor(last); // there is more: the page ends at the last row shown
-          break;
-        }
-        items.add(urls.present(TaskJson.of(r)));
-        last = r;
-      }
-      ctx.response().putHeader("Content-Type", "application/json")
-          .end(new JsonObject().put("items", items).put("next_cursor", next).encode());
+      page.items().forEach(t -> items.add(urls.present(t)));
+      Json.send(ctx, 200, new JsonObject().put("items", items).put("next_cursor", Cursor.of(page.next())));
     }).onFailure(ctx::fail);
   }
 
@@ -194,15 +190,15 @@ public final class TaskRoutes {
     UUID id = Json.pathId(ctx, "id");
     find(ctx.get(Caller.CONTEXT_KEY), id)
         .compose(this::withLiveProgress)
-        .onSuccess(task -> ctx.response().putHeader("Content-Type", "application/json").end(task.encode()))
+        .onSuccess(task -> Json.send(ctx, 200, task))
         .onFailure(ctx::fail);
   }
 
   /** The task if the caller may see it; else a 404 that does not tell whether it exists. */
   public Future<JsonObject> find(Caller caller, UUID id) {
-    return pool.preparedQuery(TaskQueries.GET).execute(caller.owned(id)).compose(rows -> rows.size() == 0
+    return reads.get(caller.scope(), id).compose(task -> task == null
         ? Future.failedFuture(ApiException.notFound("task"))
-        : Future.succeededFuture(urls.present(TaskJson.of(rows.iterator().next()))));
+        : Future.succeededFuture(urls.present(task)));
   }
 
   /** Postgres holds progress coarsely; Redis has the latest of a running attempt. */
@@ -221,11 +217,11 @@ public final class TaskRoutes {
     UUID id = Json.pathId(ctx, "id");
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
     find(caller, id)
-        .compose(task -> pool.preparedQuery(TaskQueries.ASSETS).execute(caller.owned(id)))
+        .compose(task -> reads.assets(caller.scope(), id))
         .onSuccess(rows -> {
           JsonArray items = new JsonArray();
-          for (Row r : rows) items.add(asset(r));
-          ctx.response().putHeader("Content-Type", "application/json").end(new JsonObject().put("items", items).encode());
+          for (TaskAsset a : rows) items.add(asset(a));
+          Json.send(ctx, 200, new JsonObject().put("items", items));
         })
         .onFailure(ctx::fail);
   }
@@ -234,32 +230,25 @@ public final class TaskRoutes {
     UUID id = Json.pathId(ctx, "id");
     UUID assetId = Json.pathId(ctx, "asset_id");
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    pool.preparedQuery(TaskQueries.ASSETS).execute(caller.owned(id)).onSuccess(rows -> {
-      for (Row r : rows) {
-        if (r.getUUID("id").equals(assetId)) {
-          Path file = assetDir.resolve(r.getString("object_key")).normalize();
-          if (!file.startsWith(assetDir)) break;
-          ctx.response().putHeader("Content-Type", r.getString("mime_type"))
-              .sendFile(file.toString()).onFailure(e -> ctx.fail(ApiException.notFound("asset file")));
-          return;
-        }
-      }
-      ctx.fail(ApiException.notFound("asset"));
+    reads.assets(caller.scope(), id).compose(rows -> {
+      TaskAsset a = rows.stream().filter(r -> r.id().equals(assetId)).findFirst().orElse(null);
+      if (a == null) return Future.failedFuture(ApiException.notFound("asset"));
+      return assets.send(ctx.response(), a.objectKey(), a.mimeType())
+          .recover(e -> Future.failedFuture(ApiException.notFound("asset file")));
     }).onFailure(ctx::fail);
   }
 
-  private JsonObject asset(Row r) {
+  private JsonObject asset(TaskAsset a) {
     return new JsonObject()
-        .put("id", r.getUUID("id").toString())
-        .put("asset_type", r.getString("asset_type"))
-        .put("file_name", r.getString("file_name"))
-        .put("mime_type", r.getString("mime_type"))
-        .put("size_bytes", r.getLong("size_bytes"))
-        .put("width", r.getInteger("width"))
-        .put("height", r.getInteger("height"))
-        .put("checksum", r.getString("checksum"))
-        .put("created_at", Iso.of(r.getOffsetDateTime("created_at")))
-        .put("url", urls.sign(r.getUUID("id")));
+        .put("id", a.id().toString())
+        .put("asset_type", a.assetType())
+        .put("file_name", a.fileName())
+        .put("mime_type", a.mimeType())
+        .put("size_bytes", a.sizeBytes())
+        .put("width", a.width())
+        .put("height", a.height())
+        .put("checksum", a.checksum())
+        .put("created_at", Iso.of(a.createdAt()))
+        .put("url", urls.sign(a.id()));
   }
-
 }

@@ -37,11 +37,11 @@ final class TaskCancel {
           + "SELECT t.queue, t.api_client_id, t.user_id, e.* FROM t JOIN e ON e.task_id = t.id";
 
   static Future<List<LockedTask>> lockWaiting(SqlConnection conn, UUID taskId) {
-    return conn.preparedQuery(LOCK_ONE).execute(Tuple.of(taskId, TaskStatus.values(TaskStatus.WAITING))).map(TaskCancel::locked);
+    return conn.preparedQuery(LOCK_ONE).execute(Tuple.of(taskId, (Object) TaskStatus.values(TaskStatus.WAITING))).map(TaskCancel::locked);
   }
 
   static Future<List<LockedTask>> lockWaitingInBatch(SqlConnection conn, UUID batchId) {
-    return conn.preparedQuery(LOCK_BATCH).execute(Tuple.of(batchId, TaskStatus.values(TaskStatus.WAITING))).map(TaskCancel::locked);
+    return conn.preparedQuery(LOCK_BATCH).execute(Tuple.of(batchId, (Object) TaskStatus.values(TaskStatus.WAITING))).map(TaskCancel::locked);
   }
 
   static List<LockedTask> locked(Iterable<Row> rows) {

@@ -44,7 +44,7 @@ final class TaskClaim {
           + "e AS (INSERT INTO task_events (task_id, event_type, payload) "
           + "SELECT id, '" + TaskEvent.STARTED + "', jsonb_build_object('status', 'running', 'attempt', attempt, 'worker_id', worker_id) "
           + "FROM c RETURNING " + TaskEvent.INSERTED + ") "
-          + "SELECT c.*, e.event_id, e.event_type, e.payload, e.event_created_at FROM c JOIN e ON e.task_id = c.id";
+          + "SELECT c.*, e.task_id, e.event_id, e.event_type, e.payload, e.event_created_at FROM c JOIN e ON e.task_id = c.id";
 
   /** Priority first; within a level tenants round-robin (fair_seq); then oldest first. */
   private static final String BY_PRIORITY = String.format(CLAIM, "priority DESC, fair_seq, created_at");

@@ -72,7 +72,7 @@ final class TaskInsert {
           + "e AS (INSERT INTO task_events (task_id, event_type, payload) "
           + "SELECT id, '" + TaskEvent.CREATED + "', jsonb_strip_nulls(jsonb_build_object('status', status, 'tool_action', tool_action, "
           + "'queue', queue, 'batch_index', batch_index)) FROM t RETURNING " + TaskEvent.INSERTED + ") "
-          + "SELECT t.*, e.event_id, e.event_type, e.payload, e.event_created_at FROM t JOIN e ON e.task_id = t.id";
+          + "SELECT t.*, e.task_id, e.event_id, e.event_type, e.payload, e.event_created_at FROM t JOIN e ON e.task_id = t.id";
 
   /** Inserts the tasks; returns the rows really inserted (a repeated Idempotency-Key's task is not among them). */
   static Future<RowSet<Row>> insert(SqlConnection conn, List<NewTask> tasks) {

@@ -46,6 +46,12 @@ public final class TaskReads {
   private static final String TASK_EVENTS_AFTER = EVENTS + "WHERE e.task_id = $1 AND e.id > $2 ORDER BY e.id LIMIT $3";
   /** Events of a scope's tasks after an id, oldest first. */
   private static final String SCOPE_EVENTS_AFTER = EVENTS + "WHERE e.id > $1 AND " + Scope.sql("t", 2, 3) + " ORDER BY e.id LIMIT $4";
+  /**
+   * Events after an id of the tasks some open streams follow: of these clients' tasks, of these
+   * tasks, or (when $4) of every task.
+   */
+  private static final String FOLLOWED_EVENTS_AFTER = EVENTS + "WHERE e.id > $1 AND ($4 OR t.api_client_id = ANY($2::text[]) "
+      + "OR e.task_id = ANY($3::uuid[])) ORDER BY e.id LIMIT $5";
   private static final String NEWEST_EVENT = "SELECT coalesce(max(id), 0) AS id FROM task_events";
 
   private static final String ATTEMPT = "SELECT id, attempt, queue, worker_id, started_at FROM tasks ";
@@ -125,6 +131,12 @@ public final class TaskReads {
   public Future<List<TaskEvent>> eventsAfter(Scope scope, long afterId, int limit) {
     return pool.preparedQuery(SCOPE_EVENTS_AFTER).execute(Tuple.of(afterId, scope.apiClientId(), scope.userId(), limit))
         .map(TaskReads::events);
+  }
+
+  /** The events after {@code afterId} of the tasks of {@code clients}, of {@code tasks}, or of all when {@code everything}. */
+  public Future<List<TaskEvent>> eventsAfter(long afterId, List<String> clients, List<UUID> tasks, boolean everything, int limit) {
+    return pool.preparedQuery(FOLLOWED_EVENTS_AFTER).execute(Tuple.of(afterId, clients.toArray(new String[0]),
+        tasks.toArray(new UUID[0]), everything, limit)).map(TaskReads::events);
   }
 
   public Future<Long> newestEventId() {

@@ -36,7 +36,7 @@ final class TaskRetry {
           + "SELECT t.queue, t.api_client_id, t.user_id, e.* FROM t JOIN e ON e.task_id = t.id";
 
   static Future<Retried> retry(SqlConnection conn, UUID taskId) {
-    return conn.preparedQuery(LOCK).execute(Tuple.of(taskId, TaskStatus.values(TaskStatus.RETRYABLE_BY_OWNER))).compose(rows -> {
+    return conn.preparedQuery(LOCK).execute(Tuple.of(taskId, (Object) TaskStatus.values(TaskStatus.RETRYABLE_BY_OWNER))).compose(rows -> {
       List<LockedTask> locked = TaskCancel.locked(rows);
       if (locked.isEmpty()) return Future.succeededFuture(null);
       LockedTask t = locked.get(0);

@@ -1,0 +1,162 @@
+package dev.kiln.http.sse;
+
+import dev.kiln.common.bus.Addresses;
+import dev.kiln.task.TaskEvent;
+import dev.kiln.task.store.TaskReads;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+
+/**
+ * The task events this HTTP instance's open streams are owed, each delivered once. Events come
+ * from the bus ({@code kiln.tasks.events}, which carries the event and its task's owner), so a
+ * stream costs nothing per event of tasks it does not follow; Postgres is asked every
+ * {@link #CATCH_UP_MILLIS}, once for all streams and only for the tasks and clients they follow,
+ * for what the bus dropped. SSE therefore costs what the streams are owed, not streams × events.
+ *
+ * <p>Event ids are numbered when a transaction writes them, not when it commits, so a lower id
+ * can become visible after a higher one. The feed looks back over the ids of the last
+ * {@link #LATE_MILLIS} and skips what it delivered: an event is missed only if the bus dropped it
+ * and its transaction took longer than that to commit (Kiln's take milliseconds).
+ */
+final class EventFeed {
+  /** Postgres is asked this often for events the bus may have dropped, while any stream is open. */
+  static final long CATCH_UP_MILLIS = 2_000;
+  /** How long the feed keeps looking back for events that committed after later-numbered ones. */
+  static final long LATE_MILLIS = 10_000;
+  /** Events fetched in one catch-up query at most (a full page is followed by the next). */
+  static final int PAGE = 500;
+
+  /** An open stream. */
+  interface Listener {
+    void onEvent(TaskEvent event);
+  }
+
+  private final Vertx vertx;
+  private final TaskReads reads;
+  private final Map<String, Set<Listener>> byTask = new HashMap<>();
+  private final Map<String, Set<Listener>> byClient = new HashMap<>();
+  private final Set<Listener> everything = new LinkedHashSet<>();
+  /** Every id at or below it was numbered more than LATE_MILLIS ago, or before the feed started following. */
+  private long floor = -1;
+  /** Ids above the floor already delivered. */
+  private final TreeSet<Long> seen = new TreeSet<>();
+  /** (when, the newest id then), oldest first: what the floor may rise to once LATE_MILLIS pass. */
+  private final ArrayDeque<long[]> horizons = new ArrayDeque<>();
+  private Future<Void> following;
+  private boolean fetching;
+  private MessageConsumer<JsonObject> consumer;
+  private long timer = -1;
+
+  EventFeed(Vertx vertx, TaskReads reads) {
+    this.vertx = vertx;
+    this.reads = reads;
+  }
+
+  Future<Void> start() {
+    consumer = vertx.eventBus().consumer(Addresses.TASKS_EVENTS, m -> accept(TaskEvent.fromJson(m.body())));
+    timer = vertx.setPeriodic(CATCH_UP_MILLIS, t -> catchUp());
+    return consumer.completion();
+  }
+
+  void stop() {
+    if (timer >= 0) vertx.cancelTimer(timer);
+    if (consumer != null) consumer.unregister();
+  }
+
+  /** Follows one task's events. Completes once the feed follows (a replay read after that misses nothing). */
+  Future<Void> followTask(String taskId, Listener l) {
+    byTask.computeIfAbsent(taskId, k -> new LinkedHashSet<>()).add(l);
+    return follow();
+  }
+
+  /** Follows the events of one client's tasks (the listener filters by end user), or of every task (null: an admin). */
+  Future<Void> followClient(String apiClientId, Listener l) {
+    if (apiClientId == null) everything.add(l);
+    else byClient.computeIfAbsent(apiClientId, k -> new LinkedHashSet<>()).add(l);
+    return follow();
+  }
+
+  void unfollow(Listener l) {
+    everything.remove(l);
+    byTask.values().removeIf(s -> s.remove(l) && s.isEmpty());
+    byClient.values().removeIf(s -> s.remove(l) && s.isEmpty());
+    if (idle()) {
+      // Nothing to deliver to: forget where the feed was; the next stream starts it from the present.
+      following = null;
+      floor = -1;
+      seen.clear();
+      horizons.clear();
+    }
+  }
+
+  private boolean idle() {
+    return everything.isEmpty() && byTask.isEmpty() && byClient.isEmpty();
+  }
+
+  private Future<Void> follow() {
+    if (following == null) {
+      following = reads.newestEventId().map(newest -> {
+        floor = Math.max(floor, newest);
+        seen.headSet(floor, true).clear();
+        return null;
+      });
+      following.onFailure(e -> following = null);
+    }
+    return following;
+  }
+
+  /** Delivers an event to the streams that follow its task, once; an event nobody follows costs a map lookup. */
+  private void accept(TaskEvent e) {
+    if (following == null || e.id() <= floor) return;
+    List<Listener> to = new ArrayList<>(everything);
+    Set<Listener> task = byTask.get(e.taskId());
+    if (task != null) to.addAll(task);
+    Set<Listener> client = e.apiClientId() == null ? null : byClient.get(e.apiClientId());
+    if (client != null) to.addAll(client);
+    if (to.isEmpty() || !seen.add(e.id())) return;
+    for (Listener l : to) l.onEvent(e);
+  }
+
+  private void catchUp() {
+    if (fetching || idle() || following == null || !following.succeeded()) return;
+    fetching = true;
+    raiseFloor();
+    long asked = System.currentTimeMillis();
+    List<UUID> tasks = byTask.keySet().stream().map(UUID::fromString).toList();
+    // The newest id of all, read first: once LATE_MILLIS pass, every id up to it has committed or
+    // never will, whoever's it is, so the floor may rise to it (and the scan stays short).
+    long[] newest = new long[1];
+    reads.newestEventId().compose(n -> {
+      newest[0] = n;
+      return reads.eventsAfter(floor, List.copyOf(byClient.keySet()), tasks, !everything.isEmpty(), PAGE);
+    }).onComplete(ar -> {
+      fetching = false;
+      if (ar.failed()) return; // Postgres away: the next catch-up asks again
+      List<TaskEvent> events = ar.result();
+      for (TaskEvent e : events) accept(e);
+      if (events.size() == PAGE) {
+        catchUp(); // a full page: there is more, and the horizon is not reached yet
+      } else {
+        horizons.addLast(new long[] {asked, newest[0]});
+      }
+    });
+  }
+
+  /** Ids numbered long enough ago are final: the floor rises to them, and the scan starts there. */
+  private void raiseFloor() {
+    long cutoff = System.currentTimeMillis() - LATE_MILLIS;
+    while (!horizons.isEmpty() && horizons.peekFirst()[0] < cutoff) floor = Math.max(floor, horizons.pollFirst()[1]);
+    seen.headSet(floor, true).clear();
+  }
+}
