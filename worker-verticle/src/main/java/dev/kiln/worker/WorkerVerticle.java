@@ -1,5 +1,7 @@
 package dev.kiln.worker;
 
+import dev.kiln.common.asset.AssetStore;
+import dev.kiln.common.asset.DirectoryAssetStore;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.metrics.KilnMetrics;
@@ -13,7 +15,7 @@ import dev.kiln.worker.demo.DemoImageGenerate;
 import dev.kiln.worker.demo.DemoModel3d;
 import dev.kiln.worker.demo.DemoPatternExtract;
 import dev.kiln.worker.demo.DemoPoseChange;
-import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
@@ -62,7 +64,8 @@ public final class WorkerVerticle extends VerticleBase {
   private final String workerId;
   private final String clusterNodeId;
   private final Map<String, Executor> executors = new HashMap<>();
-  private final Map<String, Execution> running = new LinkedHashMap<>();   // task_id -> attempt running here
+  private final AssetStore assets;
+  private final Map<String, Attempt> running = new LinkedHashMap<>();   // task_id -> attempt running here
   private final Map<String, JsonObject> unacked = new LinkedHashMap<>();  // task_id:attempt -> report
   private JsonObject gpu = new JsonObject();
   private String host;
@@ -75,6 +78,7 @@ public final class WorkerVerticle extends VerticleBase {
     this.clusterNodeId = clusterNodeId;
     this.workerId = config.workerId() != null ? config.workerId()
         : "w-" + UUID.randomUUID().toString().substring(0, 8);
+    this.assets = new DirectoryAssetStore(config.assetDir());
   }
 
   public String workerId() {
@@ -122,7 +126,7 @@ public final class WorkerVerticle extends VerticleBase {
     heartbeat();
     return until(running::isEmpty, DRAIN_TIMEOUT_MILLIS)
         .compose(v -> {
-          for (Execution ex : List.copyOf(running.values())) ex.cancel("drain");
+          for (Attempt ex : List.copyOf(running.values())) ex.cancel("drain");
           return until(unacked::isEmpty, DRAIN_REPORT_MILLIS);
         })
         .onComplete(v -> vertx.cancelTimer(heartbeatTimer));
@@ -177,7 +181,7 @@ public final class WorkerVerticle extends VerticleBase {
       msg.fail(503, "draining");
       return;
     }
-    Execution already = running.get(taskId);
+    Attempt already = running.get(taskId);
     if (already != null) {
       if (already.attempt() == attempt) msg.reply(new JsonObject().put("accepted", true)); // a repeated hand-off
       else msg.fail(409, "another attempt of this task runs here");
@@ -188,8 +192,8 @@ public final class WorkerVerticle extends VerticleBase {
       return;
     }
     Executor executor = executors.get(task.getString("tool_action"));
-    Execution ex = new Execution(vertx, taskId, attempt, task.getString("tool_action"),
-        task.getJsonObject("input", new JsonObject()), task.getJsonObject("images"), config.assetDir(), progressSink(taskId, attempt));
+    Attempt ex = new Attempt(vertx, taskId, attempt, task.getString("tool_action"),
+        task.getJsonObject("input", new JsonObject()), task.getJsonObject("images"), assets, progressSink(taskId, attempt));
     running.put(taskId, ex);
     msg.reply(new JsonObject().put("accepted", true).put("worker_id", workerId));
 
@@ -210,7 +214,7 @@ public final class WorkerVerticle extends VerticleBase {
     });
   }
 
-  private static Future<Outcome> safeRun(Executor executor, Execution ex) {
+  private static Future<Outcome> safeRun(Executor executor, Attempt ex) {
     try {
       return executor.run(ex);
     } catch (RuntimeException e) {
@@ -237,7 +241,7 @@ public final class WorkerVerticle extends VerticleBase {
 
   private void onCancel(Message<JsonObject> msg) {
     JsonObject body = msg.body();
-    Execution ex = running.get(body.getString("task_id"));
+    Attempt ex = running.get(body.getString("task_id"));
     if (ex != null && ex.attempt() == body.getInteger("attempt", -1)) {
       ex.cancel(body.getString("reason", "cancelled"));
       running.remove(ex.taskId(), ex);
