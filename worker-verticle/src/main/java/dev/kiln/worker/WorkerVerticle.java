@@ -6,17 +6,9 @@ import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.task.ErrorCode;
-import dev.kiln.worker.debug.DebugNoop;
-import dev.kiln.worker.debug.DebugSleep;
-import dev.kiln.worker.demo.DemoBackgroundChange;
-import dev.kiln.worker.demo.DemoHeadSwap;
-import dev.kiln.worker.demo.DemoHires;
-import dev.kiln.worker.demo.DemoImageGenerate;
-import dev.kiln.worker.demo.DemoModel3d;
-import dev.kiln.worker.demo.DemoPatternExtract;
-import dev.kiln.worker.demo.DemoPoseChange;
 import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
+import dev.kiln.worker.executor.ExecutorRegistry;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -27,18 +19,19 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.InetAddress;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The worker role: announces itself by heartbeat, accepts attempts up to its slots, runs them
- * with the executor of their {@code tool_action}, publishes progress, and reports each outcome
- * to the dispatcher until it is acknowledged. Needs neither Postgres nor Redis.
+ * with the executor its registry has for their {@code tool_action}, publishes progress, and
+ * reports each outcome to the dispatcher until it is acknowledged. Needs neither Postgres nor
+ * Redis; reads and writes asset bytes through the asset store.
  */
 public final class WorkerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
@@ -63,7 +56,7 @@ public final class WorkerVerticle extends VerticleBase {
   private final KilnConfig config;
   private final String workerId;
   private final String clusterNodeId;
-  private final Map<String, Executor> executors = new HashMap<>();
+  private final ExecutorRegistry registry;   // which executor, of which provider, runs each tool_action
   private final AssetStore assets;
   private final Map<String, Attempt> running = new LinkedHashMap<>();   // task_id -> attempt running here
   private final Map<String, JsonObject> unacked = new LinkedHashMap<>();  // task_id:attempt -> report
@@ -78,20 +71,17 @@ public final class WorkerVerticle extends VerticleBase {
     this.clusterNodeId = clusterNodeId;
     this.workerId = config.workerId() != null ? config.workerId()
         : "w-" + UUID.randomUUID().toString().substring(0, 8);
+    this.registry = ExecutorRegistry.fromConfig(config);
     this.assets = new DirectoryAssetStore(config.assetDir());
   }
 
+  /** The id this worker heartbeats and reports under. */
   public String workerId() {
     return workerId;
   }
 
   @Override
   public Future<?> start() {
-    List<Executor> all = List.of(new DemoImageGenerate(), new DemoHires(), new DemoPatternExtract(), new DemoHeadSwap(), new DemoBackgroundChange(), new DemoPoseChange(), new DemoModel3d(), new DebugNoop(), new DebugSleep());
-    for (Executor e : all) {
-      boolean debug = e.toolAction().startsWith("debug.");
-      if (!debug || config.debugExecutors()) executors.put(e.toolAction(), e);
-    }
     return vertx.executeBlocking(() -> {
       gpu = Gpu.probe();
       host = InetAddress.getLocalHost().getHostName();
@@ -111,7 +101,7 @@ public final class WorkerVerticle extends VerticleBase {
             }));
           }
           LOG.info("Worker {} up: queues {}, {} slots, executors {}{}", workerId, config.workerQueues(),
-              config.workerSlots(), executors.keySet(), gpu.isEmpty() ? "" : ", GPU " + gpu.getString("gpu_name"));
+              config.workerSlots(), registry.providers(), gpu.isEmpty() ? "" : ", GPU " + gpu.getString("gpu_name"));
         });
   }
 
@@ -162,7 +152,8 @@ public final class WorkerVerticle extends VerticleBase {
         .put("host", host)
         .put("node_id", clusterNodeId)
         .put("queues", new JsonArray(List.copyOf(config.workerQueues())))
-        .put("tool_actions", new JsonArray(List.copyOf(executors.keySet())))
+        .put("tool_actions", new JsonArray(List.copyOf(registry.toolActions())))
+        .put("providers", new JsonObject(new LinkedHashMap<String, Object>(registry.providers())))
         .put("slots", config.workerSlots())
         .put("running", runningNow)
         .put("draining", draining)
@@ -191,8 +182,9 @@ public final class WorkerVerticle extends VerticleBase {
       msg.fail(429, "no free slot");
       return;
     }
-    Executor executor = executors.get(task.getString("tool_action"));
-    Attempt ex = new Attempt(vertx, taskId, attempt, task.getString("tool_action"),
+    String toolAction = task.getString("tool_action");
+    Optional<ExecutorRegistry.Entry> entry = registry.entry(toolAction);
+    Attempt ex = new Attempt(vertx, taskId, attempt, toolAction,
         task.getJsonObject("input", new JsonObject()), task.getJsonObject("images"), assets, progressSink(taskId, attempt));
     running.put(taskId, ex);
     msg.reply(new JsonObject().put("accepted", true).put("worker_id", workerId));
@@ -200,20 +192,22 @@ public final class WorkerVerticle extends VerticleBase {
     long timeoutMs = task.getLong("timeout_ms", 0L);
     long guard = timeoutMs > 0 ? vertx.setTimer(timeoutMs + LOCAL_TIMEOUT_GRACE_MILLIS, t -> ex.cancel("timeout")) : -1;
     long started = System.currentTimeMillis();
-    Future<Outcome> outcome = executor == null
+    Future<Outcome> outcome = entry.isEmpty()
         ? Future.succeededFuture(Outcome.permanent(ErrorCode.NO_EXECUTOR, "worker " + workerId + " has no executor for " + ex.toolAction()))
-        : safeRun(executor, ex);
+        : safeRun(entry.get().executor(), ex);
     outcome.recover(e -> Future.succeededFuture(Outcome.crashed(ErrorCode.EXECUTOR_ERROR, e))).onSuccess(o -> {
       if (guard >= 0) vertx.cancelTimer(guard);
       running.remove(taskId, ex);
       if (ex.isCancelled()) return; // the dispatcher already settled this attempt (cancel, timeout, undo)
       JsonObject report = o.toJson().put("task_id", taskId).put("attempt", attempt).put("worker_id", workerId)
+          .put("provider", entry.map(ExecutorRegistry.Entry::provider).orElse(null))
           .put("queue", task.getString("queue")).put("run_ms", System.currentTimeMillis() - started);
       unacked.put(taskId + ":" + attempt, report);
       report(taskId + ":" + attempt, REPORT_RETRY_MIN_MILLIS);
     });
   }
 
+  /** An executor that throws instead of failing its Future is a crash like any other. */
   private static Future<Outcome> safeRun(Executor executor, Attempt ex) {
     try {
       return executor.run(ex);

@@ -55,7 +55,7 @@ public final class DemoImageGenerate implements Executor {
       ex.progress(100, "encoded");
       JsonObject result = new JsonObject()
           .put("stand_in", true)
-          .put("provider", "demo")
+          .put("provider", DemoProvider.NAME)
           .put("note", "procedural image from prompt and seed; a stand-in for a diffusion model")
           .put("width", width).put("height", height).put("seed", seed)
           .put("checksum", asset.getString("checksum"));

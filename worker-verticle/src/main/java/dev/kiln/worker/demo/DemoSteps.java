@@ -42,7 +42,7 @@ final class DemoSteps {
 
   /** The result fields every stand-in carries. */
   static JsonObject standIn(String note) {
-    return new JsonObject().put("stand_in", true).put("provider", "demo").put("note", note);
+    return new JsonObject().put("stand_in", true).put("provider", DemoProvider.NAME).put("note", note);
   }
 
   /** Encodes the image as PNG and stores it as the attempt's output asset. */
