@@ -13,7 +13,6 @@ import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -37,10 +36,6 @@ public final class WorkerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
 
   public static final long HEARTBEAT_MILLIS = 1_000;
-  /** A report is re-sent this long after an unanswered one, doubling up to the max. */
-  public static final long REPORT_RETRY_MIN_MILLIS = 250;
-  public static final long REPORT_RETRY_MAX_MILLIS = 5_000;
-  public static final long REPORT_TIMEOUT_MILLIS = 5_000;
   /** Progress is published at most this often per attempt (the last one always goes). */
   public static final long PROGRESS_MIN_INTERVAL_MILLIS = 100;
   /** On stop, running attempts get this long to finish before they are handed back. */
@@ -59,7 +54,7 @@ public final class WorkerVerticle extends VerticleBase {
   private final ExecutorRegistry registry;   // which executor, of which provider, runs each tool_action
   private final AssetStore assets;
   private final Map<String, Attempt> running = new LinkedHashMap<>();   // task_id -> attempt running here
-  private final Map<String, JsonObject> unacked = new LinkedHashMap<>();  // task_id:attempt -> report
+  private Reports reports;
   private JsonObject gpu = new JsonObject();
   private String host;
   private boolean draining;
@@ -82,6 +77,7 @@ public final class WorkerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    reports = new Reports(vertx);
     return vertx.executeBlocking(() -> {
       gpu = Gpu.probe();
       host = InetAddress.getLocalHost().getHostName();
@@ -117,7 +113,7 @@ public final class WorkerVerticle extends VerticleBase {
     return until(running::isEmpty, DRAIN_TIMEOUT_MILLIS)
         .compose(v -> {
           for (Attempt ex : List.copyOf(running.values())) ex.cancel("drain");
-          return until(unacked::isEmpty, DRAIN_REPORT_MILLIS);
+          return until(reports::isEmpty, DRAIN_REPORT_MILLIS);
         })
         .onComplete(v -> vertx.cancelTimer(heartbeatTimer));
   }
@@ -146,7 +142,7 @@ public final class WorkerVerticle extends VerticleBase {
     // Attempts this worker holds: running, or done with a report not yet acknowledged.
     JsonArray runningNow = new JsonArray();
     running.values().forEach(ex -> runningNow.add(new JsonObject().put("task_id", ex.taskId()).put("attempt", ex.attempt())));
-    unacked.values().forEach(r -> runningNow.add(new JsonObject().put("task_id", r.getString("task_id")).put("attempt", r.getInteger("attempt"))));
+    reports.pending().forEach(r -> runningNow.add(new JsonObject().put("task_id", r.getString("task_id")).put("attempt", r.getInteger("attempt"))));
     JsonObject hb = new JsonObject()
         .put("worker_id", workerId)
         .put("host", host)
@@ -199,11 +195,9 @@ public final class WorkerVerticle extends VerticleBase {
       if (guard >= 0) vertx.cancelTimer(guard);
       running.remove(taskId, ex);
       if (ex.isCancelled()) return; // the dispatcher already settled this attempt (cancel, timeout, undo)
-      JsonObject report = o.toJson().put("task_id", taskId).put("attempt", attempt).put("worker_id", workerId)
+      reports.send(o.toJson().put("task_id", taskId).put("attempt", attempt).put("worker_id", workerId)
           .put("provider", entry.map(ExecutorRegistry.Entry::provider).orElse(null))
-          .put("queue", task.getString("queue")).put("run_ms", System.currentTimeMillis() - started);
-      unacked.put(taskId + ":" + attempt, report);
-      report(taskId + ":" + attempt, REPORT_RETRY_MIN_MILLIS);
+          .put("queue", task.getString("queue")).put("run_ms", System.currentTimeMillis() - started));
     });
   }
 
@@ -214,15 +208,6 @@ public final class WorkerVerticle extends VerticleBase {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-  }
-
-  /** Sends a report until the dispatcher acknowledges it; a leaderless moment only delays it. */
-  private void report(String key, long backoff) {
-    JsonObject report = unacked.get(key);
-    if (report == null) return;
-    vertx.eventBus().request(Addresses.DISPATCHER_RESULTS, report, new DeliveryOptions().setSendTimeout(REPORT_TIMEOUT_MILLIS))
-        .onSuccess(ack -> unacked.remove(key))
-        .onFailure(e -> vertx.setTimer(backoff, t -> report(key, Math.min(backoff * 2, REPORT_RETRY_MAX_MILLIS))));
   }
 
   /** An admin's drain: no new work from now on; what runs finishes. The process stays up. */
