@@ -1,51 +1,41 @@
 package dev.kiln.worker;
 
+import dev.kiln.common.asset.AssetStore;
+import dev.kiln.common.asset.DirectoryAssetStore;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.task.ErrorCode;
-import dev.kiln.worker.debug.DebugNoop;
-import dev.kiln.worker.debug.DebugSleep;
-import dev.kiln.worker.demo.DemoBackgroundChange;
-import dev.kiln.worker.demo.DemoHeadSwap;
-import dev.kiln.worker.demo.DemoHires;
-import dev.kiln.worker.demo.DemoImageGenerate;
-import dev.kiln.worker.demo.DemoModel3d;
-import dev.kiln.worker.demo.DemoPatternExtract;
-import dev.kiln.worker.demo.DemoPoseChange;
-import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
+import dev.kiln.worker.executor.ExecutorRegistry;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.InetAddress;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The worker role: announces itself by heartbeat, accepts attempts up to its slots, runs them
- * with the executor of their {@code tool_action}, publishes progress, and reports each outcome
- * to the dispatcher until it is acknowledged. Needs neither Postgres nor Redis.
+ * with the executor its registry has for their {@code tool_action}, publishes progress, and
+ * reports each outcome to the dispatcher until it is acknowledged. Needs neither Postgres nor
+ * Redis; reads and writes asset bytes through the asset store.
  */
 public final class WorkerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
 
   public static final long HEARTBEAT_MILLIS = 1_000;
-  /** A report is re-sent this long after an unanswered one, doubling up to the max. */
-  public static final long REPORT_RETRY_MIN_MILLIS = 250;
-  public static final long REPORT_RETRY_MAX_MILLIS = 5_000;
-  public static final long REPORT_TIMEOUT_MILLIS = 5_000;
   /** Progress is published at most this often per attempt (the last one always goes). */
   public static final long PROGRESS_MIN_INTERVAL_MILLIS = 100;
   /** On stop, running attempts get this long to finish before they are handed back. */
@@ -61,9 +51,10 @@ public final class WorkerVerticle extends VerticleBase {
   private final KilnConfig config;
   private final String workerId;
   private final String clusterNodeId;
-  private final Map<String, Executor> executors = new HashMap<>();
-  private final Map<String, Execution> running = new LinkedHashMap<>();   // task_id -> attempt running here
-  private final Map<String, JsonObject> unacked = new LinkedHashMap<>();  // task_id:attempt -> report
+  private final ExecutorRegistry registry;   // which executor, of which provider, runs each tool_action
+  private final AssetStore assets;
+  private final Map<String, Attempt> running = new LinkedHashMap<>();   // task_id -> attempt running here
+  private Reports reports;
   private JsonObject gpu = new JsonObject();
   private String host;
   private boolean draining;
@@ -75,19 +66,18 @@ public final class WorkerVerticle extends VerticleBase {
     this.clusterNodeId = clusterNodeId;
     this.workerId = config.workerId() != null ? config.workerId()
         : "w-" + UUID.randomUUID().toString().substring(0, 8);
+    this.registry = ExecutorRegistry.fromConfig(config);
+    this.assets = new DirectoryAssetStore(config.assetDir());
   }
 
+  /** The id this worker heartbeats and reports under. */
   public String workerId() {
     return workerId;
   }
 
   @Override
   public Future<?> start() {
-    List<Executor> all = List.of(new DemoImageGenerate(), new DemoHires(), new DemoPatternExtract(), new DemoHeadSwap(), new DemoBackgroundChange(), new DemoPoseChange(), new DemoModel3d(), new DebugNoop(), new DebugSleep());
-    for (Executor e : all) {
-      boolean debug = e.toolAction().startsWith("debug.");
-      if (!debug || config.debugExecutors()) executors.put(e.toolAction(), e);
-    }
+    reports = new Reports(vertx);
     return vertx.executeBlocking(() -> {
       gpu = Gpu.probe();
       host = InetAddress.getLocalHost().getHostName();
@@ -107,7 +97,7 @@ public final class WorkerVerticle extends VerticleBase {
             }));
           }
           LOG.info("Worker {} up: queues {}, {} slots, executors {}{}", workerId, config.workerQueues(),
-              config.workerSlots(), executors.keySet(), gpu.isEmpty() ? "" : ", GPU " + gpu.getString("gpu_name"));
+              config.workerSlots(), registry.providers(), gpu.isEmpty() ? "" : ", GPU " + gpu.getString("gpu_name"));
         });
   }
 
@@ -122,8 +112,8 @@ public final class WorkerVerticle extends VerticleBase {
     heartbeat();
     return until(running::isEmpty, DRAIN_TIMEOUT_MILLIS)
         .compose(v -> {
-          for (Execution ex : List.copyOf(running.values())) ex.cancel("drain");
-          return until(unacked::isEmpty, DRAIN_REPORT_MILLIS);
+          for (Attempt ex : List.copyOf(running.values())) ex.cancel("drain");
+          return until(reports::isEmpty, DRAIN_REPORT_MILLIS);
         })
         .onComplete(v -> vertx.cancelTimer(heartbeatTimer));
   }
@@ -152,13 +142,14 @@ public final class WorkerVerticle extends VerticleBase {
     // Attempts this worker holds: running, or done with a report not yet acknowledged.
     JsonArray runningNow = new JsonArray();
     running.values().forEach(ex -> runningNow.add(new JsonObject().put("task_id", ex.taskId()).put("attempt", ex.attempt())));
-    unacked.values().forEach(r -> runningNow.add(new JsonObject().put("task_id", r.getString("task_id")).put("attempt", r.getInteger("attempt"))));
+    reports.pending().forEach(r -> runningNow.add(new JsonObject().put("task_id", r.getString("task_id")).put("attempt", r.getInteger("attempt"))));
     JsonObject hb = new JsonObject()
         .put("worker_id", workerId)
         .put("host", host)
         .put("node_id", clusterNodeId)
         .put("queues", new JsonArray(List.copyOf(config.workerQueues())))
-        .put("tool_actions", new JsonArray(List.copyOf(executors.keySet())))
+        .put("tool_actions", new JsonArray(List.copyOf(registry.toolActions())))
+        .put("providers", new JsonObject(new LinkedHashMap<String, Object>(registry.providers())))
         .put("slots", config.workerSlots())
         .put("running", runningNow)
         .put("draining", draining)
@@ -177,7 +168,7 @@ public final class WorkerVerticle extends VerticleBase {
       msg.fail(503, "draining");
       return;
     }
-    Execution already = running.get(taskId);
+    Attempt already = running.get(taskId);
     if (already != null) {
       if (already.attempt() == attempt) msg.reply(new JsonObject().put("accepted", true)); // a repeated hand-off
       else msg.fail(409, "another attempt of this task runs here");
@@ -187,44 +178,36 @@ public final class WorkerVerticle extends VerticleBase {
       msg.fail(429, "no free slot");
       return;
     }
-    Executor executor = executors.get(task.getString("tool_action"));
-    Execution ex = new Execution(vertx, taskId, attempt, task.getString("tool_action"),
-        task.getJsonObject("input", new JsonObject()), task.getJsonObject("images"), config.assetDir(), progressSink(taskId, attempt));
+    String toolAction = task.getString("tool_action");
+    Optional<ExecutorRegistry.Entry> entry = registry.entry(toolAction);
+    Attempt ex = new Attempt(vertx, taskId, attempt, toolAction,
+        task.getJsonObject("input", new JsonObject()), task.getJsonObject("images"), assets, progressSink(taskId, attempt));
     running.put(taskId, ex);
     msg.reply(new JsonObject().put("accepted", true).put("worker_id", workerId));
 
     long timeoutMs = task.getLong("timeout_ms", 0L);
     long guard = timeoutMs > 0 ? vertx.setTimer(timeoutMs + LOCAL_TIMEOUT_GRACE_MILLIS, t -> ex.cancel("timeout")) : -1;
     long started = System.currentTimeMillis();
-    Future<Outcome> outcome = executor == null
+    Future<Outcome> outcome = entry.isEmpty()
         ? Future.succeededFuture(Outcome.permanent(ErrorCode.NO_EXECUTOR, "worker " + workerId + " has no executor for " + ex.toolAction()))
-        : safeRun(executor, ex);
+        : safeRun(entry.get().executor(), ex);
     outcome.recover(e -> Future.succeededFuture(Outcome.crashed(ErrorCode.EXECUTOR_ERROR, e))).onSuccess(o -> {
       if (guard >= 0) vertx.cancelTimer(guard);
       running.remove(taskId, ex);
       if (ex.isCancelled()) return; // the dispatcher already settled this attempt (cancel, timeout, undo)
-      JsonObject report = o.toJson().put("task_id", taskId).put("attempt", attempt).put("worker_id", workerId)
-          .put("queue", task.getString("queue")).put("run_ms", System.currentTimeMillis() - started);
-      unacked.put(taskId + ":" + attempt, report);
-      report(taskId + ":" + attempt, REPORT_RETRY_MIN_MILLIS);
+      reports.send(o.toJson().put("task_id", taskId).put("attempt", attempt).put("worker_id", workerId)
+          .put("provider", entry.map(ExecutorRegistry.Entry::provider).orElse(null))
+          .put("queue", task.getString("queue")).put("run_ms", System.currentTimeMillis() - started));
     });
   }
 
-  private static Future<Outcome> safeRun(Executor executor, Execution ex) {
+  /** An executor that throws instead of failing its Future is a crash like any other. */
+  private static Future<Outcome> safeRun(Executor executor, Attempt ex) {
     try {
       return executor.run(ex);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-  }
-
-  /** Sends a report until the dispatcher acknowledges it; a leaderless moment only delays it. */
-  private void report(String key, long backoff) {
-    JsonObject report = unacked.get(key);
-    if (report == null) return;
-    vertx.eventBus().request(Addresses.DISPATCHER_RESULTS, report, new DeliveryOptions().setSendTimeout(REPORT_TIMEOUT_MILLIS))
-        .onSuccess(ack -> unacked.remove(key))
-        .onFailure(e -> vertx.setTimer(backoff, t -> report(key, Math.min(backoff * 2, REPORT_RETRY_MAX_MILLIS))));
   }
 
   /** An admin's drain: no new work from now on; what runs finishes. The process stays up. */
@@ -237,7 +220,7 @@ public final class WorkerVerticle extends VerticleBase {
 
   private void onCancel(Message<JsonObject> msg) {
     JsonObject body = msg.body();
-    Execution ex = running.get(body.getString("task_id"));
+    Attempt ex = running.get(body.getString("task_id"));
     if (ex != null && ex.attempt() == body.getInteger("attempt", -1)) {
       ex.cancel(body.getString("reason", "cancelled"));
       running.remove(ex.taskId(), ex);

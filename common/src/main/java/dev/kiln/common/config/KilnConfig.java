@@ -25,6 +25,7 @@ public record KilnConfig(
     Set<String> workerQueues,
     int workerSlots,
     boolean debugExecutors,
+    boolean demoProviders,       // the CPU stand-ins serve image.* and model3d.*; off: no_executor unless another provider does
     String workerId,
     int rateLimitClient,         // requests per second per API client (admin exempt); 0 = off
     int rateLimitUser,           // requests per second per end user; 0 = off
@@ -96,6 +97,7 @@ public record KilnConfig(
     }
     int slots = intIn(env, "KILN_WORKER_SLOTS", DEFAULT_WORKER_SLOTS, 1, 1024);
     boolean debug = bool(env, "KILN_DEBUG_EXECUTORS", db == null);
+    boolean demo = bool(env, "KILN_DEMO_PROVIDERS", true);
     String workerId = blankToNull(env.get("KILN_WORKER_ID"));
     if (workerId != null && !workerId.matches("[A-Za-z0-9._\\-]{1,64}")) {
       throw new ConfigException("KILN_WORKER_ID", "use 1-64 letters, digits, '.', '_' or '-'");
@@ -114,7 +116,7 @@ public record KilnConfig(
       }
     }
     return new KilnConfig(db, redis, port, admin, keys, dataDir, members, clusterHost, clusterPort,
-        Set.copyOf(queues), slots, debug, workerId, rateClient, rateUser, Map.copyOf(prices),
+        Set.copyOf(queues), slots, debug, demo, workerId, rateClient, rateUser, Map.copyOf(prices),
         blankToNull(env.get("KILN_WEBHOOK_SECRET")), bool(env, "KILN_WEBHOOK_PRIVATE_ADDRESSES", false),
         intIn(env, "KILN_EVENT_RETENTION_DAYS", DEFAULT_EVENT_RETENTION_DAYS, 0, 36_500),
         intIn(env, "KILN_TASK_RETENTION_DAYS", DEFAULT_TASK_RETENTION_DAYS, 0, 36_500), ApiConfig.from(env));
@@ -122,14 +124,14 @@ public record KilnConfig(
 
   public KilnConfig withAdminKey(String key) {
     return new KilnConfig(databaseUrl, redisUrl, httpPort, key, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret, webhookPrivateAddresses,
-        eventRetentionDays, taskRetentionDays, api);
+        clusterPort, workerQueues, workerSlots, debugExecutors, demoProviders, workerId, rateLimitClient, rateLimitUser, prices,
+        webhookSecret, webhookPrivateAddresses, eventRetentionDays, taskRetentionDays, api);
   }
 
   public KilnConfig withStores(String db, String redis) {
     return new KilnConfig(db, redis, httpPort, adminKey, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, workerId, rateLimitClient, rateLimitUser, prices, webhookSecret, webhookPrivateAddresses,
-        eventRetentionDays, taskRetentionDays, api);
+        clusterPort, workerQueues, workerSlots, debugExecutors, demoProviders, workerId, rateLimitClient, rateLimitUser, prices,
+        webhookSecret, webhookPrivateAddresses, eventRetentionDays, taskRetentionDays, api);
   }
 
   /** Credits a task of this tool_action holds (0: free). */

@@ -1,12 +1,12 @@
 package dev.kiln.http.assets;
 
+import dev.kiln.common.asset.AssetStore;
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.http.api.ApiException;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
-import java.nio.file.Path;
 import java.util.Set;
 import java.util.UUID;
 
@@ -19,12 +19,13 @@ public final class AssetRoutes {
 
   private final Pool pool;
   private final AssetUrls urls;
-  private final Path assetDir;
+  private final AssetStore assets;
 
-  public AssetRoutes(Pool pool, AssetUrls urls, Path assetDir) {
+  /** {@code assets}: where the bytes are; it refuses a stored key that would reach outside it. */
+  public AssetRoutes(Pool pool, AssetUrls urls, AssetStore assets) {
     this.pool = pool;
     this.urls = urls;
-    this.assetDir = assetDir;
+    this.assets = assets;
   }
 
   /** Mount before authentication: the signature is the credential. */
@@ -62,14 +63,10 @@ public final class AssetRoutes {
         return;
       }
       var r = rows.iterator().next();
-      Path file = assetDir.resolve(r.getString("object_key")).normalize();
-      if (!file.startsWith(assetDir)) {
-        ctx.fail(ApiException.notFound("asset"));
-        return;
-      }
-      ctx.response().putHeader("Content-Type", r.getString("mime_type"))
-          .putHeader("Cache-Control", "private, max-age=" + left)
-          .sendFile(file.toString()).onFailure(e -> ctx.fail(ApiException.notFound("asset file")));
+      ctx.response().putHeader("Cache-Control", "private, max-age=" + left);
+      // A key the store refuses (it would escape it) is no asset; a missing file is a lost one.
+      assets.send(ctx.response(), r.getString("object_key"), r.getString("mime_type"))
+          .onFailure(e -> ctx.fail(ApiException.notFound(e instanceof IllegalArgumentException ? "asset" : "asset file")));
     }).onFailure(ctx::fail);
   }
 }

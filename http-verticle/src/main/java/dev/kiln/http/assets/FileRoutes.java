@@ -1,6 +1,7 @@
 package dev.kiln.http.assets;
 
 import dev.kiln.common.time.Iso;
+import dev.kiln.common.asset.AssetStore;
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.hash.Sha256;
 import dev.kiln.task.TaskJson;
@@ -19,9 +20,6 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Iterator;
 import java.util.Map;
 import javax.imageio.ImageIO;
@@ -48,14 +46,15 @@ public final class FileRoutes {
   private final Vertx vertx;
   private final Pool pool;
   private final AssetUrls urls;
-  private final Path assetDir;
+  private final AssetStore assets;
   private final int uploadLimit;
 
-  public FileRoutes(Vertx vertx, Pool pool, AssetUrls urls, Path assetDir, int uploadLimit) {
+  /** {@code assets}: where uploads are written, once each, under their content's hash. */
+  public FileRoutes(Vertx vertx, Pool pool, AssetUrls urls, AssetStore assets, int uploadLimit) {
     this.vertx = vertx;
     this.pool = pool;
     this.urls = urls;
-    this.assetDir = assetDir;
+    this.assets = assets;
     this.uploadLimit = uploadLimit;
   }
 
@@ -115,13 +114,8 @@ public final class FileRoutes {
     int[] size = decode(bytes, ext);
     String checksum = Sha256.hex(bytes);
     String key = "files/" + checksum.substring(0, 2) + "/" + checksum + "." + ext;
-    Path file = assetDir.resolve(key);
-    if (!Files.exists(file)) {
-      Files.createDirectories(file.getParent());
-      Path tmp = Files.createTempFile(file.getParent(), checksum, ".part");
-      Files.write(tmp, bytes);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
+    // The same bytes are the same key: an upload already stored is not written again.
+    if (!assets.exists(key)) assets.write(key, bytes);
     return new Stored(key, size[0], size[1], checksum);
   }
 

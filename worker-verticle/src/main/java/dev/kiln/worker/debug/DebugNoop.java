@@ -1,6 +1,6 @@
 package dev.kiln.worker.debug;
 
-import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
@@ -15,7 +15,7 @@ public final class DebugNoop implements Executor {
   }
 
   @Override
-  public Future<Outcome> run(Execution execution) {
+  public Future<Outcome> run(Attempt attempt) {
     return Future.succeededFuture(Outcome.success(new JsonObject().put("noop", true), new JsonArray()));
   }
 }

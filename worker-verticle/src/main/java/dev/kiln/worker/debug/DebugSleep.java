@@ -1,7 +1,7 @@
 package dev.kiln.worker.debug;
 
 import dev.kiln.task.ErrorCode;
-import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
@@ -23,7 +23,7 @@ public final class DebugSleep implements Executor {
   }
 
   @Override
-  public Future<Outcome> run(Execution ex) {
+  public Future<Outcome> run(Attempt ex) {
     JsonObject in = ex.input();
     if (in.getBoolean("fail_permanently", false)) {
       return Future.succeededFuture(Outcome.permanent(ErrorCode.BAD_INPUT, "debug.sleep asked to fail permanently"));

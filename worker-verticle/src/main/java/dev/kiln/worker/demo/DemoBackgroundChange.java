@@ -1,6 +1,6 @@
 package dev.kiln.worker.demo;
 
-import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
@@ -31,7 +31,7 @@ public final class DemoBackgroundChange implements Executor {
   }
 
   @Override
-  public Future<Outcome> run(Execution ex) {
+  public Future<Outcome> run(Attempt ex) {
     JsonObject in = ex.input();
     String prompt = in.getString("prompt", "");
     long seed = DemoSteps.seed(in);

@@ -1,6 +1,6 @@
 package dev.kiln.worker.demo;
 
-import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
@@ -26,7 +26,7 @@ public final class DemoHeadSwap implements Executor {
   }
 
   @Override
-  public Future<Outcome> run(Execution ex) {
+  public Future<Outcome> run(Attempt ex) {
     JsonObject in = ex.input();
     record Inputs(BufferedImage src, BufferedImage ref, double strength) {}
     record Patch(BufferedImage src, BufferedImage patch, int x, int y, double strength) {}

@@ -1,8 +1,7 @@
 package dev.kiln.worker.demo;
 
 import dev.kiln.task.ErrorCode;
-import dev.kiln.worker.executor.AssetWriter;
-import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
@@ -27,7 +26,7 @@ public final class DemoImageGenerate implements Executor {
   }
 
   @Override
-  public Future<Outcome> run(Execution ex) {
+  public Future<Outcome> run(Attempt ex) {
     JsonObject in = ex.input();
     String prompt = in.getString("prompt");
     int width = in.getInteger("width", DEFAULT_SIZE);
@@ -51,13 +50,12 @@ public final class DemoImageGenerate implements Executor {
     return painted.compose(v -> ex.vertx().executeBlocking(() -> {
       ByteArrayOutputStream png = new ByteArrayOutputStream();
       if (!ImageIO.write(img.image(), "png", png)) throw new IllegalStateException("no PNG writer");
-      return AssetWriter.write(ex.assetDir(), ex.taskId(), ex.attempt(), "image.png", "image/png",
-          png.toByteArray(), width, height);
+      return ex.output("image.png", "image/png", png.toByteArray(), width, height);
     }, false)).map(asset -> {
       ex.progress(100, "encoded");
       JsonObject result = new JsonObject()
           .put("stand_in", true)
-          .put("provider", "demo")
+          .put("provider", DemoProvider.NAME)
           .put("note", "procedural image from prompt and seed; a stand-in for a diffusion model")
           .put("width", width).put("height", height).put("seed", seed)
           .put("checksum", asset.getString("checksum"));

@@ -1,14 +1,14 @@
 package dev.kiln.worker.demo;
 
 import com.twelvemonkeys.image.ResampleOp;
-import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Attempt;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import javax.imageio.ImageIO;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Pixel helpers shared by the demo image providers: read an input image, resample it, sample
@@ -29,18 +29,25 @@ final class DemoImages {
 
   /**
    * The image of an input field as {@code TYPE_INT_ARGB}, or null when the field is absent and
-   * optional. A required field that is absent, or a file that is missing or not a PNG/JPEG, is
-   * {@link BadInput}.
+   * optional. A required field that is absent, or a file that is missing from the asset store or
+   * not a PNG/JPEG, is {@link BadInput}.
    */
-  static BufferedImage read(Execution ex, String field, boolean required) {
-    Path file = ex.image(field);
-    if (file == null) {
+  static BufferedImage read(Attempt ex, String field, boolean required) {
+    byte[] bytes;
+    try {
+      bytes = ex.image(field);
+    } catch (IOException | IllegalArgumentException e) {
+      // Gone from the store, or a key it refuses: as unusable as a file that is not an image.
+      throw new BadInput(field + " is missing or not a PNG or JPEG image");
+    }
+    if (bytes == null) {
       if (required) throw new BadInput(field + " is required");
       return null;
     }
     BufferedImage img;
     try {
-      img = Files.isRegularFile(file) ? ImageIO.read(file.toFile()) : null;
+      // Cached in memory: ImageIO's default caches a stream in a temporary file, per decode. It closes the stream.
+      img = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)));
     } catch (IOException | RuntimeException e) {
       // ImageIO reports broken files as IIOException or, from some decoders, as runtime errors.
       throw new BadInput(field + " cannot be decoded: " + e.getMessage());

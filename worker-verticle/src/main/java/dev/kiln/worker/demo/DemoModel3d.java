@@ -11,8 +11,7 @@ import de.javagl.jgltf.model.io.GltfModelWriter;
 import de.javagl.jgltf.model.structure.BufferStructure;
 import de.javagl.jgltf.model.structure.BufferStructureBuilder;
 import de.javagl.jgltf.model.v2.MaterialModelV2;
-import dev.kiln.worker.executor.AssetWriter;
-import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
@@ -47,7 +46,7 @@ public final class DemoModel3d implements Executor {
   }
 
   @Override
-  public Future<Outcome> run(Execution ex) {
+  public Future<Outcome> run(Attempt ex) {
     JsonObject in = ex.input();
     record Inputs(BufferedImage src, int resolution, double heightScale) {}
     record Files(Mesh mesh, byte[] glb, byte[] obj, BufferedImage preview) {}
@@ -61,10 +60,9 @@ public final class DemoModel3d implements Executor {
     ).compose(f -> DemoSteps.step(ex, 70, "OBJ written", () -> new Files(f.mesh(), f.glb(), f.mesh().obj(), null))
     ).compose(f -> DemoSteps.step(ex, 90, "preview rendered", () -> new Files(f.mesh(), f.glb(), f.obj(), f.mesh().preview()))
     ).compose(f -> DemoSteps.step(ex, 97, "assets stored", () -> {
-      String id = ex.taskId();
       JsonArray assets = new JsonArray()
-          .add(AssetWriter.write(ex.assetDir(), id, ex.attempt(), "model.glb", "model/gltf-binary", f.glb(), null, null))
-          .add(AssetWriter.write(ex.assetDir(), id, ex.attempt(), "model.obj", "model/obj", f.obj(), null, null))
+          .add(ex.output("model.glb", "model/gltf-binary", f.glb(), null, null))
+          .add(ex.output("model.obj", "model/obj", f.obj(), null, null))
           .add(DemoSteps.writePng(ex, "preview.png", f.preview()).put("asset_type", "preview"));
       return assets;
     }).map(assets -> {

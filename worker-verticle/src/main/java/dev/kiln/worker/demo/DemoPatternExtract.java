@@ -1,6 +1,6 @@
 package dev.kiln.worker.demo;
 
-import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
@@ -29,7 +29,7 @@ public final class DemoPatternExtract implements Executor {
   }
 
   @Override
-  public Future<Outcome> run(Execution ex) {
+  public Future<Outcome> run(Attempt ex) {
     JsonObject in = ex.input();
     long seed = DemoSteps.seed(in);
     Future<KMeans> fit = DemoSteps.step(ex, 15, "source read", () -> {

@@ -1,6 +1,6 @@
 package dev.kiln.worker.demo;
 
-import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
@@ -28,7 +28,7 @@ public final class DemoPoseChange implements Executor {
   }
 
   @Override
-  public Future<Outcome> run(Execution ex) {
+  public Future<Outcome> run(Attempt ex) {
     JsonObject in = ex.input();
     Future<Warp> warp = DemoSteps.step(ex, 15, "images read", () -> {
       double strength = DemoSteps.config(in, "strength", DEFAULT_STRENGTH, 0, 1);

@@ -1,8 +1,7 @@
 package dev.kiln.worker.demo;
 
 import dev.kiln.task.ErrorCode;
-import dev.kiln.worker.executor.AssetWriter;
-import dev.kiln.worker.executor.Execution;
+import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -25,7 +24,7 @@ final class DemoSteps {
    * Runs {@code work} in {@code executeBlocking} (never on the event loop) unless the attempt
    * was cancelled, then reports {@code percent}.
    */
-  static <T> Future<T> step(Execution ex, int percent, String message, Callable<T> work) {
+  static <T> Future<T> step(Attempt ex, int percent, String message, Callable<T> work) {
     if (ex.isCancelled()) return Future.failedFuture("cancelled");
     // map, not onSuccess: the report is then part of the chain, made before the next step starts
     return ex.vertx().<T>executeBlocking(work, false).map(x -> {
@@ -35,7 +34,7 @@ final class DemoSteps {
   }
 
   /** Failure classification: cancelled (retryable), unusable input (permanent), else a crash. */
-  static Future<Outcome> recover(Execution ex, Throwable e) {
+  static Future<Outcome> recover(Attempt ex, Throwable e) {
     if (ex.isCancelled()) return Future.succeededFuture(Outcome.retryable(ErrorCode.CANCELLED, "cancelled"));
     if (e instanceof DemoImages.BadInput) return Future.succeededFuture(Outcome.permanent(ErrorCode.BAD_INPUT, e.getMessage()));
     return Future.succeededFuture(Outcome.crashed(ErrorCode.EXECUTOR_ERROR, e));
@@ -43,13 +42,12 @@ final class DemoSteps {
 
   /** The result fields every stand-in carries. */
   static JsonObject standIn(String note) {
-    return new JsonObject().put("stand_in", true).put("provider", "demo").put("note", note);
+    return new JsonObject().put("stand_in", true).put("provider", DemoProvider.NAME).put("note", note);
   }
 
   /** Encodes the image as PNG and stores it as the attempt's output asset. */
-  static JsonObject writePng(Execution ex, String fileName, BufferedImage img) throws IOException {
-    return AssetWriter.write(ex.assetDir(), ex.taskId(), ex.attempt(), fileName, "image/png",
-        DemoImages.png(img), img.getWidth(), img.getHeight());
+  static JsonObject writePng(Attempt ex, String fileName, BufferedImage img) throws IOException {
+    return ex.output(fileName, "image/png", DemoImages.png(img), img.getWidth(), img.getHeight());
   }
 
   /** {@code config.<key>} as a number in {@code [min, max]}, or the default when absent. */

@@ -1,6 +1,5 @@
 package dev.kiln.worker.demo;
 
-import dev.kiln.common.hash.Sha256;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kiln.worker.executor.AssetWriter;
-import dev.kiln.worker.executor.Execution;
+import dev.kiln.common.asset.AssetStore;
+import dev.kiln.common.asset.DirectoryAssetStore;
+import dev.kiln.common.hash.Sha256;
+import dev.kiln.task.ErrorCode;
+import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Vertx;
@@ -32,12 +34,13 @@ import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The demo providers run as the worker runs them (on a Vert.x event loop, with real files in an
- * asset directory) and are checked the way a user would check their output: files there with
+ * The demo providers run as the worker runs them (on a Vert.x event loop, with real files in a
+ * directory asset store) and are checked the way a user would check their output: files there with
  * the stated size and checksum, images that decode to the stated size, a glTF that parses.
  */
 class DemoExecutorsTest {
@@ -48,11 +51,18 @@ class DemoExecutorsTest {
   @TempDir
   Path assetDir;
 
+  private AssetStore assets;
+
   private final List<Integer> progress = new CopyOnWriteArrayList<>();
 
   @BeforeAll
   static void startVertx() {
     vertx = Vertx.vertx();
+  }
+
+  @BeforeEach
+  void store() {
+    assets = new DirectoryAssetStore(assetDir);
   }
 
   @AfterAll
@@ -304,24 +314,24 @@ class DemoExecutorsTest {
   }
 
   @Test
-  void aCancelledExecutionFails() throws Exception {
+  void aCancelledAttemptFails() throws Exception {
     JsonObject images = images(subjectOnBackground(48, 40), filled(30, 30, RED));
     for (Executor e : all().toList()) {
       // Cancelled before it starts.
-      Execution before = execution(e, new JsonObject(), images, "c-" + e.toolAction());
+      Attempt before = attempt(e, new JsonObject(), images, "c-" + e.toolAction());
       before.cancel("owner");
-      Outcome o = runExecution(e, before);
+      Outcome o = runAttempt(e, before);
       assertFalse(o.success(), e.toolAction());
-      assertEquals("cancelled", o.errorCode(), e.toolAction());
+      assertEquals(ErrorCode.CANCELLED, o.errorCode(), e.toolAction());
 
       // Cancelled while running: at its first progress report.
-      AtomicReference<Execution> ref = new AtomicReference<>();
-      Execution during = new Execution(vertx, "d-" + e.toolAction(), 1, e.toolAction(), new JsonObject(), images, assetDir,
+      AtomicReference<Attempt> ref = new AtomicReference<>();
+      Attempt during = new Attempt(vertx, "d-" + e.toolAction(), 1, e.toolAction(), new JsonObject(), images, assets,
           (p, m) -> ref.get().cancel("owner"));
       ref.set(during);
-      Outcome d = runExecution(e, during);
+      Outcome d = runAttempt(e, during);
       assertFalse(d.success(), e.toolAction());
-      assertEquals("cancelled", d.errorCode(), e.toolAction());
+      assertEquals(ErrorCode.CANCELLED, d.errorCode(), e.toolAction());
       assertTrue(d.retryable(), e.toolAction());
     }
   }
@@ -334,15 +344,15 @@ class DemoExecutorsTest {
 
   private Outcome run(Executor e, JsonObject input, JsonObject images, String taskId) throws Exception {
     progress.clear();
-    return runExecution(e, execution(e, input, images, taskId));
+    return runAttempt(e, attempt(e, input, images, taskId));
   }
 
-  private Execution execution(Executor e, JsonObject input, JsonObject images, String taskId) {
-    return new Execution(vertx, taskId, 1, e.toolAction(), input, images, assetDir, (p, m) -> progress.add(p));
+  private Attempt attempt(Executor e, JsonObject input, JsonObject images, String taskId) {
+    return new Attempt(vertx, taskId, 1, e.toolAction(), input, images, assets, (p, m) -> progress.add(p));
   }
 
   /** Runs on an event loop, as the worker does. */
-  private static Outcome runExecution(Executor e, Execution ex) throws Exception {
+  private static Outcome runAttempt(Executor e, Attempt ex) throws Exception {
     CompletableFuture<Outcome> done = new CompletableFuture<>();
     vertx.runOnContext(v -> e.run(ex).onComplete(ar -> {
       if (ar.succeeded()) done.complete(ar.result());
@@ -420,7 +430,7 @@ class DemoExecutorsTest {
   private static void assertBadInput(Outcome o) {
     assertFalse(o.success(), () -> o.toJson().encodePrettily());
     assertFalse(o.retryable(), () -> o.toJson().encodePrettily());
-    assertEquals("bad_input", o.errorCode(), () -> o.toJson().encodePrettily());
+    assertEquals(ErrorCode.BAD_INPUT, o.errorCode(), () -> o.toJson().encodePrettily());
   }
 
   private static void assertClose(int expected, int actual, int tolerance) {

@@ -1,0 +1,119 @@
+package dev.kiln.worker.executor;
+
+import dev.kiln.common.asset.AssetStore;
+import dev.kiln.common.hash.Sha256;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.util.function.BiConsumer;
+
+/**
+ * One attempt as an executor sees it: its input, its input images and a place for its outputs
+ * (both in the asset store, so no executor knows where bytes live), a progress sink, and its
+ * cancellation (by the owner, by the dispatcher at timeout, or by a drain).
+ */
+public final class Attempt {
+  private final Vertx vertx;
+  private final String taskId;
+  private final int attempt;
+  private final String toolAction;
+  private final JsonObject input;
+  private final JsonObject images;
+  private final AssetStore assets;
+  private final BiConsumer<Integer, String> progressSink;
+  private final Promise<String> cancelled = Promise.promise();
+
+  /** {@code images}: input image field to its asset key, as the HTTP role resolved them (null: none). */
+  public Attempt(Vertx vertx, String taskId, int attempt, String toolAction, JsonObject input, JsonObject images,
+                 AssetStore assets, BiConsumer<Integer, String> progressSink) {
+    this.vertx = vertx;
+    this.taskId = taskId;
+    this.attempt = attempt;
+    this.toolAction = toolAction;
+    this.input = input;
+    this.images = images == null ? new JsonObject() : images;
+    this.assets = assets;
+    this.progressSink = progressSink;
+  }
+
+  /** The worker's Vert.x: timers and {@code executeBlocking} for the executor's steps. */
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** With {@link #attempt()}, names this attempt in progress, reports and its output keys. */
+  public String taskId() {
+    return taskId;
+  }
+
+  /** The attempt's number, from 1; a retry is a new attempt with new outputs. */
+  public int attempt() {
+    return attempt;
+  }
+
+  /** The action the task asked for, which chose the executor. */
+  public String toolAction() {
+    return toolAction;
+  }
+
+  /** The task's {@code input}, already valid against the action's schema (the HTTP role checked). */
+  public JsonObject input() {
+    return input;
+  }
+
+  /**
+   * The bytes of an input image field ({@code source_image}, {@code reference_image}), or null
+   * when the task has no such input; the HTTP role checked that it exists, so a
+   * {@link java.nio.file.NoSuchFileException} means it has gone since. Blocking: call from
+   * {@code executeBlocking}.
+   */
+  public byte[] image(String field) throws IOException {
+    String key = images.getString(field);
+    return key == null ? null : assets.read(key);
+  }
+
+  /**
+   * Stores an output file of this attempt under {@code tasks/<task id>/<attempt>/<fileName>} and
+   * returns its {@code task_assets} row as the dispatcher records it (an {@code output}; an
+   * executor may change {@code asset_type}, as for a preview). Blocking: call from
+   * {@code executeBlocking}.
+   */
+  public JsonObject output(String fileName, String mimeType, byte[] bytes, Integer width, Integer height) throws IOException {
+    if (fileName.isEmpty() || fileName.contains("/") || fileName.equals(".") || fileName.equals("..")) {
+      throw new IllegalArgumentException("an output's file name must be a plain name, got '" + fileName + "'");
+    }
+    String key = "tasks/" + taskId + "/" + attempt + "/" + fileName;
+    assets.write(key, bytes);
+    return new JsonObject()
+        .put("asset_type", "output")
+        .put("object_key", key)
+        .put("file_name", fileName)
+        .put("mime_type", mimeType)
+        .put("size_bytes", (long) bytes.length)
+        .put("width", width)
+        .put("height", height)
+        .put("checksum", Sha256.hex(bytes));
+  }
+
+  /** Reports progress, 0-100; safe to call from any thread. */
+  public void progress(int percent, String message) {
+    progressSink.accept(Math.max(0, Math.min(100, percent)), message);
+  }
+
+  /** True once the attempt must stop; long steps check it between steps. */
+  public boolean isCancelled() {
+    return cancelled.future().isComplete();
+  }
+
+  /** Completes with the reason when the attempt must stop. */
+  public Future<String> cancellation() {
+    return cancelled.future();
+  }
+
+  /** Stops the attempt (the first reason wins); the executor sees it through {@link #cancellation()}. */
+  public void cancel(String reason) {
+    cancelled.tryComplete(reason);
+  }
+}
