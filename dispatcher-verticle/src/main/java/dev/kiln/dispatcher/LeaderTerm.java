@@ -36,7 +36,7 @@ final class LeaderTerm {
   private final QueueConfigCache configs;
   private final WorkerRegistry workers;
   private final SlotBook slots;
-  private final Claimers claimers = new Claimers();
+  private final Claimers claimers;
   private final List<LeaderService> services = new ArrayList<>();
 
   LeaderTerm(Vertx vertx, Pool pool, Hot hot, TaskStore store, AssetUrls urls, long epoch, Config config) {
@@ -46,6 +46,7 @@ final class LeaderTerm {
     this.configs = new QueueConfigCache(vertx, new QueueConfigs(pool), config.configs());
     this.workers = new WorkerRegistry(config.workerLeaseMs());
     this.slots = new SlotBook(workers);
+    this.claimers = new Claimers(vertx);
     WorkerRows rows = new WorkerRows(pool);
     WebhookOutbox outbox = new WebhookOutbox(pool);
     ProgressFlusher progress = new ProgressFlusher(vertx, config.progress(), store, hot);
@@ -54,6 +55,7 @@ final class LeaderTerm {
     claimers.factory(queue -> new Claimer(queue, config.claimer(), epoch, store, configs, slots, handOff, claimers, vertx.eventBus()));
     configs.listen(claimers::ensure, claimers::wakeAll);
     services.add(configs);
+    services.add(claimers);
     services.add(progress);
     services.add(settler);
     services.add(new WorkerWatch(vertx, config.workerWatch(), workers, slots, rows, settler, claimers));
@@ -87,7 +89,6 @@ final class LeaderTerm {
   }
 
   void stop() {
-    claimers.stop();
     for (int i = services.size() - 1; i >= 0; i--) services.get(i).stop();
   }
 }

@@ -41,7 +41,7 @@ class AdminTest {
   @Order(2)
   void queuesAreListedAndChangedAndEveryBadValueIsRefused() throws Exception {
     JsonArray items = kiln.api().get("/api/v1/admin/queues").json().getJsonArray("items");
-    assertEquals(List.of("debug", "image", "model3d"), items.stream().map(o -> ((JsonObject) o).getString("queue_name")).toList());
+    assertEquals(List.of("debug", "image", "model3d"), items.stream().map(o -> ((JsonObject) o).getString("queue")).toList());
 
     Api.Reply ok = put("/api/v1/admin/queues/image", "{\"max_concurrency\": 7, \"retry_delay_base\": 100, \"retry_delay_max\": 900}");
     assertEquals(200, ok.status(), ok.body());
@@ -50,7 +50,7 @@ class AdminTest {
     assertEquals(900, image.getInteger("retry_delay_max"));
 
     try (Sql sql = kiln.sql()) {
-      List<Map<String, Object>> before = sql.rows("SELECT * FROM queue_configs ORDER BY queue_name");
+      List<Map<String, Object>> before = sql.rows("SELECT * FROM queue_configs ORDER BY queue");
       Map<String, Integer> bad = Map.ofEntries(
           Map.entry("{\"max_concurrency\": 0}", 422), Map.entry("{\"max_concurrency\": -3}", 422),
           Map.entry("{\"max_concurrency\": \"4\"}", 422), Map.entry("{\"max_concurrency\": 1.5}", 422),
@@ -58,7 +58,7 @@ class AdminTest {
           Map.entry("{\"job_timeout\": 5}", 422), Map.entry("{\"max_retries\": 1000}", 422),
           Map.entry("{\"retry_delay_base\": 5000, \"retry_delay_max\": 10}", 422),
           Map.entry("{\"enable_priority\": \"yes\"}", 422), Map.entry("{\"is_active\": 1}", 422),
-          Map.entry("{\"queue_name\": \"x\"}", 422), Map.entry("{}", 422),
+          Map.entry("{\"queue\": \"x\"}", 422), Map.entry("{}", 422),
           Map.entry("[1]", 400), Map.entry("{oops", 400));
       for (Map.Entry<String, Integer> b : bad.entrySet()) {
         Api.Reply r = put("/api/v1/admin/queues/image", b.getKey());
@@ -67,7 +67,7 @@ class AdminTest {
       }
       assertEquals(404, put("/api/v1/admin/queues/nope", "{\"max_concurrency\": 2}").status());
       assertEquals(404, kiln.api().get("/api/v1/admin/queues/nope").status());
-      assertEquals(before, sql.rows("SELECT * FROM queue_configs ORDER BY queue_name"), "refused changes changed nothing");
+      assertEquals(before, sql.rows("SELECT * FROM queue_configs ORDER BY queue"), "refused changes changed nothing");
     }
   }
 

@@ -614,7 +614,7 @@ class ApiBadInputTest {
         {"retry_delay_base above the queue's retry_delay_max", "{\"retry_delay_base\":86400000}", "invalid_queue_config"},
         {"retry_delay_max below the queue's retry_delay_base", "{\"retry_delay_max\":0,\"retry_delay_base\":1}",
             "invalid_queue_config"},
-        {"queue_name is not a field", "{\"queue_name\":\"other\"}", "unknown_field"},
+        {"queue is not a field", "{\"queue\":\"other\"}", "unknown_field"},
         {"updated_at is not a field", "{\"updated_at\":\"2026-01-01T00:00:00Z\"}", "unknown_field"},
         {"pending is not a field", "{\"pending\":0}", "unknown_field"},
     };
@@ -862,7 +862,7 @@ class ApiBadInputTest {
     Map<String, Object> out = new LinkedHashMap<>();
     try (Sql sql = kiln.sql()) {
       for (String t : TABLES) out.put(t, sql.count("SELECT count(*) FROM " + t));
-      out.put("queue_configs", sql.rows("SELECT * FROM queue_configs ORDER BY queue_name"));
+      out.put("queue_configs", sql.rows("SELECT * FROM queue_configs ORDER BY queue"));
       for (String t : UPDATED) {
         out.put(t + " content", sql.rows("SELECT md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) AS h FROM "
             + t + " x").get(0).get("h"));

@@ -24,7 +24,7 @@ class CancelTest {
   @Test
   void aPendingTaskIsCancelledAtOnceAndNeverRuns() throws Exception {
     try (Sql sql = kiln.sql()) {
-      sql.update("UPDATE queue_configs SET is_active = false WHERE queue_name = 'debug'");
+      sql.update("UPDATE queue_configs SET is_active = false WHERE queue = 'debug'");
       try {
         String id = submit(new JsonObject().put("duration_ms", 10));
         Api.Reply r = kiln.api().post("/api/v1/tasks/" + id + "/cancel", "");
@@ -32,7 +32,7 @@ class CancelTest {
         assertEquals("cancelled", r.json().getString("status"));
         assertEquals(List.of("created", "cancelled"), kiln.api().events(id, null, Duration.ofSeconds(10)).stream().map(Api.Sse::event).toList());
       } finally {
-        sql.update("UPDATE queue_configs SET is_active = true WHERE queue_name = 'debug'");
+        sql.update("UPDATE queue_configs SET is_active = true WHERE queue = 'debug'");
       }
       String later = submit(new JsonObject().put("duration_ms", 10));
       kiln.api().awaitStatus(later, "completed", Duration.ofSeconds(30));
@@ -50,7 +50,7 @@ class CancelTest {
     List<String> events = kiln.api().events(id, null, Duration.ofSeconds(10)).stream().map(Api.Sse::event).toList();
     assertEquals("cancelled", events.get(events.size() - 1));
     try (Sql sql = kiln.sql()) {
-      assertEquals("cancelled", sql.rows("SELECT status FROM task_executions WHERE task_id = ?", UUID.fromString(id)).get(0).get("status"));
+      assertEquals("cancelled", sql.rows("SELECT outcome FROM task_executions WHERE task_id = ?", UUID.fromString(id)).get(0).get("outcome"));
     }
     // The worker has one slot: the next task runs only if the hung attempt was really stopped.
     kiln.api().awaitStatus(submit(new JsonObject().put("duration_ms", 10)), "completed", Duration.ofSeconds(30));

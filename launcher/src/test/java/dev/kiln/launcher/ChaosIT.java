@@ -104,7 +104,7 @@ class ChaosIT {
         byStatus.put((String) r.get("status"), (Long) r.get("n"));
       }
       long executions = sql.count("SELECT count(*) FROM task_executions");
-      long lost = sql.count("SELECT count(*) FROM task_executions WHERE status = 'worker_lost'");
+      long lost = sql.count("SELECT count(*) FROM task_executions WHERE outcome = 'worker_lost'");
       System.out.printf("chaos: %d tasks in %.1f s with %d worker and %d leader kills; statuses %s; %d attempts, "
           + "%d lost with their worker; max running %d (limit %d)%n",
           TASKS, seconds, workerKills, leaderKills, byStatus, executions, lost, maxRunning, MAX_CONCURRENCY);

@@ -41,7 +41,7 @@ class ClusterIT {
 
     Api api = new Api(httpPort, KilnNode.ADMIN_KEY);
     try (Sql sql = new Sql(db)) {
-      sql.update("UPDATE queue_configs SET max_concurrency = ? WHERE queue_name = 'debug'", MAX_CONCURRENCY);
+      sql.update("UPDATE queue_configs SET max_concurrency = ? WHERE queue = 'debug'", MAX_CONCURRENCY);
       Eventually.await("both workers registered", Duration.ofSeconds(30),
           () -> sql.count("SELECT count(*) FROM workers WHERE status = 'active'") == 2);
 
@@ -81,7 +81,7 @@ class ClusterIT {
       nodes.get(1).terminate(Duration.ofSeconds(40));
       Eventually.await("all done", Duration.ofSeconds(60),
           () -> sql.count("SELECT count(*) FROM tasks WHERE status = 'completed'") == TASKS + 8);
-      assertEquals(0, sql.count("SELECT count(*) FROM task_executions WHERE status = 'worker_lost'"), "a drain loses nothing");
+      assertEquals(0, sql.count("SELECT count(*) FROM task_executions WHERE outcome = 'worker_lost'"), "a drain loses nothing");
       assertEquals(onWorker1, sql.count("SELECT count(*) FROM tasks WHERE worker_id = 'worker-1' AND attempt = 1 "
           + "AND (input->>'duration_ms')::int = 2000"), "what ran on the drained worker finished there");
     }

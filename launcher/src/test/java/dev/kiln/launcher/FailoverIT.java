@@ -42,7 +42,7 @@ class FailoverIT {
     for (KilnProcess p : nodes) p.awaitUp(Duration.ofSeconds(90));
 
     try (Sql sql = new Sql(db)) {
-      sql.update("UPDATE queue_configs SET max_concurrency = ? WHERE queue_name = 'debug'", MAX_CONCURRENCY);
+      sql.update("UPDATE queue_configs SET max_concurrency = ? WHERE queue = 'debug'", MAX_CONCURRENCY);
       Eventually.await("both workers registered", Duration.ofSeconds(30),
           () -> sql.count("SELECT count(*) FROM workers WHERE status = 'active'") == 2);
       int leader = Eventually.await("a leader", Duration.ofSeconds(30), () -> {
@@ -126,7 +126,7 @@ class FailoverIT {
 
       assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE retry_count > 0"), "losses spend no retry");
 
-      assertTrue(sql.count("SELECT count(*) FROM task_executions WHERE status = 'worker_lost'") > 0
+      assertTrue(sql.count("SELECT count(*) FROM task_executions WHERE outcome = 'worker_lost'") > 0
           || sql.count("SELECT count(*) FROM tasks WHERE lost_count > 0") == 0, "losses are recorded");
     }
   }

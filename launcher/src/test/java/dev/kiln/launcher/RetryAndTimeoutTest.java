@@ -30,7 +30,7 @@ class RetryAndTimeoutTest {
   }
 
   private static List<Map<String, Object>> executions(Sql sql, String id) throws Exception {
-    return sql.rows("SELECT attempt, status, is_success, error_code, "
+    return sql.rows("SELECT attempt, outcome, is_success, error_code, "
         + "(extract(epoch FROM started_at) * 1000)::bigint AS started_ms, "
         + "(extract(epoch FROM completed_at) * 1000)::bigint AS completed_ms "
         + "FROM task_executions WHERE task_id = ? ORDER BY attempt", UUID.fromString(id));
@@ -51,7 +51,7 @@ class RetryAndTimeoutTest {
       List<Map<String, Object>> runs = executions(sql, id);
       assertEquals(3, runs.size());
       for (int i = 0; i < 2; i++) {
-        assertEquals("failed", runs.get(i).get("status"));
+        assertEquals("failed", runs.get(i).get("outcome"));
         assertEquals("executor_error", runs.get(i).get("error_code"));
         // retry n waits d = min(max, base * 2^(n-1)), jittered into [d/2, d]
         long d = Math.min(MAX_MS, BASE_MS * (1L << i));
@@ -122,7 +122,7 @@ class RetryAndTimeoutTest {
     assertEquals(1 + maxRetries, task.getInteger("attempt"));
     try (Sql sql = kiln.sql()) {
       for (Map<String, Object> run : executions(sql, id)) {
-        assertEquals("timeout", run.get("status"));
+        assertEquals("timeout", run.get("outcome"));
         long ran = (Long) run.get("completed_ms") - (Long) run.get("started_ms");
         assertTrue(ran >= TIMEOUT_MS, "an attempt ends only past job_timeout, ran " + ran + " ms");
       }

@@ -74,7 +74,7 @@ class TaskLifecycleTest {
     assertEquals(384, img.getHeight());
 
     try (Sql sql = kiln.sql()) {
-      List<Map<String, Object>> runs = sql.rows("SELECT attempt, is_success, status FROM task_executions WHERE task_id = ?", UUID.fromString(id));
+      List<Map<String, Object>> runs = sql.rows("SELECT attempt, is_success, outcome FROM task_executions WHERE task_id = ?", UUID.fromString(id));
       assertEquals(1, runs.size());
       assertEquals(true, runs.get(0).get("is_success"));
       assertEquals(events.size(), sql.count("SELECT count(*) FROM task_events WHERE task_id = ?", UUID.fromString(id)),

@@ -50,7 +50,7 @@ class WorkerLostIT {
         long killedAt = System.nanoTime();
         nodes.get(1).kill();
         Eventually.await("attempt " + attempt + " recorded lost", Duration.ofSeconds(20), () -> sql.count(
-            "SELECT count(*) FROM task_executions WHERE task_id = ?::uuid AND attempt = ? AND status = 'worker_lost'", id, attempt) == 1);
+            "SELECT count(*) FROM task_executions WHERE task_id = ?::uuid AND attempt = ? AND outcome = 'worker_lost'", id, attempt) == 1);
         detected.add((System.nanoTime() - killedAt) / 1e9);
         if (loss < LOSSES) {
           assertEquals("pending", api.task(id).getString("status"), "lost " + loss + " time(s): back in the queue");
@@ -65,7 +65,7 @@ class WorkerLostIT {
       assertEquals(0, task.getInteger("retry_count"), "losses spend no retry");
       assertEquals(LOSSES, task.getInteger("attempt"));
       assertEquals(LOSSES, sql.count("SELECT lost_count FROM tasks WHERE id = ?::uuid", id));
-      assertEquals(LOSSES, sql.count("SELECT count(*) FROM task_executions WHERE task_id = ?::uuid AND status = 'worker_lost'", id));
+      assertEquals(LOSSES, sql.count("SELECT count(*) FROM task_executions WHERE task_id = ?::uuid AND outcome = 'worker_lost'", id));
       assertEquals(0, sql.count("SELECT count(*) FROM task_executions WHERE task_id = ?::uuid AND is_success", id));
       assertEquals(List.of("created", "started", "retrying", "started", "retrying", "started", "retrying", "started", "failed"),
           sql.rows("SELECT event_type FROM task_events WHERE task_id = ?::uuid AND event_type <> 'progress' ORDER BY id", id).stream()

@@ -99,7 +99,7 @@ public final class FileRoutes {
     if (body == null || body.length() == 0) throw ApiException.invalid("invalid_image", "the body is empty");
     byte[] bytes = body.getBytes();
     vertx.executeBlocking(() -> store(bytes, ext), false)
-        .compose(s -> pool.preparedQuery(INSERT).execute(Tuple.of(caller.clientId(), caller.userId(), s.objectKey(), mime,
+        .compose(s -> pool.preparedQuery(INSERT).execute(Tuple.of(caller.apiClientId(), caller.userId(), s.objectKey(), mime,
             (long) bytes.length, s.width(), s.height()).addString(s.checksum())))
         .onSuccess(rows -> {
           Row r = rows.iterator().next();
