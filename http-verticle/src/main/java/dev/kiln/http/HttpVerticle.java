@@ -19,6 +19,7 @@ import dev.kiln.http.auth.RateLimits;
 import dev.kiln.http.ops.OpsRoutes;
 import dev.kiln.http.sse.EventStreams;
 import dev.kiln.task.RetryPolicy;
+import dev.kiln.task.ToolAction;
 import dev.kiln.task.store.BatchReads;
 import dev.kiln.task.store.QueueConfigs;
 import dev.kiln.task.store.TaskReads;
@@ -114,7 +115,11 @@ public final class HttpVerticle extends VerticleBase {
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {
       router.errorHandler(status, ctx -> Problems.handle(ctx, status));
     }
-    return vertx.executeBlocking(HttpVerticle::readOpenApi, false).onSuccess(doc -> openApi = doc)
+    // Off the event loop: the contract file, and the tool actions' schemas (loaded and compiled once, on first use).
+    return vertx.executeBlocking(() -> {
+      ToolAction.of("image.generate");
+      return readOpenApi();
+    }, false).onSuccess(doc -> openApi = doc)
         .compose(v -> streams.start()).compose(v -> vertx.createHttpServer(new HttpServerOptions()
             .setCompressionSupported(false).setIdleTimeout(0))
         .requestHandler(router)

@@ -115,9 +115,9 @@ class ChaosIT {
           "each completed task ran to completion exactly once");
       assertEquals(0, sql.count("SELECT count(*) FROM (SELECT task_id FROM task_executions WHERE is_success "
           + "GROUP BY task_id HAVING count(*) > 1) x"), "no task completed twice");
-      List<Map<String, Object>> overlaps = sql.rows("SELECT a.task_id, a.attempt AS a_attempt, a.status AS a_status, "
+      List<Map<String, Object>> overlaps = sql.rows("SELECT a.task_id, a.attempt AS a_attempt, a.outcome AS a_outcome, "
           + "a.worker_id AS a_worker, a.started_at AS a_start, a.completed_at AS a_end, a.error_code AS a_error, "
-          + "b.attempt AS b_attempt, b.status AS b_status, b.worker_id AS b_worker, b.started_at AS b_start, b.completed_at AS b_end "
+          + "b.attempt AS b_attempt, b.outcome AS b_outcome, b.worker_id AS b_worker, b.started_at AS b_start, b.completed_at AS b_end "
           + "FROM task_executions a JOIN task_executions b "
           + "ON a.task_id = b.task_id AND a.attempt < b.attempt AND b.started_at < a.completed_at");
       if (!overlaps.isEmpty()) {

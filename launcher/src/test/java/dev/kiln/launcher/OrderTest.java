@@ -77,6 +77,40 @@ class OrderTest {
   }
 
   @Test
+  void aTenantArrivingLateJoinsTheRoundBeingServedInsteadOfJumpingTheLine() throws Exception {
+    Api early = kiln.api().forUser("early-user");
+    Api late = kiln.api().forUser("late-user");
+    try (Sql sql = kiln.sql()) {
+      configure("{\"is_active\": false, \"enable_priority\": true}");
+      for (int i = 0; i < 60; i++) sleep(early);
+      configure("{\"is_active\": true}");
+      Eventually.await("the early tenant's first tasks ran", Duration.ofSeconds(30), () -> sql.count(
+          "SELECT count(*) FROM tasks WHERE user_id = 'early-user' AND status = 'completed'") >= 10);
+      configure("{\"is_active\": false}");
+      long earlyLeft = sql.count("SELECT count(*) FROM tasks WHERE user_id = 'early-user' AND status = 'pending'");
+      assertTrue(earlyLeft >= 10, "the early tenant still has a backlog: " + earlyLeft);
+      for (int i = 0; i < 10; i++) sleep(late);
+      configure("{\"is_active\": true}");
+      Eventually.await("all ran", Duration.ofSeconds(60), () -> sql.count(
+          "SELECT count(*) FROM tasks WHERE user_id IN ('early-user', 'late-user') AND status <> 'completed'") == 0);
+      List<String> order = new ArrayList<>();
+      for (Map<String, Object> r : sql.rows("SELECT user_id FROM tasks WHERE user_id IN ('early-user', 'late-user') ORDER BY started_at")) {
+        order.add((String) r.get("user_id"));
+      }
+      // From the late tenant's first task on, the two alternate: it joined the round being served.
+      // (Its line used to start at 0, below the early tenant's, and all ten of its tasks ran first.)
+      List<String> after = order.subList(order.indexOf("late-user"), order.indexOf("late-user") + 20);
+      for (int i = 0; i + 1 < after.size(); i++) {
+        assertTrue(!after.get(i).equals(after.get(i + 1)), "alternating from the late arrival on: " + after);
+      }
+    }
+  }
+
+  private static void sleep(Api as) throws Exception {
+    as.submit(new JsonObject().put("tool_action", "debug.sleep").put("input", new JsonObject().put("duration_ms", 1)));
+  }
+
+  @Test
   void higherPriorityStartsFirstWhenTheQueueEnablesIt() throws Exception {
     List<String> order = runInOrder(true, List.of(kiln.api(), kiln.api(), kiln.api(), kiln.api()), List.of(0, 0, 5, 10));
     try (Sql sql = kiln.sql()) {

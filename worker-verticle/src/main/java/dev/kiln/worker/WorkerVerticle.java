@@ -51,7 +51,7 @@ public final class WorkerVerticle extends VerticleBase {
   private final KilnConfig config;
   private final String workerId;
   private final String clusterNodeId;
-  private final ExecutorRegistry registry;   // which executor, of which provider, runs each tool_action
+  private ExecutorRegistry registry;         // which executor, of which provider, runs each tool_action
   private final AssetStore assets;
   private final Map<String, Attempt> running = new LinkedHashMap<>();   // task_id -> attempt running here
   private Reports reports;
@@ -66,7 +66,6 @@ public final class WorkerVerticle extends VerticleBase {
     this.clusterNodeId = clusterNodeId;
     this.workerId = config.workerId() != null ? config.workerId()
         : "w-" + UUID.randomUUID().toString().substring(0, 8);
-    this.registry = ExecutorRegistry.fromConfig(config);
     this.assets = new DirectoryAssetStore(config.assetDir());
   }
 
@@ -78,7 +77,9 @@ public final class WorkerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     reports = new Reports(vertx);
+    // Off the event loop: the registry loads and compiles every action's input schema, nvidia-smi may take a while.
     return vertx.executeBlocking(() -> {
+      registry = ExecutorRegistry.fromConfig(config);
       gpu = Gpu.probe();
       host = InetAddress.getLocalHost().getHostName();
       return null;
