@@ -59,10 +59,10 @@ final class LeaderTerm {
     services.add(progress);
     services.add(settler);
     services.add(new WorkerWatch(vertx, config.workerWatch(), workers, slots, rows, settler, claimers));
-    services.add(new Rescuer(vertx, config.rescuer(), reads, workers, rows, settler, claimers));
+    services.add(new Rescuer(vertx, config.rescuer(), reads, workers, rows, settler, claimers).every());
     services.add(new QueueMetrics(vertx, config.metrics(), reads, configs, workers));
     services.add(new WebhookSender(vertx, config.webhooks(), outbox, reads, new BatchReads(pool), urls));
-    services.add(new Pruner(vertx, config.pruner(), store, outbox, config.webhooks().maxAttempts()));
+    services.add(new Pruner(vertx, config.pruner(), store, outbox, config.webhooks().maxAttempts()).every());
   }
 
   /** Reads the configs and the attempts already running, then starts every service. */

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * all their history. A bounded number of rows per statement and per run, so it never holds the
  * tables for long; a run that leaves more behind is followed by the next one.
  */
-final class Pruner implements LeaderService {
+final class Pruner {
   private static final Logger LOG = LoggerFactory.getLogger(Pruner.class);
 
   static final long DEFAULT_INTERVAL_MS = 60_000;
@@ -41,15 +41,18 @@ final class Pruner implements LeaderService {
   }
 
   /** What one run deleted. */
-  record Run(int events, int tasks, int deliveries) {}
+  record Run(int events, int tasks, int deliveries) implements Ticker.Outcome {
+    @Override
+    public boolean nothing() {
+      return events + tasks + deliveries == 0;
+    }
+  }
 
   private final Vertx vertx;
   private final Config config;
   private final TaskStore store;
   private final WebhookOutbox outbox;
   private final int deliveryMaxAttempts;
-  private long timer = -1;
-  private boolean busy;
 
   Pruner(Vertx vertx, Config config, TaskStore store, WebhookOutbox outbox, int deliveryMaxAttempts) {
     this.vertx = vertx;
@@ -59,23 +62,9 @@ final class Pruner implements LeaderService {
     this.deliveryMaxAttempts = deliveryMaxAttempts;
   }
 
-  @Override
-  public Future<Void> start() {
-    timer = vertx.setPeriodic(config.intervalMs(), t -> {
-      if (busy) return;
-      busy = true;
-      runOnce().onComplete(ar -> {
-        busy = false;
-        if (ar.failed()) LOG.warn("pruner: {}", ar.cause().getMessage());
-        else if (ar.result().events() + ar.result().tasks() + ar.result().deliveries() > 0) LOG.info("pruned {}", ar.result());
-      });
-    });
-    return Future.succeededFuture();
-  }
-
-  @Override
-  public void stop() {
-    if (timer >= 0) vertx.cancelTimer(timer);
+  /** Runs it every {@link Config#intervalMs} while the term lasts. */
+  LeaderService every() {
+    return new Ticker<>(vertx, config.intervalMs(), this::runOnce, LOG, "pruned");
   }
 
   Future<Run> runOnce() {

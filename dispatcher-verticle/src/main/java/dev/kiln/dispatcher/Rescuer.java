@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * attempt whose settlement is still in flight is not asked about again, and a worker is told to
  * stop an attempt only once its settlement won.
  */
-final class Rescuer implements LeaderService {
+final class Rescuer {
   private static final Logger LOG = LoggerFactory.getLogger(Rescuer.class);
 
   static final long DEFAULT_INTERVAL_MS = 1_000;
@@ -43,7 +43,12 @@ final class Rescuer implements LeaderService {
   }
 
   /** What one look did: attempts settled timeout, settled lost, workers found gone. */
-  record Run(int timedOut, int lost, int workersGone) {}
+  record Run(int timedOut, int lost, int workersGone) implements Ticker.Outcome {
+    @Override
+    public boolean nothing() {
+      return timedOut + lost + workersGone == 0;
+    }
+  }
 
   private final Vertx vertx;
   private final Config config;
@@ -52,8 +57,6 @@ final class Rescuer implements LeaderService {
   private final WorkerRows rows;
   private final Settler settler;
   private final Claimers claimers;
-  private long timer = -1;
-  private boolean busy;
 
   Rescuer(Vertx vertx, Config config, TaskReads reads, WorkerRegistry workers, WorkerRows rows, Settler settler, Claimers claimers) {
     this.vertx = vertx;
@@ -65,23 +68,9 @@ final class Rescuer implements LeaderService {
     this.claimers = claimers;
   }
 
-  @Override
-  public Future<Void> start() {
-    timer = vertx.setPeriodic(config.intervalMs(), t -> {
-      if (busy) return;
-      busy = true;
-      runOnce().onComplete(ar -> {
-        busy = false;
-        if (ar.failed()) LOG.warn("rescuer: {}", ar.cause().getMessage());
-        else if (ar.result().timedOut() + ar.result().lost() + ar.result().workersGone() > 0) LOG.info("rescuer: {}", ar.result());
-      });
-    });
-    return Future.succeededFuture();
-  }
-
-  @Override
-  public void stop() {
-    if (timer >= 0) vertx.cancelTimer(timer);
+  /** Runs it every {@link Config#intervalMs} while the term lasts. */
+  LeaderService every() {
+    return new Ticker<>(vertx, config.intervalMs(), this::runOnce, LOG, "rescuer");
   }
 
   /** One look. */

@@ -81,8 +81,7 @@ final class WebhookSender implements LeaderService {
   private final BatchReads batches;
   private final WebClient client;
   private final AssetUrls urls;
-  private long timer = -1;
-  private boolean busy;
+  private final Ticker<Void> ticker;
 
   /** A receiver inside the cluster's own networks, and they are not allowed: never sent, never retried. */
   private static final class PrivateAddress extends RuntimeException {
@@ -100,29 +99,27 @@ final class WebhookSender implements LeaderService {
     this.urls = urls;
     this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(30)
         .setUserAgent("kiln-webhooks").setFollowRedirects(false).setForceSni(true));
+    this.ticker = new Ticker<>(vertx, config.intervalMs(), this::sendDue, LOG, "webhooks");
   }
 
   @Override
   public Future<Void> start() {
-    timer = vertx.setPeriodic(config.intervalMs(), t -> sendDue());
-    return Future.succeededFuture();
+    return ticker.start();
   }
 
   @Override
   public void stop() {
-    if (timer >= 0) vertx.cancelTimer(timer);
+    ticker.stop();
     client.close();
   }
 
-  /** One round: claim what is due and send it; rounds do not overlap. */
-  void sendDue() {
-    if (busy) return;
-    busy = true;
-    outbox.claimDue(config.maxAttempts(), config.batch(), config.claimLeaseSeconds()).compose(rows -> {
+  /** One round: claim what is due and send it (the ticker never runs two at once). */
+  Future<Void> sendDue() {
+    return outbox.claimDue(config.maxAttempts(), config.batch(), config.claimLeaseSeconds()).compose(rows -> {
       List<Future<Void>> sends = new ArrayList<>();
       for (Row r : rows) sends.add(send(r));
-      return Future.join(sends);
-    }).onComplete(ar -> busy = false);
+      return Future.join(sends).mapEmpty();
+    });
   }
 
   private Future<Void> send(Row d) {

@@ -12,7 +12,7 @@ public final class Addresses {
   public static final String TASKS_CREATED = "kiln.tasks.created";
   /** Published by workers: live progress {@code {task_id, attempt, progress, message}}. */
   public static final String TASKS_PROGRESS = "kiln.tasks.progress";
-  /** Published by whoever wrote a task_events row: the row, for SSE fan-out. */
+  /** Published by whoever wrote a task_events row, after commit: the event and its task's owner (TaskEvent), for SSE. */
   public static final String TASKS_EVENTS = "kiln.tasks.events";
   /** Published by workers every heartbeat: registration and liveness ({@code {worker_id, host, node_id, queues, slots, running, draining, ...}}). */
   public static final String WORKERS_HEARTBEAT = "kiln.workers.heartbeat";
