@@ -25,6 +25,7 @@ import dev.kiln.task.store.QueueConfigs;
 import dev.kiln.task.store.TaskReads;
 import dev.kiln.task.store.TaskStore;
 import dev.kiln.task.store.Wallets;
+import dev.kiln.http.tasks.BulkRoutes;
 import dev.kiln.http.tasks.TaskActionRoutes;
 import dev.kiln.http.tasks.TaskRoutes;
 import io.vertx.core.Future;
@@ -96,6 +97,7 @@ public final class HttpVerticle extends VerticleBase {
     api.route("/admin/*").handler(AdminRoutes::adminOnly);
     signIn.mount(api);
     files.mount(api);
+    new BulkRoutes(vertx, store, reads, config.debugExecutors(), config::price, urls).mount(api);
     tasks.mount(api);
     TaskActionRoutes actions = new TaskActionRoutes(vertx, store, reads, tasks);
     actions.mount(api);

@@ -35,13 +35,6 @@ import java.util.function.Function;
 
 /** {@code /api/v1/tasks}: submit, read, and the task's assets. */
 public final class TaskRoutes {
-  static final Set<String> CREATE_FIELDS = Set.of("tool_action", "input", "priority", "webhook_url", "channel");
-  /** seed 000 channels a caller may name; {@code batch} is set by POST /batches. */
-  static final Set<String> CHANNELS = Set.of("openapi", "web-ui");
-  /** seed 004 edit modes, kept in the task row beside the tool_action they mirror. */
-  static final Map<String, String> MODES = Map.of("image.head-swap", "HEAD_SWAP",
-      "image.background-change", "BACKGROUND_CHANGE", "image.pose-change", "POSE_CHANGE");
-  public static final int PRIORITY_LIMIT = 1000;
   /** Page sizes of GET /tasks. */
   public static final int DEFAULT_PAGE = 20;
   public static final int MAX_PAGE = 100;
@@ -87,26 +80,12 @@ public final class TaskRoutes {
 
   private void create(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    JsonObject body = Json.body(ctx, CREATE_FIELDS);
+    JsonObject body = Json.body(ctx, TaskRequest.FIELDS);
     String idem = idempotencyKey(ctx);
     String requestHash = idem == null ? null : Json.requestHash(body);
-    String name = Json.requiredString(body, "tool_action", 64);
-    ToolAction action = ToolAction.of(name)
-        .filter(a -> debugActions || !a.debug())
-        .orElseThrow(() -> ApiException.invalid("unknown_tool_action", "unknown tool_action '" + name + "'"));
-    JsonObject input = Json.optionalObject(body, "input");
-    action.check(input).ifPresent(problem -> {
-      throw ApiException.invalid("invalid_input", problem);
-    });
-    int priority = Json.optionalInt(body, "priority", 0, -PRIORITY_LIMIT, PRIORITY_LIMIT);
-    String channel = Objects.requireNonNullElse(Json.optionalString(body, "channel", 16), "openapi");
-    if (!CHANNELS.contains(channel)) throw ApiException.invalid("invalid_field", "'channel' is openapi or web-ui");
-    String webhookUrl = webhookUrl(body);
-    InputImages.resolve(reads, caller, action, input)
-        .compose(images -> inserts.submit(new NewTask(UUID.randomUUID(), caller.apiClientId(), caller.userId(), channel,
-            action.name(), action.queue(), priority, input, idem, requestHash, prices.apply(action.name()), webhookUrl,
-            MODES.get(action.name()), InputImages.key(images, "source_image"), InputImages.key(images, "reference_image"),
-            input.getJsonObject("config"), InputImages.assets(images), null)))
+    TaskRequest asked = TaskRequest.of(body, debugActions);
+    InputImages.resolve(reads, caller, asked.action(), asked.input())
+        .compose(images -> inserts.submit(asked.task(caller, images, idem, requestHash, prices)))
         .compose(created -> created != null
             ? Future.succeededFuture(created(created, caller, idem))
             : replay(caller, idem, requestHash))
@@ -124,12 +103,21 @@ public final class TaskRoutes {
 
   /** After commit: the wake-up hint, the created event for SSE, and the replay copy of the answer. */
   private Reply created(Created c, Caller caller, String idem) {
-    vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", c.queue()));
-    c.event().publish(vertx.eventBus());
-    KilnMetrics.submitted(c.queue());
+    announce(vertx, List.of(c));
     String body = urls.present(c.task()).encode();
     if (idem != null) hot.putReplay(caller.tenant(), idem, body);
     return new Reply(body, false);
+  }
+
+  /** After commit: each task's created event and count, and one wake-up hint per queue. */
+  static void announce(Vertx vertx, List<Created> created) {
+    java.util.Set<String> queues = new java.util.HashSet<>();
+    for (Created c : created) {
+      c.event().publish(vertx.eventBus());
+      KilnMetrics.submitted(c.queue());
+      queues.add(c.queue());
+    }
+    for (String q : queues) vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", q));
   }
 
   /**

@@ -44,11 +44,29 @@ public final class TaskStore {
 
   /**
    * Creates the tasks that are new, with their credit holds, in one transaction: all or none
-   * ({@link InsufficientCredits} when a wallet cannot pay). A task whose tenant used its
-   * Idempotency-Key before is not created and not returned: the caller replays the first.
+   * ({@link InsufficientCredits} when a wallet cannot pay), returned in the order given. A task
+   * whose tenant used its Idempotency-Key before is not created and not returned: the caller
+   * replays the first.
    */
   public Future<List<Created>> create(List<NewTask> tasks) {
     return pool.withTransaction(conn -> insertAndHold(conn, tasks));
+  }
+
+  /**
+   * Creates all of the tasks, or none: when any of them was created before (its tenant's
+   * Idempotency-Key), the transaction rolls back and fails with {@link AlreadyCreated}.
+   */
+  public Future<List<Created>> createAll(List<NewTask> tasks) {
+    return pool.withTransaction(conn -> insertAndHold(conn, tasks).compose(created -> created.size() == tasks.size()
+        ? Future.succeededFuture(created)
+        : Future.failedFuture(new AlreadyCreated(tasks.size() - created.size()))));
+  }
+
+  /** Some tasks of an all-or-nothing create exist already (a repeated Idempotency-Key): nothing was created. */
+  public static final class AlreadyCreated extends RuntimeException {
+    AlreadyCreated(int existing) {
+      super(existing + " of the tasks exist already", null, false, false);
+    }
   }
 
   /** A batch and its tasks, in one transaction; a batch id taken before fails with a unique violation (SQLSTATE 23505). */
@@ -70,8 +88,20 @@ public final class TaskStore {
               r.getString("user_id"), r.getLong("points_cost"), r.getString("tool_action")));
         }
       }
-      return Credits.hold(conn, holds).map(created);
+      return Credits.hold(conn, holds).map(v -> inOrder(tasks, created));
     });
+  }
+
+  /** The created tasks in the order they were asked for (RETURNING keeps no order); repeats left out. */
+  private static List<Created> inOrder(List<NewTask> asked, List<Created> created) {
+    java.util.Map<UUID, Created> byId = new java.util.HashMap<>();
+    for (Created c : created) byId.put(c.id(), c);
+    List<Created> out = new ArrayList<>(created.size());
+    for (NewTask t : asked) {
+      Created c = byId.get(t.id());
+      if (c != null) out.add(c);
+    }
+    return out;
   }
 
   /** Cancels the task if it waits (pending, retrying); empty when it does not (it runs, ended, or is gone). */
