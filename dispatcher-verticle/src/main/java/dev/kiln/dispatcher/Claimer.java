@@ -99,7 +99,12 @@ final class Claimer {
         return;
       }
       List<Claimed> claimed = ar.result();
-      for (Claimed c : claimed) start(c);
+      java.util.Map<String, List<Claimed>> byWorker = new java.util.LinkedHashMap<>();
+      for (Claimed c : claimed) {
+        start(c);
+        byWorker.computeIfAbsent(c.workerId(), w -> new java.util.ArrayList<>()).add(c);
+      }
+      byWorker.forEach(handOff::send);
       if (claimed.size() < reserved.size()) all.wakeStarved();
       if (claimed.size() == reserved.size() && !stopped) claimRound(); // there may be more waiting
       else idle();
@@ -110,7 +115,6 @@ final class Claimer {
     slots.hold(new SlotBook.Held(c.taskId().toString(), c.attempt(), queue, c.workerId(), System.currentTimeMillis()));
     c.started().publish(bus);
     KilnMetrics.waited(queue, Duration.between(c.createdAt(), c.startedAt()));
-    handOff.send(c);
   }
 
   private void idle() {

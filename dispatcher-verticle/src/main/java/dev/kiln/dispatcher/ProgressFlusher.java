@@ -73,9 +73,10 @@ final class ProgressFlusher implements LeaderService {
     buffered.merge(p.getString("task_id"), p, (a, b) -> b.getInteger("attempt") >= a.getInteger("attempt") ? b : a);
   }
 
-  /** Flushes now when this task has progress waiting, so its events land before its outcome's. */
-  Future<Void> flushFor(String taskId) {
-    return buffered.containsKey(taskId) ? flush() : Future.succeededFuture();
+  /** Flushes now when one of these tasks has progress waiting, so its events land before its outcome's. */
+  Future<Void> flushFor(List<String> taskIds) {
+    for (String id : taskIds) if (buffered.containsKey(id)) return flush();
+    return Future.succeededFuture();
   }
 
   private Future<Void> flush() {

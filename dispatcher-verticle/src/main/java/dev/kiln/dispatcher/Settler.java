@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
 final class Settler implements LeaderService {
   private static final Logger LOG = LoggerFactory.getLogger(Settler.class);
 
-  static final int DEFAULT_MAX_BATCH = 128;
-  static final int DEFAULT_MAX_IN_FLIGHT = 4;
+  static final int DEFAULT_MAX_BATCH = 256;
+  /** Few and large: a settlement statement's fixed cost is most of a small one's. */
+  static final int DEFAULT_MAX_IN_FLIGHT = 2;
   /** A task back in line after a failed hand-off is claimed again this much later, not in a tight loop. */
   static final long DEFAULT_HANDOFF_REQUEUE_DELAY_MS = 100;
 
@@ -119,23 +120,58 @@ final class Settler implements LeaderService {
     return inFlight.containsKey(attemptKey);
   }
 
+  /**
+   * A worker's reports: {@code {reports: [...]}}, answered {@code {acks: [task_id:attempt, ...]}}
+   * with those settled (won, or stale: either way the worker stops resending them); one not
+   * acknowledged (this leader is fenced out, or Postgres is away) is sent again. A single report as
+   * the body is answered {@code {settled: true}} or a failure.
+   */
   private void onReport(Message<JsonObject> m) {
-    JsonObject r = m.body();
-    AttemptOutcome outcome = AttemptOutcome.parse(r.getString("outcome")).filter(AttemptOutcome::reportable).orElse(null);
-    if (outcome == null) {
-      m.fail(400, "unknown outcome " + r.getString("outcome"));
-      return;
+    JsonArray many = m.body().getJsonArray("reports");
+    List<JsonObject> reports = new ArrayList<>();
+    if (many == null) reports.add(m.body());
+    else for (Object o : many) reports.add((JsonObject) o);
+    List<Settlement> settlements = new ArrayList<>(reports.size());
+    for (JsonObject r : reports) {
+      Settlement s = settlement(r);
+      if (s == null && many == null) {
+        m.fail(400, "unknown outcome " + r.getString("outcome"));
+        return;
+      }
+      if (s != null) settlements.add(s);
     }
-    Settlement s = new Settlement(UUID.fromString(r.getString("task_id")), r.getInteger("attempt"), outcome,
+    // Progress still buffered for these tasks lands first, so its events precede the outcomes'.
+    progress.flushFor(settlements.stream().map(s -> s.taskId().toString()).toList()).transform(x -> {
+      List<Future<Boolean>> settled = new ArrayList<>();
+      for (Settlement s : settlements) settled.add(settle(s));
+      return Future.join(settled).transform(y -> Future.succeededFuture(settled));
+    }).onSuccess(settled -> {
+      JsonArray acks = new JsonArray();
+      Throwable failure = null;
+      for (int i = 0; i < settled.size(); i++) {
+        if (settled.get(i).succeeded()) acks.add(settlements.get(i).key());
+        else failure = settled.get(i).cause();
+      }
+      if (failure != null) LOG.warn("settling {} reports failed (the worker sends them again): {}", settled.size() - acks.size(),
+          failure.getMessage());
+      if (many == null) {
+        if (acks.isEmpty()) m.fail(503, "not settled: " + failure.getMessage());
+        else m.reply(new JsonObject().put("settled", true));
+      } else if (acks.isEmpty() && failure != null) {
+        m.fail(503, "not settled: " + failure.getMessage());
+      } else {
+        m.reply(new JsonObject().put("acks", acks));
+      }
+    });
+  }
+
+  /** A report as a settlement; null when its outcome is not one a worker may report. */
+  private static Settlement settlement(JsonObject r) {
+    AttemptOutcome outcome = AttemptOutcome.parse(r.getString("outcome")).filter(AttemptOutcome::reportable).orElse(null);
+    if (outcome == null) return null;
+    return new Settlement(UUID.fromString(r.getString("task_id")), r.getInteger("attempt"), outcome,
         r.getBoolean("retryable", false), r.getJsonObject("result"), r.getString("error_code"), r.getString("error_message"),
         r.getString("error_traceback"), r.getJsonArray("assets", new JsonArray()));
-    // Progress still buffered for this task lands first, so its events precede the outcome's.
-    progress.flushFor(r.getString("task_id")).transform(x -> settle(s))
-        .onSuccess(won -> m.reply(new JsonObject().put("settled", true)))
-        .onFailure(e -> {
-          LOG.warn("settling {} failed (the worker sends it again): {}", s.key(), e.getMessage());
-          m.fail(503, "not settled: " + e.getMessage());
-        });
   }
 
   /**

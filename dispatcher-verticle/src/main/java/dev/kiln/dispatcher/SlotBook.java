@@ -10,7 +10,8 @@ import java.util.Set;
 
 /**
  * Which attempts run where, as this leader made or found them, and which worker slots a claim in
- * flight has reserved: free slots of a worker = its slots − attempts it holds − reserved. The
+ * flight has reserved: free slots of a worker = its slots + its prefetch − attempts it holds −
+ * reserved. The
  * claimers take only free slots; {@code max_concurrency} is also checked by Postgres in every
  * claim, so this book never has to be perfect to be safe, only to not waste claims. Pure state.
  */
@@ -67,7 +68,7 @@ final class SlotBook {
   }
 
   int free(WorkerRegistry.Worker w) {
-    return Math.max(0, w.slots - byWorker.getOrDefault(w.id, Map.of()).size() - reserved.getOrDefault(w.id, 0));
+    return Math.max(0, w.slots + w.prefetch - byWorker.getOrDefault(w.id, Map.of()).size() - reserved.getOrDefault(w.id, 0));
   }
 
   /**

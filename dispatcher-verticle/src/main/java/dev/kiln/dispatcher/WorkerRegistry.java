@@ -25,6 +25,8 @@ final class WorkerRegistry {
     String nodeId; // the cluster member it heartbeats from (null when not clustered)
     Set<String> queues = Set.of();
     int slots;
+    /** Attempts it takes beyond its slots, queued to start the moment one frees. */
+    int prefetch;
     boolean draining;
     long lastSeen;
     /** The attempts its last heartbeat named ("task:attempt"): running, or done with a report not yet acknowledged. */
@@ -58,6 +60,7 @@ final class WorkerRegistry {
     w.nodeId = hb.getString("node_id");
     w.queues = Set.copyOf(hb.getJsonArray("queues", new JsonArray()).getList());
     w.slots = hb.getInteger("slots", 0);
+    w.prefetch = hb.getInteger("prefetch", 0);
     w.draining = hb.getBoolean("draining", false);
     w.lastSeen = now;
     Set<String> named = new HashSet<>();

@@ -53,7 +53,9 @@ public final class WorkerVerticle extends VerticleBase {
   private final String clusterNodeId;
   private ExecutorRegistry registry;         // which executor, of which provider, runs each tool_action
   private final AssetStore assets;
-  private final Map<String, Attempt> running = new LinkedHashMap<>();   // task_id -> attempt running here
+  private final Map<String, Attempt> running = new LinkedHashMap<>();   // task_id -> attempt it has (started or queued)
+  private final java.util.ArrayDeque<Queued> queued = new java.util.ArrayDeque<>();  // taken beyond the slots, in order
+  private int started;                                                   // attempts running in a slot now
   private Reports reports;
   private JsonObject gpu = new JsonObject();
   private String host;
@@ -152,57 +154,91 @@ public final class WorkerVerticle extends VerticleBase {
         .put("tool_actions", new JsonArray(List.copyOf(registry.toolActions())))
         .put("providers", new JsonObject(new LinkedHashMap<String, Object>(registry.providers())))
         .put("slots", config.workerSlots())
+        .put("prefetch", config.workerPrefetch())
         .put("running", runningNow)
         .put("draining", draining)
         .put("version", VERSION)
         .put("sent_at", Instant.now().toString())
         .mergeIn(gpu);
     vertx.eventBus().publish(Addresses.WORKERS_HEARTBEAT, hb);
-    KilnMetrics.set("kiln_worker_slots_busy", Map.of("worker", workerId), running.size());
+    KilnMetrics.set("kiln_worker_slots_busy", Map.of("worker", workerId), started);
   }
 
+  /**
+   * A hand-off: {@code {attempts: [...]}}, each accepted (started, or queued when every slot is
+   * busy and the prefetch has room) or refused, answered {@code {accepted: [keys], refused:
+   * [{task_id, attempt, reason}]}}; a single attempt as the body is answered as before.
+   */
   private void onRun(Message<JsonObject> msg) {
-    JsonObject task = msg.body();
+    JsonObject body = msg.body();
+    JsonArray many = body.getJsonArray("attempts");
+    if (many == null) {
+      String refused = offer(body);
+      if (refused == null) msg.reply(new JsonObject().put("accepted", true).put("worker_id", workerId));
+      else msg.fail(refused.equals("draining") ? 503 : 429, refused);
+      return;
+    }
+    JsonArray accepted = new JsonArray();
+    JsonArray refused = new JsonArray();
+    for (Object o : many) {
+      JsonObject task = (JsonObject) o;
+      String why = offer(task);
+      if (why == null) accepted.add(task.getString("task_id") + ":" + task.getInteger("attempt"));
+      else refused.add(new JsonObject().put("task_id", task.getString("task_id")).put("attempt", task.getInteger("attempt")).put("reason", why));
+    }
+    msg.reply(new JsonObject().put("worker_id", workerId).put("accepted", accepted).put("refused", refused));
+  }
+
+  /** Takes one attempt (null), or says why not. A repeated hand-off of an attempt it has is taken again. */
+  private String offer(JsonObject task) {
     String taskId = task.getString("task_id");
     int attempt = task.getInteger("attempt");
-    if (draining) {
-      msg.fail(503, "draining");
-      return;
-    }
     Attempt already = running.get(taskId);
-    if (already != null) {
-      if (already.attempt() == attempt) msg.reply(new JsonObject().put("accepted", true)); // a repeated hand-off
-      else msg.fail(409, "another attempt of this task runs here");
-      return;
-    }
-    if (running.size() >= config.workerSlots()) {
-      msg.fail(429, "no free slot");
-      return;
-    }
+    if (already != null) return already.attempt() == attempt ? null : "another attempt of this task runs here";
+    if (draining) return "draining";
+    if (running.size() >= config.workerSlots() + config.workerPrefetch()) return "no free slot";
     String toolAction = task.getString("tool_action");
-    Optional<ExecutorRegistry.Entry> entry = registry.entry(toolAction);
     Attempt ex = new Attempt(vertx, taskId, attempt, toolAction,
         task.getJsonObject("input", new JsonObject()), task.getJsonObject("images"), assets, progressSink(taskId, attempt));
     running.put(taskId, ex);
-    msg.reply(new JsonObject().put("accepted", true).put("worker_id", workerId));
+    if (started < config.workerSlots()) start(ex, task);
+    else queued.add(new Queued(ex, task));
+    return null;
+  }
 
+  /** An attempt taken while every slot was busy: it starts the moment one frees. */
+  private record Queued(Attempt attempt, JsonObject task) {}
+
+  private void start(Attempt ex, JsonObject task) {
+    started++;
+    String toolAction = ex.toolAction();
+    Optional<ExecutorRegistry.Entry> entry = registry.entry(toolAction);
     long timeoutMs = task.getLong("timeout_ms", 0L);
     long guard = timeoutMs > 0 ? vertx.setTimer(timeoutMs + LOCAL_TIMEOUT_GRACE_MILLIS, t -> ex.cancel("timeout")) : -1;
-    long started = System.currentTimeMillis();
-    Future<Outcome> outcome = entry.isEmpty()
-        ? Future.succeededFuture(Outcome.permanent(ErrorCode.NO_EXECUTOR, "worker " + workerId + " has no executor for " + ex.toolAction()))
+    long t0 = System.currentTimeMillis();
+    Future<Outcome> outcome = ex.isCancelled() ? Future.succeededFuture(Outcome.retryable(ErrorCode.CANCELLED, "cancelled"))
+        : entry.isEmpty()
+        ? Future.succeededFuture(Outcome.permanent(ErrorCode.NO_EXECUTOR, "worker " + workerId + " has no executor for " + toolAction))
         : safeRun(entry.get().executor(), ex);
     outcome.recover(e -> Future.succeededFuture(Outcome.crashed(ErrorCode.EXECUTOR_ERROR, e))).onSuccess(o -> {
       if (guard >= 0) vertx.cancelTimer(guard);
-      running.remove(taskId, ex);
+      started--;
+      running.remove(ex.taskId(), ex);
+      startQueued();
       if (ex.isCancelled()) return; // the dispatcher already settled this attempt (cancel, timeout, undo)
-      reports.send(o.toJson().put("task_id", taskId).put("attempt", attempt).put("worker_id", workerId)
+      reports.send(o.toJson().put("task_id", ex.taskId()).put("attempt", ex.attempt()).put("worker_id", workerId)
           .put("provider", entry.map(ExecutorRegistry.Entry::provider).orElse(null))
-          .put("queue", task.getString("queue")).put("run_ms", System.currentTimeMillis() - started));
+          .put("queue", task.getString("queue")).put("run_ms", System.currentTimeMillis() - t0));
     });
   }
 
-  /** An executor that throws instead of failing its Future is a crash like any other. */
+  private void startQueued() {
+    while (started < config.workerSlots() && !queued.isEmpty()) {
+      Queued q = queued.poll();
+      if (running.get(q.attempt().taskId()) == q.attempt()) start(q.attempt(), q.task()); // not cancelled meanwhile
+    }
+  }
+
   private static Future<Outcome> safeRun(Executor executor, Attempt ex) {
     try {
       return executor.run(ex);

@@ -52,14 +52,24 @@ class WorkerVerticleTest {
     vertx.deployVerticle(new WorkerVerticle(config, null)).await(30, SECONDS);
   }
 
-  /** The dispatcher's side of results: acknowledges the first report and hands it to the test. */
+  /** The dispatcher's side of results: acknowledges the reports of a batch and hands the first to the test. */
   private CompletableFuture<JsonObject> results() throws Exception {
     CompletableFuture<JsonObject> acked = new CompletableFuture<>();
     vertx.eventBus().<JsonObject>consumer(Addresses.DISPATCHER_RESULTS, m -> {
-      m.reply(new JsonObject().put("settled", true));
-      acked.complete(m.body());
+      m.reply(acks(m.body()));
+      acked.complete(m.body().getJsonArray("reports").getJsonObject(0));
     }).completion().await(10, SECONDS);
     return acked;
+  }
+
+  /** The acknowledgement of every report of a batch, as the dispatcher answers one it settled. */
+  private static JsonObject acks(JsonObject batch) {
+    JsonArray keys = new JsonArray();
+    for (Object o : batch.getJsonArray("reports")) {
+      JsonObject r = (JsonObject) o;
+      keys.add(r.getString("task_id") + ":" + r.getInteger("attempt"));
+    }
+    return new JsonObject().put("acks", keys);
   }
 
   private JsonObject run(String taskId, String toolAction, String queue, JsonObject input) throws Exception {
@@ -129,8 +139,8 @@ class WorkerVerticleTest {
         m.fail(503, "no leader yet");
         return;
       }
-      m.reply(new JsonObject().put("settled", true));
-      acked.complete(m.body());
+      m.reply(acks(m.body()));
+      acked.complete(m.body().getJsonArray("reports").getJsonObject(0));
     }).completion().await(10, SECONDS);
     deploy("false", "true");
     run("t-noop", "debug.noop", "debug", new JsonObject());
@@ -138,5 +148,37 @@ class WorkerVerticleTest {
     assertEquals("completed", r.getString("outcome"));
     assertEquals("debug", r.getString("provider"));
     assertTrue(sendings.get() >= 2, "sent " + sendings.get() + " times");
+  }
+
+  private static JsonObject sleep(String taskId, long ms) {
+    return new JsonObject().put("task_id", taskId).put("attempt", 1).put("tool_action", "debug.sleep").put("queue", "debug")
+        .put("input", new JsonObject().put("duration_ms", ms)).put("timeout_ms", 60_000);
+  }
+
+  @Test
+  void aBatchHandOffTakesSlotsAndPrefetchQueuesTheRestAndRefusesBeyond() throws Exception {
+    java.util.List<JsonObject> reported = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    AtomicInteger batches = new AtomicInteger();
+    vertx.eventBus().<JsonObject>consumer(Addresses.DISPATCHER_RESULTS, m -> {
+      batches.incrementAndGet();
+      for (Object o : m.body().getJsonArray("reports")) reported.add((JsonObject) o);
+      m.reply(acks(m.body()));
+    }).completion().await(10, SECONDS);
+    KilnConfig config = KilnConfig.from(Map.of("KILN_DATA_DIR", dataDir.toString(), "KILN_WORKER_ID", WORKER,
+        "KILN_DEBUG_EXECUTORS", "true", "KILN_WORKER_SLOTS", "2", "KILN_WORKER_PREFETCH", "1"));
+    vertx.deployVerticle(new WorkerVerticle(config, null)).await(30, SECONDS);
+    JsonArray attempts = new JsonArray().add(sleep("t-1", 300)).add(sleep("t-2", 300)).add(sleep("t-3", 10)).add(sleep("t-4", 10));
+    JsonObject reply = vertx.eventBus().<JsonObject>request(Addresses.workerRun(WORKER), new JsonObject().put("attempts", attempts))
+        .await(10, SECONDS).body();
+    assertEquals(new JsonArray().add("t-1:1").add("t-2:1").add("t-3:1"), reply.getJsonArray("accepted"), "two slots and one prefetched");
+    assertEquals(1, reply.getJsonArray("refused").size());
+    assertEquals("t-4", reply.getJsonArray("refused").getJsonObject(0).getString("task_id"));
+    assertEquals("no free slot", reply.getJsonArray("refused").getJsonObject(0).getString("reason"));
+    long t0 = System.nanoTime();
+    dev.kiln.testing.Eventually.await("three reports", java.time.Duration.ofSeconds(10), () -> reported.size() == 3);
+    java.util.List<String> order = reported.stream().map(r -> r.getString("task_id")).toList();
+    assertEquals("t-3", order.get(2), "the prefetched one started when a slot freed, after the 300 ms ones: " + order);
+    assertTrue((System.nanoTime() - t0) / 1_000_000 < 5_000);
+    assertTrue(batches.get() <= 3, "reports that finish together travel together: " + batches.get() + " batches");
   }
 }

@@ -24,6 +24,7 @@ public record KilnConfig(
     int clusterPort,
     Set<String> workerQueues,
     int workerSlots,
+    int workerPrefetch,          // attempts a worker accepts beyond its slots, queued to start the moment one frees
     boolean debugExecutors,
     boolean demoProviders,       // the CPU stand-ins serve image.* and model3d.*; off: no_executor unless another provider does
     String workerId,
@@ -42,6 +43,7 @@ public record KilnConfig(
   public static final int DEFAULT_CLUSTER_PORT = 5701;
   public static final String DEFAULT_WORKER_QUEUES = "image,model3d,debug";
   public static final int DEFAULT_WORKER_SLOTS = 4;
+  public static final int DEFAULT_WORKER_PREFETCH = 0;
   public static final int DEFAULT_RATE_LIMIT_CLIENT = 500;
   public static final int DEFAULT_RATE_LIMIT_USER = 20;
   public static final int DEFAULT_EVENT_RETENTION_DAYS = 30;
@@ -96,6 +98,7 @@ public record KilnConfig(
       }
     }
     int slots = intIn(env, "KILN_WORKER_SLOTS", DEFAULT_WORKER_SLOTS, 1, 1024);
+    int prefetch = intIn(env, "KILN_WORKER_PREFETCH", DEFAULT_WORKER_PREFETCH, 0, 1024);
     boolean debug = bool(env, "KILN_DEBUG_EXECUTORS", db == null);
     boolean demo = bool(env, "KILN_DEMO_PROVIDERS", true);
     String workerId = blankToNull(env.get("KILN_WORKER_ID"));
@@ -116,7 +119,7 @@ public record KilnConfig(
       }
     }
     return new KilnConfig(db, redis, port, admin, keys, dataDir, members, clusterHost, clusterPort,
-        Set.copyOf(queues), slots, debug, demo, workerId, rateClient, rateUser, Map.copyOf(prices),
+        Set.copyOf(queues), slots, prefetch, debug, demo, workerId, rateClient, rateUser, Map.copyOf(prices),
         blankToNull(env.get("KILN_WEBHOOK_SECRET")), bool(env, "KILN_WEBHOOK_PRIVATE_ADDRESSES", false),
         intIn(env, "KILN_EVENT_RETENTION_DAYS", DEFAULT_EVENT_RETENTION_DAYS, 0, 36_500),
         intIn(env, "KILN_TASK_RETENTION_DAYS", DEFAULT_TASK_RETENTION_DAYS, 0, 36_500), ApiConfig.from(env));
@@ -124,13 +127,13 @@ public record KilnConfig(
 
   public KilnConfig withAdminKey(String key) {
     return new KilnConfig(databaseUrl, redisUrl, httpPort, key, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, demoProviders, workerId, rateLimitClient, rateLimitUser, prices,
+        clusterPort, workerQueues, workerSlots, workerPrefetch, debugExecutors, demoProviders, workerId, rateLimitClient, rateLimitUser, prices,
         webhookSecret, webhookPrivateAddresses, eventRetentionDays, taskRetentionDays, api);
   }
 
   public KilnConfig withStores(String db, String redis) {
     return new KilnConfig(db, redis, httpPort, adminKey, apiKeys, dataDir, clusterMembers, clusterHost,
-        clusterPort, workerQueues, workerSlots, debugExecutors, demoProviders, workerId, rateLimitClient, rateLimitUser, prices,
+        clusterPort, workerQueues, workerSlots, workerPrefetch, debugExecutors, demoProviders, workerId, rateLimitClient, rateLimitUser, prices,
         webhookSecret, webhookPrivateAddresses, eventRetentionDays, taskRetentionDays, api);
   }
 

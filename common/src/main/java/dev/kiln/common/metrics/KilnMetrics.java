@@ -18,6 +18,8 @@ import java.util.function.Supplier;
 public final class KilnMetrics {
   private static final PrometheusMeterRegistry REGISTRY = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private static final Map<String, AtomicLong> GAUGES = new ConcurrentHashMap<>();
+  private static final Map<String, Timer> TIMERS = new ConcurrentHashMap<>();
+  private static final Map<String, Counter> COUNTERS = new ConcurrentHashMap<>();
 
   private KilnMetrics() {}
 
@@ -26,20 +28,24 @@ public final class KilnMetrics {
   }
 
   public static void submitted(String queue) {
-    Counter.builder("kiln_tasks_submitted_total").tag("queue", queue).register(REGISTRY).increment();
+    counter("kiln_tasks_submitted_total", "queue", queue).increment();
   }
 
   public static void finished(String queue, String status) {
-    Counter.builder("kiln_tasks_finished_total").tag("queue", queue).tag("status", status)
-        .register(REGISTRY).increment();
+    COUNTERS.computeIfAbsent("kiln_tasks_finished_total\0" + queue + "\0" + status, k -> Counter.builder("kiln_tasks_finished_total")
+        .tag("queue", queue).tag("status", status).register(REGISTRY)).increment();
   }
 
   public static void retried(String queue) {
-    Counter.builder("kiln_retries_total").tag("queue", queue).register(REGISTRY).increment();
+    counter("kiln_retries_total", "queue", queue).increment();
   }
 
   public static void timedOut(String queue) {
-    Counter.builder("kiln_timeouts_total").tag("queue", queue).register(REGISTRY).increment();
+    counter("kiln_timeouts_total", "queue", queue).increment();
+  }
+
+  private static Counter counter(String name, String tag, String value) {
+    return COUNTERS.computeIfAbsent(name + "\0" + value, k -> Counter.builder(name).tag(tag, value).register(REGISTRY));
   }
 
   /** Submit to start of an attempt. */
@@ -69,9 +75,10 @@ public final class KilnMetrics {
     }).set(value);
   }
 
+  /** Built once per (name, queue): recording is then a map lookup and the histogram's own work. */
   private static Timer timer(String name, String queue) {
-    return Timer.builder(name).tag("queue", queue).publishPercentileHistogram()
+    return TIMERS.computeIfAbsent(name + "\0" + queue, k -> Timer.builder(name).tag("queue", queue).publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(30))
-        .register(REGISTRY);
+        .register(REGISTRY));
   }
 }

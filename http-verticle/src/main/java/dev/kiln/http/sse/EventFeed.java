@@ -64,9 +64,8 @@ final class EventFeed {
   }
 
   Future<Void> start() {
-    consumer = vertx.eventBus().consumer(Addresses.TASKS_EVENTS, m -> accept(TaskEvent.fromJson(m.body())));
     timer = vertx.setPeriodic(CATCH_UP_MILLIS, t -> catchUp());
-    return consumer.completion();
+    return Future.succeededFuture();
   }
 
   void stop() {
@@ -92,7 +91,10 @@ final class EventFeed {
     byTask.values().removeIf(s -> s.remove(l) && s.isEmpty());
     byClient.values().removeIf(s -> s.remove(l) && s.isEmpty());
     if (idle()) {
-      // Nothing to deliver to: forget where the feed was; the next stream starts it from the present.
+      // Nothing to deliver to: off the bus (an event then costs this node nothing), and forget
+      // where the feed was; the next stream starts it from the present.
+      if (consumer != null) consumer.unregister();
+      consumer = null;
       following = null;
       floor = -1;
       seen.clear();
@@ -104,14 +106,20 @@ final class EventFeed {
     return everything.isEmpty() && byTask.isEmpty() && byClient.isEmpty();
   }
 
+  /** On the bus first, then the floor read: what commits in between arrives on the bus and is not missed. */
   private Future<Void> follow() {
     if (following == null) {
-      following = reads.newestEventId().map(newest -> {
+      consumer = vertx.eventBus().consumer(Addresses.TASKS_EVENTS, m -> accept(TaskEvent.fromJson(m.body())));
+      following = consumer.completion().compose(v -> reads.newestEventId()).map(newest -> {
         floor = Math.max(floor, newest);
         seen.headSet(floor, true).clear();
         return null;
       });
-      following.onFailure(e -> following = null);
+      following.onFailure(e -> {
+        following = null;
+        if (consumer != null) consumer.unregister();
+        consumer = null;
+      });
     }
     return following;
   }

@@ -44,8 +44,14 @@ public final class TaskRoutes {
   private final Hot hot;
   private final boolean debugActions;
   private final AssetStore assets;
-  /** Concurrent submits of this event loop, one transaction per batch. */
+  /**
+   * Concurrent submits of this event loop, one transaction per batch, one batch in flight: what
+   * arrives meanwhile waits a few milliseconds and goes in one statement, which costs Postgres far
+   * less per task than many small ones.
+   */
   private final GroupCommit<NewTask, Created> inserts;
+  static final int INSERT_BATCH = 256;
+  static final int INSERTS_IN_FLIGHT = 1;
   private final Function<String, Long> prices;
   private final AssetUrls urls;
 
@@ -58,7 +64,8 @@ public final class TaskRoutes {
     this.assets = assets;
     this.prices = prices;
     this.urls = urls;
-    this.inserts = new GroupCommit<>(tasks -> store.create(tasks).map(created -> inOrder(tasks, created)));
+    this.inserts = new GroupCommit<>(tasks -> store.create(tasks).map(created -> inOrder(tasks, created)), INSERT_BATCH,
+        INSERTS_IN_FLIGHT);
   }
 
   /** One result per task given, in order: what was created, or null for an Idempotency-Key's repeat. */

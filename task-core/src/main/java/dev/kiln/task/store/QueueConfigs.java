@@ -16,9 +16,9 @@ public final class QueueConfigs {
 
   private static final String WITH_COUNTS = "SELECT " + QueueConfig.COLUMNS + ", q.updated_at, "
       + "coalesce(c.pending, 0) AS pending, coalesce(c.running, 0) AS running, coalesce(c.retrying, 0) AS retrying "
-      + "FROM queue_configs q LEFT JOIN (SELECT queue, count(*) FILTER (WHERE status = 'pending') AS pending, "
-      + "count(*) FILTER (WHERE status = 'running') AS running, count(*) FILTER (WHERE status = 'retrying') AS retrying "
-      + "FROM tasks WHERE status IN ('pending', 'running', 'retrying') GROUP BY queue) c ON c.queue = q.queue ";
+      + "FROM queue_configs q LEFT JOIN (SELECT queue, sum(n) FILTER (WHERE status = 'pending') AS pending, "
+      + "sum(n) FILTER (WHERE status = 'running') AS running, sum(n) FILTER (WHERE status = 'retrying') AS retrying "
+      + "FROM (" + TaskReads.DEPTHS + ") d GROUP BY queue) c ON c.queue = q.queue ";
   private static final String LIST = WITH_COUNTS + "ORDER BY q.queue";
   private static final String ONE = WITH_COUNTS + "WHERE q.queue = $1";
 
@@ -87,9 +87,9 @@ public final class QueueConfigs {
         .put("retry_delay_max", r.getInteger("retry_delay_max"))
         .put("enable_priority", r.getBoolean("enable_priority"))
         .put("is_active", r.getBoolean("is_active"))
-        .put("pending", r.getLong("pending"))
-        .put("running", r.getLong("running"))
-        .put("retrying", r.getLong("retrying"))
+        .put("pending", r.getNumeric("pending").longValue())
+        .put("running", r.getNumeric("running").longValue())
+        .put("retrying", r.getNumeric("retrying").longValue())
         .put("updated_at", Iso.of(r.getOffsetDateTime("updated_at")));
   }
 }

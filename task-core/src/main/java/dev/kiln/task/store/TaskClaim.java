@@ -22,14 +22,18 @@ final class TaskClaim {
       "WITH " + Fence.CTE + ", "
           + "cap AS (SELECT GREATEST(0, q.max_concurrency - (SELECT count(*) FROM tasks WHERE queue = $2 AND status = 'running')) AS n, "
           + "q.job_timeout FROM queue_configs q WHERE q.queue = $2 AND q.is_active), "
-          // Candidates come from the two partial indexes (an OR over both would sort the whole queue).
-          + "candidates AS ((SELECT id FROM tasks WHERE queue = $2 AND status = 'pending' ORDER BY %1$s LIMIT $3 * 2) "
-          + "UNION ALL (SELECT id FROM tasks WHERE queue = $2 AND status = 'retrying' AND next_retry_at <= now() "
-          + "ORDER BY next_retry_at LIMIT $3 * 2)), "
-          + "picked AS (SELECT id FROM tasks WHERE id IN (SELECT id FROM candidates) "
+          // Candidates come from the two partial indexes (an OR over both would sort the whole queue),
+          // a few more than the slots, in claim order; each is then locked by its key, in that order,
+          // until enough are taken (a lateral lookup per candidate, so the plan cannot turn into a
+          // scan of every waiting row, whatever the statistics of a queue table say at the moment).
+          + "candidates AS MATERIALIZED (SELECT id, priority, fair_seq, created_at FROM "
+          + "((SELECT id, priority, fair_seq, created_at FROM tasks WHERE queue = $2 AND status = 'pending' ORDER BY %1$s LIMIT $3 * 2) "
+          + "UNION ALL (SELECT id, priority, fair_seq, created_at FROM tasks WHERE queue = $2 AND status = 'retrying' "
+          + "AND next_retry_at <= now() ORDER BY next_retry_at LIMIT $3 * 2)) u ORDER BY %1$s), "
+          + "picked AS (SELECT t.id FROM candidates k CROSS JOIN LATERAL (SELECT id FROM tasks WHERE id = k.id "
           + "AND (status = 'pending' OR (status = 'retrying' AND next_retry_at <= now())) AND NOT is_deleted "
-          + "AND EXISTS (SELECT 1 FROM fence) "
-          + "ORDER BY %1$s LIMIT LEAST($3, COALESCE((SELECT n FROM cap), 0)) FOR UPDATE SKIP LOCKED), "
+          + "FOR UPDATE SKIP LOCKED) t WHERE EXISTS (SELECT 1 FROM fence) "
+          + "LIMIT LEAST($3, COALESCE((SELECT n FROM cap), 0))), "
           + "numbered AS (SELECT id, row_number() OVER () AS rn FROM picked), "
           + "slots AS (SELECT w, n FROM unnest($4::text[]) WITH ORDINALITY AS s(w, n)), "
           // clock_timestamp(), not now(): an attempt's times are when its row changed, so the

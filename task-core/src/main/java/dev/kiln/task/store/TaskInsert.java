@@ -21,19 +21,21 @@ final class TaskInsert {
 
   /**
    * A task's place in its tenant's line ({@code fair_seq}): one past the tail of the tenant's
-   * waiting tasks in the queue, but never before the head of the queue's line (the lowest
-   * waiting seq, per priority level when the queue orders by priority). So a tenant arriving
-   * late joins the round being served instead of starting at 0 ahead of everyone, and however
-   * tenants arrive, one tenant's backlog delays another's next task by one round at most.
-   * Rows of one statement for one tenant follow each other ({@code nth}).
+   * waiting tasks in the queue; a tenant with none waiting joins at the head of the queue's line
+   * (the lowest waiting seq, per priority level when the queue orders by priority), the round
+   * being served. So a tenant arriving late does not start at 0 ahead of everyone, and however
+   * tenants arrive, one tenant's backlog delays another's next task by one round at most. The
+   * head is looked up only for a tenant with nothing waiting: it is the one look that walks the
+   * index entries of tasks claimed since the last vacuum. Rows of one statement for one tenant
+   * follow each other ({@code nth}).
    */
   static final String FAIR_SEQ =
-      "GREATEST(COALESCE((SELECT w.fair_seq + 1 FROM tasks w WHERE w.queue = %1$s.queue AND w.status = 'pending' "
-          + "AND w.tenant = %1$s.api_client_id || '/' || coalesce(%1$s.user_id, '') ORDER BY w.fair_seq DESC LIMIT 1), 0), "
-          + "COALESCE(CASE WHEN %2$s "
+      "COALESCE((SELECT w.fair_seq + 1 FROM tasks w WHERE w.queue = %1$s.queue AND w.status = 'pending' "
+          + "AND w.tenant = %1$s.api_client_id || '/' || coalesce(%1$s.user_id, '') ORDER BY w.fair_seq DESC LIMIT 1), "
+          + "CASE WHEN %2$s "
           + "THEN (SELECT h.fair_seq FROM tasks h WHERE h.queue = %1$s.queue AND h.status = 'pending' AND h.priority = %1$s.priority "
           + "ORDER BY h.fair_seq LIMIT 1) "
-          + "ELSE (SELECT h.fair_seq FROM tasks h WHERE h.queue = %1$s.queue AND h.status = 'pending' ORDER BY h.fair_seq LIMIT 1) END, 0))";
+          + "ELSE (SELECT h.fair_seq FROM tasks h WHERE h.queue = %1$s.queue AND h.status = 'pending' ORDER BY h.fair_seq LIMIT 1) END, 0)";
 
   static final String INSERT =
       "WITH v AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], "
@@ -44,8 +46,13 @@ final class TaskInsert {
           + "config, input_assets, batch_id, batch_index, seed, prompt, negative_prompt, width, height, num_inference_steps, "
           + "guidance_scale, n)), "
           + "q AS (SELECT v.*, c.max_retries, c.enable_priority, "
-          + "row_number() OVER (PARTITION BY v.queue, v.api_client_id, v.user_id ORDER BY v.n) - 1 AS nth "
+          + "row_number() OVER (PARTITION BY v.queue, v.api_client_id, v.user_id ORDER BY v.n) - 1 AS nth, "
+          + "v.queue || '|' || v.api_client_id || '|' || coalesce(v.user_id, '') || '|' || v.priority AS line "
           + "FROM v JOIN queue_configs c ON c.queue = v.queue), "
+          // Once per tenant line (and priority level), not per row: each look walks past the rows that
+          // concurrent inserts of the same tenant have not committed yet, so per row it would cost n².
+          + "g AS MATERIALIZED (SELECT l.line, " + String.format(FAIR_SEQ, "l", "l.enable_priority")
+          + " AS base FROM (SELECT DISTINCT ON (line) line, queue, api_client_id, user_id, priority, enable_priority FROM q) l), "
           + "t AS (INSERT INTO tasks (id, api_client_id, user_id, channel, tool_action, queue, priority, input, max_retries, "
           + "idempotency_key, request_hash, points_cost, wallet_hold_id, webhook_url, mode, source_image, reference_image, config, "
           + "result, batch_id, batch_index, seed, prompt, negative_prompt, width, height, num_inference_steps, guidance_scale, "
@@ -57,7 +64,7 @@ final class TaskInsert {
           + "CASE WHEN jsonb_array_length(q.input_assets::jsonb) > 0 "
           + "THEN jsonb_build_object('input_preview_asset_id', q.input_assets::jsonb -> 0 ->> 'id') END, "
           + "q.batch_id, q.batch_index, q.seed, q.prompt, q.negative_prompt, q.width, q.height, q.num_inference_steps, "
-          + "q.guidance_scale, " + String.format(FAIR_SEQ, "q", "q.enable_priority") + " + q.nth, "
+          + "q.guidance_scale, (SELECT g.base FROM g WHERE g.line = q.line) + q.nth, "
           // clock_timestamp, not now(): tasks written in one statement still get distinct, ordered times
           + "clock_timestamp() FROM q ORDER BY q.n "
           // A repeated Idempotency-Key inserts nothing (and returns no row): the caller replays.

@@ -1,5 +1,6 @@
 package dev.kiln.task.store;
 
+import dev.kiln.common.db.Tx;
 import dev.kiln.task.Backoff;
 import dev.kiln.task.RetryPolicy;
 import dev.kiln.task.TaskEvent;
@@ -79,7 +80,7 @@ final class TaskSettle {
     Map<String, Settlement> byAttempt = new LinkedHashMap<>();
     for (Settlement s : settlements) byAttempt.putIfAbsent(s.key(), s);
     UUID[] ids = byAttempt.values().stream().map(Settlement::taskId).distinct().toArray(UUID[]::new);
-    return pool.withTransaction(conn -> {
+    return Tx.run(pool, conn -> {
       Future<Void> fenced = Fence.hold(conn, epoch);
       Future<List<LockedTask>> locked = conn.preparedQuery(LOCK).execute(Tuple.of((Object) ids)).map(rows -> {
         List<LockedTask> out = new ArrayList<>();

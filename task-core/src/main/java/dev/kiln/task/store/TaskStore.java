@@ -1,5 +1,6 @@
 package dev.kiln.task.store;
 
+import dev.kiln.common.db.Tx;
 import dev.kiln.task.Backoff;
 import dev.kiln.task.RetryPolicy;
 import dev.kiln.task.TaskEvent;
@@ -49,7 +50,7 @@ public final class TaskStore {
    * replays the first.
    */
   public Future<List<Created>> create(List<NewTask> tasks) {
-    return pool.withTransaction(conn -> insertAndHold(conn, tasks));
+    return Tx.run(pool, conn -> insertAndHold(conn, tasks));
   }
 
   /**
@@ -57,7 +58,7 @@ public final class TaskStore {
    * Idempotency-Key), the transaction rolls back and fails with {@link AlreadyCreated}.
    */
   public Future<List<Created>> createAll(List<NewTask> tasks) {
-    return pool.withTransaction(conn -> insertAndHold(conn, tasks).compose(created -> created.size() == tasks.size()
+    return Tx.run(pool, conn -> insertAndHold(conn, tasks).compose(created -> created.size() == tasks.size()
         ? Future.succeededFuture(created)
         : Future.failedFuture(new AlreadyCreated(tasks.size() - created.size()))));
   }
@@ -74,7 +75,7 @@ public final class TaskStore {
     Tuple row = Tuple.of(b.id(), b.apiClientId(), b.userId(), b.toolAction(), b.title(), b.size(), b.prompt(), b.negativePrompt(),
         b.width(), b.height(), b.numInferenceSteps(), b.guidanceScale()).addLong(b.baseSeed()).addValue(b.metadata())
         .addString(b.webhookUrl()).addString(b.requestHash());
-    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_BATCH).execute(row).compose(v -> insertAndHold(conn, tasks)));
+    return Tx.run(pool, conn -> conn.preparedQuery(INSERT_BATCH).execute(row).compose(v -> insertAndHold(conn, tasks)));
   }
 
   private static Future<List<Created>> insertAndHold(io.vertx.sqlclient.SqlConnection conn, List<NewTask> tasks) {
@@ -106,27 +107,27 @@ public final class TaskStore {
 
   /** Cancels the task if it waits (pending, retrying); empty when it does not (it runs, ended, or is gone). */
   public Future<List<Cancelled>> cancelWaiting(UUID taskId) {
-    return pool.withTransaction(conn -> TaskCancel.lockWaiting(conn, taskId)
+    return Tx.run(pool, conn -> TaskCancel.lockWaiting(conn, taskId)
         .compose(waiting -> TaskCancel.cancel(conn, waiting, "cancelled by its owner", false)));
   }
 
   /** Cancels every waiting task of the batch; its running ones end through the leading dispatcher. */
   public Future<List<Cancelled>> cancelWaitingInBatch(UUID batchId) {
-    return pool.withTransaction(conn -> TaskCancel.lockWaitingInBatch(conn, batchId)
+    return Tx.run(pool, conn -> TaskCancel.lockWaitingInBatch(conn, batchId)
         .compose(waiting -> TaskCancel.cancel(conn, waiting, "batch cancelled by its owner", false)));
   }
 
   /** An owner's retry of an ended task; null when it is not failed, timed out or cancelled. */
   public Future<Retried> retry(UUID taskId) {
-    return pool.withTransaction(conn -> TaskRetry.retry(conn, taskId));
+    return Tx.run(pool, conn -> TaskRetry.retry(conn, taskId));
   }
 
   public Future<Deleted> delete(UUID taskId) {
-    return pool.withTransaction(conn -> TaskDelete.delete(conn, taskId));
+    return Tx.run(pool, conn -> TaskDelete.delete(conn, taskId));
   }
 
   public Future<Boolean> restore(UUID taskId) {
-    return pool.withTransaction(conn -> TaskDelete.restore(conn, taskId));
+    return Tx.run(pool, conn -> TaskDelete.restore(conn, taskId));
   }
 
   /** The leader's claim on a queue: up to one attempt per slot (a worker id each). */
