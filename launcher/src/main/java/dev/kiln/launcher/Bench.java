@@ -29,25 +29,26 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  */
 public final class Bench {
-  static final String USAGE = "kiln bench [--mode e2e|drain|open|backlog] [--tasks N] [--concurrency C] [--rate R] "
-      + "[--backlog M] [--slots S] [--url URL --key KEY --database-url URL]";
+  static final String USAGE = "kiln bench [--mode e2e|drain|open|backlog|sse] [--tasks N] [--concurrency C] [--rate R] "
+      + "[--backlog M] [--streams N] [--slots S] [--prefetch P] [--url URL --key KEY --database-url URL]";
 
   private Bench() {}
 
   /** The options of a run, with their defaults. */
-  record Options(String mode, int tasks, int concurrency, int rate, int backlog, int slots, String url, String key,
-                 String databaseUrl) {
+  record Options(String mode, int tasks, int concurrency, int rate, int backlog, int streams, int slots, int prefetch, String url,
+                 String key, String databaseUrl) {
     static Options parse(String[] args) {
       Map<String, String> a = new HashMap<>(Map.of("--mode", "e2e", "--tasks", "10000", "--concurrency", "64", "--rate", "500",
-          "--backlog", "0", "--slots", "64"));
+          "--backlog", "0", "--slots", "64", "--prefetch", "64", "--streams", "1000"));
       for (int i = 0; i + 1 < args.length; i += 2) {
         if (!args[i].startsWith("--")) throw new IllegalArgumentException("unknown argument '" + args[i] + "'\n" + USAGE);
         a.put(args[i], args[i + 1]);
       }
       Options o = new Options(a.get("--mode"), Integer.parseInt(a.get("--tasks")), Integer.parseInt(a.get("--concurrency")),
-          Integer.parseInt(a.get("--rate")), Integer.parseInt(a.get("--backlog")), Integer.parseInt(a.get("--slots")),
-          a.get("--url"), a.getOrDefault("--key", System.getenv("KILN_ADMIN_KEY")), a.get("--database-url"));
-      if (!List.of("e2e", "drain", "open", "backlog").contains(o.mode())) throw new IllegalArgumentException(USAGE);
+          Integer.parseInt(a.get("--rate")), Integer.parseInt(a.get("--backlog")), Integer.parseInt(a.get("--streams")),
+          Integer.parseInt(a.get("--slots")), Integer.parseInt(a.get("--prefetch")), a.get("--url"),
+          a.getOrDefault("--key", System.getenv("KILN_ADMIN_KEY")), a.get("--database-url"));
+      if (!List.of("e2e", "drain", "open", "backlog", "sse").contains(o.mode())) throw new IllegalArgumentException(USAGE);
       return o;
     }
   }
@@ -70,13 +71,18 @@ public final class Bench {
       stores = EmbeddedStores.start(dir, true, true);
       key = "bench-admin-key-" + System.nanoTime();
       int port = EmbeddedStores.freePort();
-      KilnConfig cfg = KilnConfig.from(Map.of("DATABASE_URL", stores.databaseUrl(), "REDIS_URL", stores.redisUrl(),
+      // The bench's own clients are not rate-limited: it measures Kiln, not its limits.
+      Map<String, String> env = new HashMap<>(Map.of("DATABASE_URL", stores.databaseUrl(), "REDIS_URL", stores.redisUrl(),
           "KILN_ADMIN_KEY", key, "KILN_HTTP_PORT", String.valueOf(port), "KILN_DATA_DIR", dir.toString(),
-          "KILN_DEBUG_EXECUTORS", "true", "KILN_WORKER_SLOTS", String.valueOf(o.slots())));
+          "KILN_DEBUG_EXECUTORS", "true", "KILN_WORKER_SLOTS", String.valueOf(o.slots()),
+          "KILN_WORKER_PREFETCH", String.valueOf(o.prefetch())));
+      env.putAll(Map.of("KILN_RATE_LIMIT_CLIENT", "0", "KILN_RATE_LIMIT_USER", "0"));
+      KilnConfig cfg = KilnConfig.from(env);
       node = Node.start(cfg, EnumSet.allOf(Role.class), false).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
       url = "http://127.0.0.1:" + port;
       databaseUrl = stores.databaseUrl();
-      System.out.println("bench: embedded Kiln at " + url + " (data in " + dir + "), " + o.slots() + " worker slots");
+      System.out.println("bench: embedded Kiln at " + url + " (data in " + dir + "), " + o.slots() + " worker slots, prefetch "
+          + o.prefetch());
     }
     if (key == null) {
       System.err.println("bench: give --key (or KILN_ADMIN_KEY) with --url");
@@ -89,15 +95,16 @@ public final class Bench {
     Vertx vertx = Vertx.vertx();
     try (BenchLoad load = new BenchLoad(vertx, url, key, Math.max(o.concurrency(), 64));
          BenchStats stats = databaseUrl == null ? null : new BenchStats(databaseUrl)) {
-      // The worker slots bound the run, not the debug queue's default limit.
-      load.queue(new JsonObject().put("max_concurrency", Math.max(o.slots(), 1)).put("is_active", true));
+      // The worker slots (and what they prefetch) bound the run, not the debug queue's default limit.
+      load.queue(new JsonObject().put("max_concurrency", Math.max(o.slots() + o.prefetch(), 1)).put("is_active", true));
       JsonObject result = switch (o.mode()) {
         case "drain" -> BenchModes.drain(load, stats, o.tasks(), o.concurrency());
         case "open" -> BenchModes.open(load, stats, o.tasks(), o.rate());
         case "backlog" -> BenchModes.backlog(load, stats, o.backlog(), o.tasks(), o.concurrency());
+        case "sse" -> BenchStreams.run(vertx, load, stats, url, key, o.streams(), o.tasks(), o.rate());
         default -> BenchModes.endToEnd(load, stats, o.tasks(), o.concurrency());
       };
-      result.put("slots", o.slots());
+      result.put("slots", o.slots()).put("prefetch", o.prefetch()).put("heap_mb", load.heapMb());
       System.out.println("bench: " + result.encode());
       return result.getBoolean("ok", true) ? 0 : 1;
     } finally {

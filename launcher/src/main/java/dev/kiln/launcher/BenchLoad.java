@@ -54,6 +54,38 @@ final class BenchLoad implements AutoCloseable {
         });
   }
 
+  /** One debug.noop task of an end user, submitted by another client (its key). */
+  Future<String> submitAs(String clientKey, String user) {
+    return client.post("/api/v1/tasks").putHeader("X-Auth-Key", clientKey).putHeader("X-User-Id", user)
+        .putHeader("Content-Type", "application/json").sendBuffer(NOOP).map(r -> {
+          if (r.statusCode() != 202) throw new IllegalStateException("submit answered " + r.statusCode() + ": " + r.bodyAsString());
+          return r.bodyAsJsonObject().getString("id");
+        });
+  }
+
+  /** A new first-party client (POST /admin/clients); its key. */
+  String client(String name) throws Exception {
+    HttpResponse<Buffer> r = await(client.post("/api/v1/admin/clients").putHeader("X-Auth-Key", key)
+        .putHeader("Content-Type", "application/json")
+        .sendBuffer(new JsonObject().put("display_name", name).put("role", "first_party").toBuffer()));
+    if (r.statusCode() != 201) throw new IllegalStateException("POST /admin/clients answered " + r.statusCode() + ": " + r.bodyAsString());
+    return r.bodyAsJsonObject().getString("api_key");
+  }
+
+  Future<Void> health() {
+    return client.get("/health").send().mapEmpty();
+  }
+
+  static long pct(List<Long> values, int p) {
+    List<Long> s;
+    synchronized (values) {
+      s = new ArrayList<>(values);
+    }
+    if (s.isEmpty()) return -1;
+    java.util.Collections.sort(s);
+    return s.get(Math.min(s.size() - 1, (int) Math.ceil(p / 100.0 * s.size()) - 1));
+  }
+
   /** {@code n} debug.noop tasks in one POST /tasks/bulk, at {@code priority}. */
   Future<Integer> submitBulk(int n, int priority) {
     JsonArray tasks = new JsonArray();
@@ -69,6 +101,20 @@ final class BenchLoad implements AutoCloseable {
   void bulk(int total, int width, int priority) throws Exception {
     int requests = (total + BULK - 1) / BULK;
     await(window(requests, width, i -> submitBulk(Math.min(BULK, total - i * BULK), priority).mapEmpty()));
+  }
+
+  /** The node's heap in use (its /metrics), in MiB. */
+  long heapMb() throws Exception {
+    return Math.round(sum(metrics(), "jvm_memory_used_bytes{area=\"heap\"") / 1024 / 1024);
+  }
+
+  /** The sum of a Prometheus family's samples whose line starts with {@code prefix}. */
+  static double sum(String metrics, String prefix) {
+    double total = 0;
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith(prefix)) total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+    }
+    return total;
   }
 
   String metrics() throws Exception {
@@ -106,12 +152,17 @@ final class BenchLoad implements AutoCloseable {
    * when every reply is in.
    */
   Future<Void> openLoop(int n, int rate) {
+    return openLoop(n, rate, this::submitOne);
+  }
+
+  /** As {@link #openLoop(int, int)}, each submit made by {@code submit}. */
+  Future<Void> openLoop(int n, int rate, java.util.function.Supplier<Future<String>> submit) {
     Promise<Void> all = Promise.promise();
     List<Future<String>> sent = new ArrayList<>(n);
     long start = System.nanoTime();
     vertx.getOrCreateContext().runOnContext(v -> vertx.setPeriodic(1, t -> {
       long due = Math.min(n, (System.nanoTime() - start) * rate / 1_000_000_000L);
-      while (sent.size() < due) sent.add(submitOne());
+      while (sent.size() < due) sent.add(submit.get());
       if (sent.size() == n) {
         vertx.cancelTimer(t);
         Future.all(sent).<Void>mapEmpty().onComplete(all);

@@ -22,10 +22,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * debug.sleep tasks with a mix of durations and failures run while a random worker is killed
  * with -9 and restarted every few seconds and the leading dispatcher is killed twice. At the
  * end every task is terminal and the history in Postgres is consistent with itself and with
- * the HTTP node's metrics.
+ * the HTTP node's metrics. 2,000 debug.noop tasks (bulk-submitted) are mixed in, so that the
+ * batched paths (bulk insert, batch claims, hand-offs and reports, group settlement) run at full
+ * speed under the same kills.
  */
 class ChaosIT {
   static final int TASKS = 1000;
+  static final int NOOPS = 2000;
   static final int MAX_CONCURRENCY = 8;
   static final long SEED = 42;
 
@@ -74,6 +77,12 @@ class ChaosIT {
         else if (kind < 15) input.put("fail_permanently", true);
         else if (kind < 18) input.put("fail_attempts", 50);
         api.submit(new JsonObject().put("tool_action", "debug.sleep").put("input", input));
+        if (i % (TASKS / (NOOPS / 1000)) == 0) {
+          io.vertx.core.json.JsonArray noops = new io.vertx.core.json.JsonArray();
+          for (int k = 0; k < 1000; k++) noops.add(new JsonObject().put("tool_action", "debug.noop"));
+          Api.Reply bulk = api.post("/api/v1/tasks/bulk", new JsonObject().put("tasks", noops).encode());
+          assertEquals(202, bulk.status(), bulk.body());
+        }
       }
 
       long start = System.nanoTime();
@@ -107,9 +116,11 @@ class ChaosIT {
       long lost = sql.count("SELECT count(*) FROM task_executions WHERE outcome = 'worker_lost'");
       System.out.printf("chaos: %d tasks in %.1f s with %d worker and %d leader kills; statuses %s; %d attempts, "
           + "%d lost with their worker; max running %d (limit %d)%n",
-          TASKS, seconds, workerKills, leaderKills, byStatus, executions, lost, maxRunning, MAX_CONCURRENCY);
+          TASKS + NOOPS, seconds, workerKills, leaderKills, byStatus, executions, lost, maxRunning, MAX_CONCURRENCY);
 
-      assertEquals(TASKS, sql.count("SELECT count(*) FROM tasks WHERE status IN ('completed', 'failed', 'timeout', 'cancelled')"));
+      assertEquals(TASKS + NOOPS, sql.count("SELECT count(*) FROM tasks WHERE status IN ('completed', 'failed', 'timeout', 'cancelled')"));
+      assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE tool_action = 'debug.noop' AND status <> 'completed' "
+          + "AND error_code IS DISTINCT FROM 'worker_lost'"), "a no-op ends completed, or lost with its workers for good");
       assertTrue(maxRunning <= MAX_CONCURRENCY, "max_concurrency never exceeded: " + maxRunning);
       assertEquals(byStatus.getOrDefault("completed", 0L), sql.count("SELECT count(*) FROM task_executions WHERE is_success"),
           "each completed task ran to completion exactly once");
@@ -135,10 +146,10 @@ class ChaosIT {
       assertEquals(0, sql.count("SELECT count(*) FROM tasks t WHERE t.status <> (SELECT e.event_type FROM task_events e "
           + "WHERE e.task_id = t.id ORDER BY e.id DESC LIMIT 1)"), "each task's last event is its status");
       assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE (input->>'fail_permanently')::boolean AND status = 'completed'"));
-      assertEquals(TASKS, sql.count("SELECT count(*) FROM task_events WHERE event_type = 'created'"));
-      assertEquals(TASKS, metric(api, "kiln_tasks_submitted_total"), "the HTTP node's metrics agree with Postgres");
+      assertEquals(TASKS + NOOPS, sql.count("SELECT count(*) FROM task_events WHERE event_type = 'created'"));
+      assertEquals(TASKS + NOOPS, metric(api, "kiln_tasks_submitted_total"), "the HTTP node's metrics agree with Postgres");
       LedgerCheck.assertBalanced(sql);
-      assertEquals(1_000_000 - 3 * byStatus.getOrDefault("completed", 0L),
+      assertEquals(1_000_000 - 3 * sql.count("SELECT count(*) FROM tasks WHERE tool_action = 'debug.sleep' AND status = 'completed'"),
           sql.count("SELECT balance FROM wallets WHERE api_client_id = 'admin' AND user_id = ''"),
           "exactly the completed tasks were charged, once each");
     }

@@ -48,7 +48,7 @@ public final class CallerEventStreams {
     Stream s = new Stream(ctx.response(), scope);
     ctx.response().closeHandler(v -> s.close());
     // Follow first, replay after: what commits in between arrives live, and is sent once.
-    feed.followClient(scope.apiClientId(), s)
+    feed.followScope(scope, s)
         .compose(v -> resume ? replay(scope, after, new ArrayList<>()) : Future.succeededFuture(List.<TaskEvent>of()))
         .onSuccess(missed -> {
           HttpServerResponse res = ctx.response();

@@ -2,6 +2,7 @@ package dev.kiln.http.sse;
 
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.task.TaskEvent;
+import dev.kiln.task.store.Scope;
 import dev.kiln.task.store.TaskReads;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -46,6 +47,10 @@ final class EventFeed {
   private final TaskReads reads;
   private final Map<String, Set<Listener>> byTask = new HashMap<>();
   private final Map<String, Set<Listener>> byClient = new HashMap<>();
+  /** Streams of one end user of a client, by "client/user": an event reaches only its own tenant's. */
+  private final Map<String, Set<Listener>> byTenant = new HashMap<>();
+  /** How to take each listener out again, without a walk over every map. */
+  private final Map<Listener, Runnable> unfollowers = new HashMap<>();
   private final Set<Listener> everything = new LinkedHashSet<>();
   /** Every id at or below it was numbered more than LATE_MILLIS ago, or before the feed started following. */
   private long floor = -1;
@@ -75,21 +80,37 @@ final class EventFeed {
 
   /** Follows one task's events. Completes once the feed follows (a replay read after that misses nothing). */
   Future<Void> followTask(String taskId, Listener l) {
-    byTask.computeIfAbsent(taskId, k -> new LinkedHashSet<>()).add(l);
+    add(byTask, taskId, l);
     return follow();
   }
 
-  /** Follows the events of one client's tasks (the listener filters by end user), or of every task (null: an admin). */
-  Future<Void> followClient(String apiClientId, Listener l) {
-    if (apiClientId == null) everything.add(l);
-    else byClient.computeIfAbsent(apiClientId, k -> new LinkedHashSet<>()).add(l);
+  /**
+   * Follows the events of the tasks a scope sees: one end user's of a client, a client's, or
+   * every task (an admin; one acting for an end user filters in its listener).
+   */
+  Future<Void> followScope(Scope scope, Listener l) {
+    if (scope.apiClientId() == null) {
+      everything.add(l);
+      unfollowers.put(l, () -> everything.remove(l));
+    } else if (scope.userId() == null) {
+      add(byClient, scope.apiClientId(), l);
+    } else {
+      add(byTenant, scope.apiClientId() + "/" + scope.userId(), l);
+    }
     return follow();
+  }
+
+  private void add(Map<String, Set<Listener>> index, String key, Listener l) {
+    index.computeIfAbsent(key, k -> new LinkedHashSet<>()).add(l);
+    unfollowers.put(l, () -> {
+      Set<Listener> set = index.get(key);
+      if (set != null && set.remove(l) && set.isEmpty()) index.remove(key);
+    });
   }
 
   void unfollow(Listener l) {
-    everything.remove(l);
-    byTask.values().removeIf(s -> s.remove(l) && s.isEmpty());
-    byClient.values().removeIf(s -> s.remove(l) && s.isEmpty());
+    Runnable out = unfollowers.remove(l);
+    if (out != null) out.run();
     if (idle()) {
       // Nothing to deliver to: off the bus (an event then costs this node nothing), and forget
       // where the feed was; the next stream starts it from the present.
@@ -103,7 +124,7 @@ final class EventFeed {
   }
 
   private boolean idle() {
-    return everything.isEmpty() && byTask.isEmpty() && byClient.isEmpty();
+    return unfollowers.isEmpty();
   }
 
   /** On the bus first, then the floor read: what commits in between arrives on the bus and is not missed. */
@@ -130,8 +151,12 @@ final class EventFeed {
     List<Listener> to = new ArrayList<>(everything);
     Set<Listener> task = byTask.get(e.taskId());
     if (task != null) to.addAll(task);
-    Set<Listener> client = e.apiClientId() == null ? null : byClient.get(e.apiClientId());
-    if (client != null) to.addAll(client);
+    if (e.apiClientId() != null) {
+      Set<Listener> client = byClient.get(e.apiClientId());
+      if (client != null) to.addAll(client);
+      Set<Listener> tenant = byTenant.isEmpty() ? null : byTenant.get(e.apiClientId() + "/" + (e.userId() == null ? "" : e.userId()));
+      if (tenant != null) to.addAll(tenant);
+    }
     if (to.isEmpty() || !seen.add(e.id())) return;
     for (Listener l : to) l.onEvent(e);
   }
@@ -147,7 +172,9 @@ final class EventFeed {
     long[] newest = new long[1];
     reads.newestEventId().compose(n -> {
       newest[0] = n;
-      return reads.eventsAfter(floor, List.copyOf(byClient.keySet()), tasks, !everything.isEmpty(), PAGE);
+      java.util.Set<String> clients = new java.util.HashSet<>(byClient.keySet());
+      for (String tenant : byTenant.keySet()) clients.add(tenant.substring(0, tenant.indexOf('/')));
+      return reads.eventsAfter(floor, List.copyOf(clients), tasks, !everything.isEmpty(), PAGE);
     }).onComplete(ar -> {
       fetching = false;
       if (ar.failed()) return; // Postgres away: the next catch-up asks again
