@@ -51,12 +51,25 @@ final class WorkerRegistry {
     return leaseMs;
   }
 
-  /** Records a heartbeat; true when it is the worker's first (it joined, or came back after its lease). */
-  boolean heartbeat(JsonObject hb, long now) {
+  /** What a heartbeat changed for the claimers. */
+  enum Change {
+    /** Its first (it joined, or came back after its lease): it brings slots. */
+    JOINED,
+    /** What it takes changed (slots, prefetch, queues, draining). */
+    CAPACITY,
+    /** Nothing a claim would see differently. */
+    NONE
+  }
+
+  /** Records a heartbeat; says whether the worker joined, changed what it takes, or neither. */
+  Change heartbeat(JsonObject hb, long now) {
     String id = hb.getString("worker_id");
     Worker w = workers.get(id);
     boolean joined = w == null || now - w.lastSeen > leaseMs;
     if (w == null) workers.put(id, w = new Worker(id));
+    int slots = w.slots, prefetch = w.prefetch;
+    boolean draining = w.draining;
+    Set<String> queues = w.queues;
     w.nodeId = hb.getString("node_id");
     w.queues = Set.copyOf(hb.getJsonArray("queues", new JsonArray()).getList());
     w.slots = hb.getInteger("slots", 0);
@@ -69,7 +82,8 @@ final class WorkerRegistry {
       named.add(r.getString("task_id") + ":" + r.getInteger("attempt"));
     }
     w.named = named;
-    return joined;
+    if (joined) return Change.JOINED;
+    return slots != w.slots || prefetch != w.prefetch || draining != w.draining || !queues.equals(w.queues) ? Change.CAPACITY : Change.NONE;
   }
 
   /**

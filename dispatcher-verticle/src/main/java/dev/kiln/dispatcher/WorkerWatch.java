@@ -1,6 +1,7 @@
 package dev.kiln.dispatcher;
 
 import dev.kiln.common.bus.Addresses;
+import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.task.AttemptOutcome;
 import dev.kiln.task.store.Settlement;
 import io.vertx.core.Future;
@@ -77,9 +78,11 @@ final class WorkerWatch implements LeaderService {
 
   private void onHeartbeat(JsonObject hb) {
     if (stopped) return;
+    long t0 = System.nanoTime();
     long now = System.currentTimeMillis();
     String id = hb.getString("worker_id");
-    if (workers.heartbeat(hb, now)) {
+    WorkerRegistry.Change change = workers.heartbeat(hb, now);
+    if (change == WorkerRegistry.Change.JOINED) {
       LOG.info("Worker {} joined: queues {}, {} slots", id, hb.getJsonArray("queues"), hb.getInteger("slots"));
     }
     if (workers.needsRecord(id, now, config.recordEveryMs())) {
@@ -91,7 +94,10 @@ final class WorkerWatch implements LeaderService {
             "worker " + id + " does not have attempt " + h.attempt()));
       }
     }
-    claimers.wakeAll();
+    // Only a worker with new capacity is news to the claimers (settlements and the rescuer's
+    // sweep wake them otherwise): a fleet's heartbeats then cost no claims.
+    if (change != WorkerRegistry.Change.NONE) claimers.wakeAll();
+    KilnMetrics.heartbeatHandled(java.time.Duration.ofNanos(System.nanoTime() - t0));
   }
 
   /**

@@ -73,14 +73,15 @@ class SlotBookTest {
   }
 
   @Test
-  void aHeartbeatNamesTheAttemptsItsWorkerHasAndSaysWhenItJoined() {
+  void aHeartbeatNamesTheAttemptsItsWorkerHasAndSaysWhatChanged() {
     JsonObject hb = new JsonObject().put("worker_id", "w-a").put("slots", 1).put("queues", new JsonArray().add("image"))
         .put("node_id", "n-1").put("running", new JsonArray().add(new JsonObject().put("task_id", "t1").put("attempt", 2)));
-    assertTrue(workers.heartbeat(hb, 0), "joined");
-    assertTrue(!workers.heartbeat(hb, 1_000), "still there");
+    assertEquals(WorkerRegistry.Change.JOINED, workers.heartbeat(hb, 0));
+    assertEquals(WorkerRegistry.Change.NONE, workers.heartbeat(hb, 1_000), "still there, nothing new");
+    assertEquals(WorkerRegistry.Change.CAPACITY, workers.heartbeat(hb.copy().put("draining", true), 1_500), "it drains");
     assertTrue(workers.names("w-a", "t1:2"));
     assertTrue(!workers.names("w-a", "t1:1"));
-    assertTrue(workers.heartbeat(hb, 7_000), "back after its lease");
+    assertEquals(WorkerRegistry.Change.JOINED, workers.heartbeat(hb, 7_500), "back after its lease");
     assertEquals(List.of("w-a"), workers.left("n-1"));
   }
 }

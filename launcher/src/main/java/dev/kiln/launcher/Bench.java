@@ -29,26 +29,27 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  */
 public final class Bench {
-  static final String USAGE = "kiln bench [--mode e2e|drain|open|backlog|sse] [--tasks N] [--concurrency C] [--rate R] "
-      + "[--backlog M] [--streams N] [--slots S] [--prefetch P] [--url URL --key KEY --database-url URL]";
+  static final String USAGE = "kiln bench [--mode e2e|drain|open|backlog|sse|workers] [--tasks N] [--concurrency C] [--rate R] "
+      + "[--backlog M] [--streams N] [--workers W] [--slots S] [--prefetch P] [--url URL --key KEY --database-url URL]";
 
   private Bench() {}
 
   /** The options of a run, with their defaults. */
-  record Options(String mode, int tasks, int concurrency, int rate, int backlog, int streams, int slots, int prefetch, String url,
-                 String key, String databaseUrl) {
+  record Options(String mode, int tasks, int concurrency, int rate, int backlog, int streams, int workers, int slots, int prefetch,
+                 String url, String key, String databaseUrl) {
     static Options parse(String[] args) {
       Map<String, String> a = new HashMap<>(Map.of("--mode", "e2e", "--tasks", "10000", "--concurrency", "64", "--rate", "500",
-          "--backlog", "0", "--slots", "64", "--prefetch", "64", "--streams", "1000"));
+          "--backlog", "0", "--slots", "64", "--prefetch", "64", "--streams", "1000", "--workers", "200"));
       for (int i = 0; i + 1 < args.length; i += 2) {
         if (!args[i].startsWith("--")) throw new IllegalArgumentException("unknown argument '" + args[i] + "'\n" + USAGE);
         a.put(args[i], args[i + 1]);
       }
       Options o = new Options(a.get("--mode"), Integer.parseInt(a.get("--tasks")), Integer.parseInt(a.get("--concurrency")),
           Integer.parseInt(a.get("--rate")), Integer.parseInt(a.get("--backlog")), Integer.parseInt(a.get("--streams")),
-          Integer.parseInt(a.get("--slots")), Integer.parseInt(a.get("--prefetch")), a.get("--url"),
+          Integer.parseInt(a.get("--workers")), Integer.parseInt(a.get("--slots")), Integer.parseInt(a.get("--prefetch")), a.get("--url"),
           a.getOrDefault("--key", System.getenv("KILN_ADMIN_KEY")), a.get("--database-url"));
-      if (!List.of("e2e", "drain", "open", "backlog", "sse").contains(o.mode())) throw new IllegalArgumentException(USAGE);
+      if (!List.of("e2e", "drain", "open", "backlog", "sse", "workers").contains(o.mode())) throw new IllegalArgumentException(USAGE);
+      if (o.mode().equals("workers") && o.url() != null) throw new IllegalArgumentException("--mode workers starts its own Kiln: no --url");
       return o;
     }
   }
@@ -63,6 +64,7 @@ public final class Bench {
     }
     EmbeddedStores stores = null;
     Node node = null;
+    List<Process> fleet = List.of();
     String url = o.url();
     String key = o.key();
     String databaseUrl = o.databaseUrl();
@@ -77,8 +79,20 @@ public final class Bench {
           "KILN_DEBUG_EXECUTORS", "true", "KILN_WORKER_SLOTS", String.valueOf(o.slots()),
           "KILN_WORKER_PREFETCH", String.valueOf(o.prefetch())));
       env.putAll(Map.of("KILN_RATE_LIMIT_CLIENT", "0", "KILN_RATE_LIMIT_USER", "0"));
+      boolean workers = o.mode().equals("workers");
+      if (workers) {
+        // A clustered leader with no worker of its own; the fleet joins it from two more JVMs.
+        int[] ports = {EmbeddedStores.freePort(), EmbeddedStores.freePort(), EmbeddedStores.freePort()};
+        String members = "127.0.0.1:" + ports[0] + ",127.0.0.1:" + ports[1] + ",127.0.0.1:" + ports[2];
+        String clusterName = "kiln-bench-" + System.nanoTime();
+        System.setProperty("kiln.cluster.name", clusterName);
+        env.putAll(Map.of("KILN_CLUSTER_HOST", "127.0.0.1", "KILN_CLUSTER_PORT", String.valueOf(ports[0]),
+            "KILN_CLUSTER_MEMBERS", members));
+        fleet = BenchFleet.spawn(o.workers(), dir, clusterName, members, ports);
+      }
       KilnConfig cfg = KilnConfig.from(env);
-      node = Node.start(cfg, EnumSet.allOf(Role.class), false).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      node = Node.start(cfg, workers ? EnumSet.of(Role.HTTP, Role.DISPATCHER) : EnumSet.allOf(Role.class), workers)
+          .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
       url = "http://127.0.0.1:" + port;
       databaseUrl = stores.databaseUrl();
       System.out.println("bench: embedded Kiln at " + url + " (data in " + dir + "), " + o.slots() + " worker slots, prefetch "
@@ -96,18 +110,21 @@ public final class Bench {
     try (BenchLoad load = new BenchLoad(vertx, url, key, Math.max(o.concurrency(), 64));
          BenchStats stats = databaseUrl == null ? null : new BenchStats(databaseUrl)) {
       // The worker slots (and what they prefetch) bound the run, not the debug queue's default limit.
-      load.queue(new JsonObject().put("max_concurrency", Math.max(o.slots() + o.prefetch(), 1)).put("is_active", true));
+      int limit = o.mode().equals("workers") ? o.workers() * BenchFleet.SLOTS : o.slots() + o.prefetch();
+      load.queue(new JsonObject().put("max_concurrency", Math.max(limit, 1)).put("is_active", true));
       JsonObject result = switch (o.mode()) {
         case "drain" -> BenchModes.drain(load, stats, o.tasks(), o.concurrency());
         case "open" -> BenchModes.open(load, stats, o.tasks(), o.rate());
         case "backlog" -> BenchModes.backlog(load, stats, o.backlog(), o.tasks(), o.concurrency());
         case "sse" -> BenchStreams.run(vertx, load, stats, url, key, o.streams(), o.tasks(), o.rate());
+        case "workers" -> BenchFleet.run(load, stats, o.workers(), o.tasks());
         default -> BenchModes.endToEnd(load, stats, o.tasks(), o.concurrency());
       };
       result.put("slots", o.slots()).put("prefetch", o.prefetch()).put("heap_mb", load.heapMb());
       System.out.println("bench: " + result.encode());
       return result.getBoolean("ok", true) ? 0 : 1;
     } finally {
+      BenchFleet.stop(fleet);
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       if (node != null) node.close().get(60, TimeUnit.SECONDS);
       if (stores != null) stores.close();

@@ -24,6 +24,8 @@ final class BenchLoad implements AutoCloseable {
 
   private final Vertx vertx;
   private final WebClient client;
+  /** Its own connection: a probe must not wait behind the load it measures. */
+  private final WebClient probe;
   private final String key;
 
   BenchLoad(Vertx vertx, String url, String key, int connections) {
@@ -32,6 +34,8 @@ final class BenchLoad implements AutoCloseable {
     URI base = URI.create(url);
     this.client = WebClient.create(vertx, new WebClientOptions().setDefaultHost(base.getHost())
         .setDefaultPort(base.getPort() < 0 ? 80 : base.getPort()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(connections));
+    this.probe = WebClient.create(vertx, new WebClientOptions().setDefaultHost(base.getHost())
+        .setDefaultPort(base.getPort() < 0 ? 80 : base.getPort()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(1));
   }
 
   static <T> T await(Future<T> f) throws Exception {
@@ -73,7 +77,7 @@ final class BenchLoad implements AutoCloseable {
   }
 
   Future<Void> health() {
-    return client.get("/health").send().mapEmpty();
+    return probe.get("/health").send().mapEmpty();
   }
 
   static long pct(List<Long> values, int p) {
@@ -173,6 +177,7 @@ final class BenchLoad implements AutoCloseable {
 
   @Override
   public void close() {
+    probe.close();
     client.close();
   }
 }

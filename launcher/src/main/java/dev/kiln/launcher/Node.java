@@ -53,6 +53,11 @@ public final class Node {
     return vertx;
   }
 
+  /** This process's cluster member (null when not clustered). */
+  public String clusterNodeId() {
+    return clusterNodeId;
+  }
+
   public String workerId() {
     return worker == null ? null : worker.workerId();
   }

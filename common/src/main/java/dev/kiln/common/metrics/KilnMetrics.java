@@ -63,6 +63,11 @@ public final class KilnMetrics {
     timer("kiln_dispatch_latency_seconds", queue).record(d);
   }
 
+  /** How long the leader took to take in one worker heartbeat (the cost of a fleet). */
+  public static void heartbeatHandled(Duration d) {
+    timer("kiln_heartbeat_handling_seconds", "all").record(d);
+  }
+
   /** A gauge whose value the caller sets, e.g. queue depth read from Postgres by the leader. */
   public static void set(String name, Map<String, String> tags, long value) {
     String key = name + tags;
