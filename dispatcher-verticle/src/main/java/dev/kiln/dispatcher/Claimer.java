@@ -6,7 +6,10 @@ import dev.kiln.task.store.QueueConfig;
 import dev.kiln.task.store.TaskStore;
 import io.vertx.core.eventbus.EventBus;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,10 +102,10 @@ final class Claimer {
         return;
       }
       List<Claimed> claimed = ar.result();
-      java.util.Map<String, List<Claimed>> byWorker = new java.util.LinkedHashMap<>();
+      Map<String, List<Claimed>> byWorker = new LinkedHashMap<>();
       for (Claimed c : claimed) {
         start(c);
-        byWorker.computeIfAbsent(c.workerId(), w -> new java.util.ArrayList<>()).add(c);
+        byWorker.computeIfAbsent(c.workerId(), w -> new ArrayList<>()).add(c);
       }
       byWorker.forEach(handOff::send);
       if (claimed.size() < reserved.size()) all.wakeStarved();

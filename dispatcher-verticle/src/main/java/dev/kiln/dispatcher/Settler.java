@@ -18,8 +18,10 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,7 +65,7 @@ final class Settler implements LeaderService {
   private final GroupCommit<Settlement, Settled> batches;
   private final Map<String, Future<Boolean>> inFlight = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private final java.util.Set<Long> timers = new java.util.HashSet<>();
+  private final Set<Long> timers = new HashSet<>();
   private final long handoffRequeueDelayMs;
   private boolean stopped;
 

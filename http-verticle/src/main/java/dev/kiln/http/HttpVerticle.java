@@ -1,5 +1,8 @@
 package dev.kiln.http;
 
+import dev.kiln.common.asset.AssetStore;
+import dev.kiln.common.asset.AssetUrls;
+import dev.kiln.common.asset.DirectoryAssetStore;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.db.Db;
 import dev.kiln.common.redis.Hot;
@@ -7,17 +10,17 @@ import dev.kiln.http.admin.AdminRoutes;
 import dev.kiln.http.admin.ClientAdminRoutes;
 import dev.kiln.http.api.Problems;
 import dev.kiln.http.assets.AssetRoutes;
-import dev.kiln.common.asset.AssetStore;
-import dev.kiln.common.asset.AssetUrls;
-import dev.kiln.common.asset.DirectoryAssetStore;
 import dev.kiln.http.assets.FileRoutes;
 import dev.kiln.http.auth.ApiKeyAuth;
+import dev.kiln.http.auth.RateLimits;
 import dev.kiln.http.auth.SignIn;
 import dev.kiln.http.batches.BatchRoutes;
-import dev.kiln.http.wallet.WalletRoutes;
-import dev.kiln.http.auth.RateLimits;
 import dev.kiln.http.ops.OpsRoutes;
 import dev.kiln.http.sse.EventStreams;
+import dev.kiln.http.tasks.BulkRoutes;
+import dev.kiln.http.tasks.TaskActionRoutes;
+import dev.kiln.http.tasks.TaskRoutes;
+import dev.kiln.http.wallet.WalletRoutes;
 import dev.kiln.task.RetryPolicy;
 import dev.kiln.task.ToolAction;
 import dev.kiln.task.store.BatchReads;
@@ -25,9 +28,6 @@ import dev.kiln.task.store.QueueConfigs;
 import dev.kiln.task.store.TaskReads;
 import dev.kiln.task.store.TaskStore;
 import dev.kiln.task.store.Wallets;
-import dev.kiln.http.tasks.BulkRoutes;
-import dev.kiln.http.tasks.TaskActionRoutes;
-import dev.kiln.http.tasks.TaskRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServerOptions;
@@ -36,6 +36,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
+import java.util.List;
+import java.util.Map;
 
 /** The HTTP role: the REST API under {@code /api/v1}, SSE, auth, and the ops routes. */
 public final class HttpVerticle extends VerticleBase {
@@ -60,7 +62,7 @@ public final class HttpVerticle extends VerticleBase {
   /** Every method and path this node serves, in OpenAPI's form ({id}, not :id). */
   private static JsonArray routes(Router root, Router api) {
     JsonArray out = new JsonArray();
-    for (var pair : java.util.List.of(java.util.Map.entry("", root), java.util.Map.entry("/api/v1", api))) {
+    for (var pair : List.of(Map.entry("", root), Map.entry("/api/v1", api))) {
       for (var route : pair.getValue().getRoutes()) {
         if (route.methods() == null || route.methods().isEmpty() || route.getPath() == null) continue;
         String path = pair.getKey() + route.getPath().replaceAll(":([a-z_]+)", "{$1}");

@@ -12,6 +12,7 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -86,7 +87,7 @@ final class BenchLoad implements AutoCloseable {
       s = new ArrayList<>(values);
     }
     if (s.isEmpty()) return -1;
-    java.util.Collections.sort(s);
+    Collections.sort(s);
     return s.get(Math.min(s.size() - 1, (int) Math.ceil(p / 100.0 * s.size()) - 1));
   }
 

@@ -6,6 +6,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -77,7 +78,7 @@ final class Reports {
               new DeliveryOptions().setSendTimeout(TIMEOUT_MILLIS))
           .onComplete(ar -> {
             inFlight--;
-            Set<String> acked = new java.util.HashSet<>();
+            Set<String> acked = new HashSet<>();
             if (ar.succeeded()) {
               for (Object k : ar.result().body().getJsonArray("acks", new JsonArray())) acked.add((String) k);
             }

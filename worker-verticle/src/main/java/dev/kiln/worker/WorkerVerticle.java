@@ -18,6 +18,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.InetAddress;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +55,7 @@ public final class WorkerVerticle extends VerticleBase {
   private ExecutorRegistry registry;         // which executor, of which provider, runs each tool_action
   private final AssetStore assets;
   private final Map<String, Attempt> running = new LinkedHashMap<>();   // task_id -> attempt it has (started or queued)
-  private final java.util.ArrayDeque<Queued> queued = new java.util.ArrayDeque<>();  // taken beyond the slots, in order
+  private final ArrayDeque<Queued> queued = new ArrayDeque<>();  // taken beyond the slots, in order
   private int started;                                                   // attempts running in a slot now
   private Reports reports;
   private JsonObject gpu = new JsonObject();

@@ -1,6 +1,7 @@
 package dev.kiln.common.config;
 
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What the HTTP role needs beyond the basics: URL signing, end-user sessions, uploads, and the
@@ -33,7 +34,7 @@ public record ApiConfig(
     Smtp smtp = null;
     if (host != null) {
       String tls = env.getOrDefault("KILN_SMTP_TLS", "optional").trim().toLowerCase();
-      if (!java.util.Set.of("disabled", "optional", "required", "ssl").contains(tls)) {
+      if (!Set.of("disabled", "optional", "required", "ssl").contains(tls)) {
         throw new ConfigException("KILN_SMTP_TLS", "must be disabled, optional, required or ssl, got '" + tls + "'");
       }
       String from = env.getOrDefault("KILN_SMTP_FROM", "kiln@localhost").trim();

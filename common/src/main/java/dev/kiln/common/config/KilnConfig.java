@@ -3,6 +3,7 @@ package dev.kiln.common.config;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -107,7 +108,7 @@ public record KilnConfig(
     }
     int rateClient = intIn(env, "KILN_RATE_LIMIT_CLIENT", DEFAULT_RATE_LIMIT_CLIENT, 0, 1_000_000);
     int rateUser = intIn(env, "KILN_RATE_LIMIT_USER", DEFAULT_RATE_LIMIT_USER, 0, 1_000_000);
-    Map<String, Long> prices = new java.util.HashMap<>();
+    Map<String, Long> prices = new HashMap<>();
     for (String entry : list(env.get("KILN_PRICES"))) {
       String[] kv = entry.split("=", 2);
       try {

@@ -7,6 +7,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Response;
+import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,7 +81,7 @@ public final class Hot {
 
   /** Milliseconds to wait (0: go ahead). Redis away: no limit (degraded, never a refusal). */
   public Future<Long> rateLimit(String clientId, int clientLimit, String userId, int userLimit) {
-    List<String> args = new java.util.ArrayList<>(List.of(RATE_LIMIT_LUA, userId == null ? "1" : "2",
+    List<String> args = new ArrayList<>(List.of(RATE_LIMIT_LUA, userId == null ? "1" : "2",
         "kiln:rl:c:" + clientId));
     if (userId != null) args.add("kiln:rl:u:" + clientId + "/" + userId);
     args.add(String.valueOf(clientLimit));

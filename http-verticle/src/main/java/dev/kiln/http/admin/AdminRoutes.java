@@ -1,11 +1,12 @@
 package dev.kiln.http.admin;
 
-import dev.kiln.common.time.Iso;
 import dev.kiln.common.bus.Addresses;
-import dev.kiln.task.TaskJson;
+import dev.kiln.common.time.Iso;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
+import dev.kiln.task.TaskJson;
+import dev.kiln.task.store.QueueConfigs;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -15,10 +16,10 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import dev.kiln.task.store.QueueConfigs;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Set;
 
@@ -63,7 +64,7 @@ public final class AdminRoutes {
   }
 
   private void queues(RoutingContext ctx) {
-    queues.list().onSuccess(items -> Json.send(ctx, 200, new JsonObject().put("items", new JsonArray(new java.util.ArrayList<>(items)))))
+    queues.list().onSuccess(items -> Json.send(ctx, 200, new JsonObject().put("items", new JsonArray(new ArrayList<>(items)))))
         .onFailure(ctx::fail);
   }
 

@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /** Reading requests strictly: the body must be a JSON object of known fields with the right types. */
@@ -47,7 +48,7 @@ public final class Json {
 
   private static Object sorted(Object v) {
     if (v instanceof JsonObject o) {
-      java.util.TreeMap<String, Object> m = new java.util.TreeMap<>();
+      TreeMap<String, Object> m = new TreeMap<>();
       for (String k : o.fieldNames()) m.put(k, sorted(o.getValue(k)));
       return new JsonObject(m);
     }

@@ -1,13 +1,13 @@
 package dev.kiln.http.assets;
 
-import dev.kiln.common.time.Iso;
 import dev.kiln.common.asset.AssetStore;
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.hash.Sha256;
-import dev.kiln.task.TaskJson;
+import dev.kiln.common.time.Iso;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
+import dev.kiln.task.TaskJson;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -21,6 +21,7 @@ import io.vertx.sqlclient.Tuple;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -125,10 +126,10 @@ public final class FileRoutes {
       Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
       if (!readers.hasNext()) throw ApiException.invalid("invalid_image", "the body is not a PNG or JPEG image");
       ImageReader reader = readers.next();
-      String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
+      String format = reader.getFormatName().toLowerCase(Locale.ROOT);
       if (!(format.equals(ext) || (ext.equals("jpg") && format.equals("jpeg")))) {
         reader.dispose();
-        throw ApiException.invalid("invalid_image", "the body is a " + format.toUpperCase(java.util.Locale.ROOT)
+        throw ApiException.invalid("invalid_image", "the body is a " + format.toUpperCase(Locale.ROOT)
             + " image, not what its Content-Type says");
       }
       try {

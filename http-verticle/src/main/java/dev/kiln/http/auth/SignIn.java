@@ -1,8 +1,8 @@
 package dev.kiln.http.auth;
 
-import dev.kiln.common.hash.Sha256;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.config.ApiConfig;
+import dev.kiln.common.hash.Sha256;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
 import io.vertx.core.Future;
@@ -17,6 +17,7 @@ import io.vertx.sqlclient.Tuple;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
 
@@ -223,7 +224,7 @@ public final class SignIn {
   }
 
   private static String email(JsonObject body) {
-    String email = Json.requiredString(body, "email", 254).trim().toLowerCase(java.util.Locale.ROOT);
+    String email = Json.requiredString(body, "email", 254).trim().toLowerCase(Locale.ROOT);
     if (!email.matches(EMAIL)) throw ApiException.invalid("invalid_email", "'email' is not an e-mail address");
     return email;
   }

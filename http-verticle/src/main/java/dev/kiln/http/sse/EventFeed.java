@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -172,7 +173,7 @@ final class EventFeed {
     long[] newest = new long[1];
     reads.newestEventId().compose(n -> {
       newest[0] = n;
-      java.util.Set<String> clients = new java.util.HashSet<>(byClient.keySet());
+      Set<String> clients = new HashSet<>(byClient.keySet());
       for (String tenant : byTenant.keySet()) clients.add(tenant.substring(0, tenant.indexOf('/')));
       return reads.eventsAfter(floor, List.copyOf(clients), tasks, !everything.isEmpty(), PAGE);
     }).onComplete(ar -> {

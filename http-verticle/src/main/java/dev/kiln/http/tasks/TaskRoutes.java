@@ -26,6 +26,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -118,7 +119,7 @@ public final class TaskRoutes {
 
   /** After commit: each task's created event and count, and one wake-up hint per queue. */
   static void announce(Vertx vertx, List<Created> created) {
-    java.util.Set<String> queues = new java.util.HashSet<>();
+    Set<String> queues = new HashSet<>();
     for (Created c : created) {
       c.event().publish(vertx.eventBus());
       KilnMetrics.submitted(c.queue());

@@ -1,14 +1,15 @@
 package dev.kiln.http.wallet;
 
-import dev.kiln.task.TaskJson;
 import dev.kiln.http.api.ApiException;
-import dev.kiln.task.store.Wallets;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
+import dev.kiln.task.TaskJson;
+import dev.kiln.task.store.Wallets;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -41,7 +42,7 @@ public final class WalletRoutes {
   private void grant(RoutingContext ctx) {
     JsonObject body = Json.body(ctx, GRANT_FIELDS);
     String clientId = Json.requiredString(body, "api_client_id", 64);
-    String userId = java.util.Objects.requireNonNullElse(Json.optionalString(body, "user_id", 128), "");
+    String userId = Objects.requireNonNullElse(Json.optionalString(body, "user_id", 128), "");
     Object amountValue = body.getValue("amount");
     if (amountValue == null) throw ApiException.invalid("missing_field", "'amount' is required");
     if (!(amountValue instanceof Integer || amountValue instanceof Long)

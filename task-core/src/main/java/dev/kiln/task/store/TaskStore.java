@@ -10,7 +10,9 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 
@@ -95,7 +97,7 @@ public final class TaskStore {
 
   /** The created tasks in the order they were asked for (RETURNING keeps no order); repeats left out. */
   private static List<Created> inOrder(List<NewTask> asked, List<Created> created) {
-    java.util.Map<UUID, Created> byId = new java.util.HashMap<>();
+    Map<UUID, Created> byId = new HashMap<>();
     for (Created c : created) byId.put(c.id(), c);
     List<Created> out = new ArrayList<>(created.size());
     for (NewTask t : asked) {
