@@ -30,23 +30,25 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Bench {
   static final String USAGE = "kiln bench [--mode e2e|drain|open|backlog|sse|workers] [--tasks N] [--concurrency C] [--rate R] "
-      + "[--backlog M] [--streams N] [--workers W] [--slots S] [--prefetch P] [--url URL --key KEY --database-url URL]";
+      + "[--backlog M] [--streams N] [--workers W] [--slots S] [--prefetch P] [--warmup N] [--url URL --key KEY --database-url URL]";
 
   private Bench() {}
 
   /** The options of a run, with their defaults. */
   record Options(String mode, int tasks, int concurrency, int rate, int backlog, int streams, int workers, int slots, int prefetch,
-                 String url, String key, String databaseUrl) {
+                 int warmup, String url, String key, String databaseUrl) {
     static Options parse(String[] args) {
       Map<String, String> a = new HashMap<>(Map.of("--mode", "e2e", "--tasks", "10000", "--concurrency", "64", "--rate", "500",
           "--backlog", "0", "--slots", "64", "--prefetch", "64", "--streams", "1000", "--workers", "200"));
+      a.put("--warmup", "2000");
       for (int i = 0; i + 1 < args.length; i += 2) {
         if (!args[i].startsWith("--")) throw new IllegalArgumentException("unknown argument '" + args[i] + "'\n" + USAGE);
         a.put(args[i], args[i + 1]);
       }
       Options o = new Options(a.get("--mode"), Integer.parseInt(a.get("--tasks")), Integer.parseInt(a.get("--concurrency")),
           Integer.parseInt(a.get("--rate")), Integer.parseInt(a.get("--backlog")), Integer.parseInt(a.get("--streams")),
-          Integer.parseInt(a.get("--workers")), Integer.parseInt(a.get("--slots")), Integer.parseInt(a.get("--prefetch")), a.get("--url"),
+          Integer.parseInt(a.get("--workers")), Integer.parseInt(a.get("--slots")), Integer.parseInt(a.get("--prefetch")),
+          Integer.parseInt(a.get("--warmup")), a.get("--url"),
           a.getOrDefault("--key", System.getenv("KILN_ADMIN_KEY")), a.get("--database-url"));
       if (!List.of("e2e", "drain", "open", "backlog", "sse", "workers").contains(o.mode())) throw new IllegalArgumentException(USAGE);
       if (o.mode().equals("workers") && o.url() != null) throw new IllegalArgumentException("--mode workers starts its own Kiln: no --url");
@@ -102,16 +104,17 @@ public final class Bench {
       System.err.println("bench: give --key (or KILN_ADMIN_KEY) with --url");
       return 2;
     }
-    if (databaseUrl == null && !o.mode().equals("e2e")) {
-      System.err.println("bench: --mode " + o.mode() + " reads the tasks' timestamps from Postgres: give --database-url with --url");
+    if (databaseUrl == null) {
+      System.err.println("bench: it reads the tasks' timestamps from Postgres: give --database-url with --url");
       return 2;
     }
     Vertx vertx = Vertx.vertx();
     try (BenchLoad load = new BenchLoad(vertx, url, key, Math.max(o.concurrency(), 64));
-         BenchStats stats = databaseUrl == null ? null : new BenchStats(databaseUrl)) {
+         BenchStats stats = new BenchStats(databaseUrl)) {
       // The worker slots (and what they prefetch) bound the run, not the debug queue's default limit.
       int limit = o.mode().equals("workers") ? o.workers() * BenchFleet.SLOTS : o.slots() + o.prefetch();
       load.queue(new JsonObject().put("max_concurrency", Math.max(limit, 1)).put("is_active", true));
+      if (o.warmup() > 0 && !o.mode().equals("workers")) BenchModes.warmUp(load, stats, o.warmup(), o.concurrency());
       JsonObject result = switch (o.mode()) {
         case "drain" -> BenchModes.drain(load, stats, o.tasks(), o.concurrency());
         case "open" -> BenchModes.open(load, stats, o.tasks(), o.rate());
@@ -120,7 +123,9 @@ public final class Bench {
         case "workers" -> BenchFleet.run(load, stats, o.workers(), o.tasks());
         default -> BenchModes.endToEnd(load, stats, o.tasks(), o.concurrency());
       };
-      result.put("slots", o.slots()).put("prefetch", o.prefetch()).put("heap_mb", load.heapMb());
+      // Against a --url node the worker's slots are its own; what the bench set is the queue's limit.
+      if (o.url() == null) result.put("slots", o.slots()).put("prefetch", o.prefetch());
+      result.put("max_concurrency", limit).put("heap_mb", load.heapMb());
       System.out.println("bench: " + result.encode());
       return result.getBoolean("ok", true) ? 0 : 1;
     } finally {

@@ -8,6 +8,18 @@ import java.util.Map;
 final class BenchModes {
   private BenchModes() {}
 
+  /**
+   * N tasks end to end, not measured: a fresh JVM (the node's and the bench's own) interprets and
+   * compiles for its first seconds, and a figure of those seconds measures the JIT, not Kiln.
+   */
+  static void warmUp(BenchLoad load, BenchStats stats, int n, int concurrency) throws Exception {
+    OffsetDateTime since = stats.mark();
+    long t0 = System.nanoTime();
+    BenchLoad.await(load.window(n, concurrency, i -> load.submitOne().mapEmpty()));
+    waitFor(stats, since, n);
+    print("warmed up: %d tasks end to end in %.2f s, not counted", n, seconds(t0));
+  }
+
   /** N tasks submitted one by one with C in flight, then waited for. */
   static JsonObject endToEnd(BenchLoad load, BenchStats stats, int n, int concurrency) throws Exception {
     OffsetDateTime since = stats.mark();
