@@ -122,6 +122,24 @@ class IdempotencyAndLimitsTest {
     }
   }
 
+  /** One end user's refused requests are not the client's: a flooding user does not lock out the others. */
+  @Test
+  void aUserRefusedByItsLimitSpendsNothingOfTheClients() throws Exception {
+    Api.Reply made = kiln.api().post("/api/v1/admin/clients", "{\"display_name\": \"Shared\", \"role\": \"first_party\"}");
+    assertEquals(201, made.status(), made.body());
+    Api client = kiln.api().as(made.json().getString("api_key"));
+    Api flooder = client.forUser("flooder");
+    Api other = client.forUser("other");
+    int refused = 0;
+    for (int round = 0; round < USER_LIMIT; round++) {
+      // More than the client's limit from one user within a few ms: all but USER_LIMIT a second are refused.
+      for (int i = 0; i < CLIENT_LIMIT + 2; i++) if (flooder.get("/api/v1/tasks?limit=1").status() == 429) refused++;
+      Api.Reply r = other.get("/api/v1/tasks?limit=1");
+      assertEquals(200, r.status(), "another user of the client, within its own limit, after the flood: " + r.body());
+    }
+    assertTrue(refused > 0, "the flooder was refused");
+  }
+
   @Test
   void overTheLimitIs429WithRetryAfterAndAdminsAreNotLimited() throws Exception {
     Api client = kiln.api().as(KilnNode.FIRST_PARTY_KEY);

@@ -65,16 +65,19 @@ public final class Hot {
    * node shares it) per client and per user. Returns 0, or the milliseconds until the window
    * that would admit the request.
    */
+  // Every window is checked before any is counted: a request one limit refuses spends nothing of
+  // the others (one end user's flood must not use up its client's budget for everyone else).
   private static final String RATE_LIMIT_LUA = String.join("\n",
       "local t = redis.call('TIME')",
       "local left = 1000 - math.floor(tonumber(t[2]) / 1000)",
       "for i = 1, #KEYS do",
       "  local limit = tonumber(ARGV[i])",
-      "  if limit > 0 then",
+      "  if limit > 0 and tonumber(redis.call('GET', KEYS[i] .. ':' .. t[1]) or '0') >= limit then return left end",
+      "end",
+      "for i = 1, #KEYS do",
+      "  if tonumber(ARGV[i]) > 0 then",
       "    local k = KEYS[i] .. ':' .. t[1]",
-      "    local n = redis.call('INCR', k)",
-      "    if n == 1 then redis.call('PEXPIRE', k, 2000) end",
-      "    if n > limit then return left end",
+      "    if redis.call('INCR', k) == 1 then redis.call('PEXPIRE', k, 2000) end",
       "  end",
       "end",
       "return 0");
