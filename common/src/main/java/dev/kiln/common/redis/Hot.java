@@ -63,10 +63,10 @@ public final class Hot {
   /**
    * One atomic script for both limits: a fixed one-second window (Redis's clock, so every HTTP
    * node shares it) per client and per user. Returns 0, or the milliseconds until the window
-   * that would admit the request.
+   * that would admit the request. Every window is checked before any is counted: a request one
+   * limit refuses spends nothing of the others (one end user's flood must not use up its client's
+   * budget for everyone else).
    */
-  // Every window is checked before any is counted: a request one limit refuses spends nothing of
-  // the others (one end user's flood must not use up its client's budget for everyone else).
   private static final String RATE_LIMIT_LUA = String.join("\n",
       "local t = redis.call('TIME')",
       "local left = 1000 - math.floor(tonumber(t[2]) / 1000)",
