@@ -140,6 +140,12 @@ class AdminTest {
     Api.Reply denied = partner.get("/api/v1/tasks");
     assertEquals(401, denied.status(), "revoked at once");
     assertEquals(409, kiln.api().send("DELETE", "/api/v1/admin/clients/admin", "").status());
+    // The client of e-mail sign-in is built in: revoking it would answer 204 and stop nobody, so it is refused.
+    Api reader = kiln.signedIn("revoke-reader@example.com");
+    Api.Reply users = kiln.api().send("DELETE", "/api/v1/admin/clients/users", "");
+    assertEquals(409, users.status(), users.body());
+    assertEquals("cannot_revoke_users", users.json().getString("code"));
+    assertEquals(200, reader.get("/api/v1/me").status(), "its users keep working, as the 409 says");
     assertEquals(404, kiln.api().send("DELETE", "/api/v1/admin/clients/key_nope", "").status());
     assertEquals(422, kiln.api().post("/api/v1/admin/clients", "{\"display_name\": \"X\", \"role\": \"root\"}").status());
     assertEquals(422, kiln.api().post("/api/v1/admin/clients", "{\"role\": \"admin\"}").status());

@@ -7,6 +7,7 @@ import dev.kiln.task.TaskJson;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.ApiKeyAuth;
+import dev.kiln.http.auth.SignIn;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -33,7 +34,9 @@ public final class ClientAdminRoutes {
       "INSERT INTO api_clients (id, display_name, role, api_key_hash) VALUES ($1, $2, $3, $4) "
           + "RETURNING id, display_name, role, is_active, created_at";
   private static final String LIST = "SELECT id, display_name, role, is_active, created_at FROM api_clients ORDER BY created_at, id";
-  private static final String REVOKE = "UPDATE api_clients SET is_active = false WHERE id = $1 AND id <> 'admin' RETURNING id";
+  private static final String REVOKE = "UPDATE api_clients SET is_active = false WHERE id = $1 AND id <> ALL($2::text[]) RETURNING id";
+  /** Built in, so not revocable: the admin (KILN_ADMIN_KEY) and the client of e-mail sign-in, whose users hold no key. */
+  private static final String[] BUILT_IN = {"admin", SignIn.CLIENT_ID};
   private static final String EXISTS = "SELECT 1 FROM api_clients WHERE id = $1";
 
   private final Vertx vertx;
@@ -79,11 +82,14 @@ public final class ClientAdminRoutes {
   private void revoke(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     if (!id.matches("[A-Za-z0-9_\\-]{1,64}")) throw ApiException.badRequest("invalid_id", "not a client id");
-    pool.preparedQuery(REVOKE).execute(Tuple.of(id))
+    pool.preparedQuery(REVOKE).execute(Tuple.of(id, (Object) BUILT_IN))
         .compose(rows -> rows.size() > 0 ? Future.succeededFuture()
-            : pool.preparedQuery(EXISTS).execute(Tuple.of(id)).compose(found -> Future.failedFuture(found.size() > 0
-                ? new ApiException(409, "cannot_revoke_admin", "the KILN_ADMIN_KEY client cannot be revoked; change the variable")
-                : ApiException.notFound("client"))))
+            : pool.preparedQuery(EXISTS).execute(Tuple.of(id)).compose(found -> Future.failedFuture(found.size() == 0
+                ? ApiException.notFound("client")
+                : id.equals(SignIn.CLIENT_ID)
+                    ? new ApiException(409, "cannot_revoke_users", "the client of e-mail sign-in cannot be revoked; "
+                        + "POST /auth/logout ends a user's session")
+                    : new ApiException(409, "cannot_revoke_admin", "the KILN_ADMIN_KEY client cannot be revoked; change the variable"))))
         .onSuccess(v -> {
           ApiKeyAuth.forget(vertx, id); // this node, before the answer; the others by the bus
           vertx.eventBus().publish(Addresses.CLIENTS_REVOKED, new JsonObject().put("api_client_id", id));
