@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.pgclient.PgException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +59,18 @@ public final class Problems {
         .put("code", code);
   }
 
+  private static final long LOG_EVERY_MS = 10_000;
+  private static final AtomicLong MALFORMED_SINCE_LOG = new AtomicLong();
+  private static final AtomicLong LAST_MALFORMED_LOG_MS = new AtomicLong();
+
+  /** A body that Netty's HTTP decoder refused (a bad chunk size, say): thrown from its codec package. */
+  static boolean malformedBody(Throwable f) {
+    if (f instanceof io.netty.handler.codec.DecoderException) return true;
+    StackTraceElement[] at = f.getStackTrace();
+    return at.length > 0 && at[0].getClassName().startsWith("io.netty.handler.codec.")
+        || at.length > 1 && at[1].getClassName().startsWith("io.netty.handler.codec.");
+  }
+
   /** Route failure handler: typed failures as they are, store outages as 503, the rest 500. */
   public static void handle(RoutingContext ctx) {
     handle(ctx, 500);
@@ -91,6 +104,19 @@ public final class Problems {
     } else if (f instanceof PgException pg) {
       LOG.error("SQL error on {} {}: {}", ctx.request().method(), ctx.request().path(), pg.getMessage());
       send(ctx, 500, "internal_error", "internal error");
+    } else if (malformedBody(f)) {
+      // A client's broken framing is its fault, not ours: a 400 where the connection still takes
+      // one, and one line in the log at most every LOG_EVERY_MS (a flood of them must not flood it).
+      long now = System.currentTimeMillis();
+      long suppressed = MALFORMED_SINCE_LOG.incrementAndGet();
+      long last = LAST_MALFORMED_LOG_MS.get();
+      if (now - last >= LOG_EVERY_MS && LAST_MALFORMED_LOG_MS.compareAndSet(last, now)) {
+        MALFORMED_SINCE_LOG.set(0);
+        LOG.warn("Malformed request body on {} {}: {} ({} such requests since the last line)", ctx.request().method(),
+            ctx.request().path(), f.getMessage(), suppressed);
+      }
+      if (!ctx.response().headWritten()) ctx.response().putHeader("Connection", "close");
+      send(ctx, 400, "bad_request", "the request body could not be decoded: " + f.getMessage());
     } else if (f instanceof io.vertx.ext.web.handler.HttpException h && h.getStatusCode() == 400) {
       send(ctx, 400, "bad_request", "the request could not be parsed"); // e.g. a query string that does not decode (%zz)
     } else {
