@@ -15,9 +15,12 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -107,6 +110,22 @@ class ToolActionsTest {
     BufferedImage img = ImageIO.read(new ByteArrayInputStream(png));
     assertNotNull(img, "decodes as an image");
     return img;
+  }
+
+  /** A signed URL whose file is gone is a 404 that no cache keeps (the URL itself may be good for an hour). */
+  @Test
+  void aMissingFileBehindASignedUrlIsANotFoundNobodyCaches() throws Exception {
+    byte[] lost = png(64, 48, new Color(10, 20, 30), new Color(200, 100, 50));
+    JsonObject file = upload(api, lost);
+    try (var walk = Files.walk(kiln.node().dataDir)) {
+      for (Path f : walk.filter(Files::isRegularFile).toList()) {
+        if (Arrays.equals(Files.readAllBytes(f), lost)) Files.delete(f);
+      }
+    }
+    Api.Reply r = api.anonymous().get(file.getString("url"));
+    assertEquals(404, r.status(), r.body());
+    String cache = r.header("Cache-Control");
+    assertEquals("no-store", cache, "a problem is never cached");
   }
 
   @Test
@@ -248,7 +267,7 @@ class ToolActionsTest {
     Api.Reply garbage = api.post("/api/v1/files", "image/png", "not a png at all".getBytes(StandardCharsets.UTF_8));
     assertEquals(422, garbage.status());
     assertEquals("invalid_image", garbage.json().getString("code"));
-    Api.Reply truncated = api.post("/api/v1/files", "image/png", java.util.Arrays.copyOf(source, source.length / 2));
+    Api.Reply truncated = api.post("/api/v1/files", "image/png", Arrays.copyOf(source, source.length / 2));
     assertEquals(422, truncated.status());
     Api.Reply bomb = api.post("/api/v1/files", "image/png", claimingSize(source, 100_000, 100_000));
     assertEquals(422, bomb.status(), bomb.body());

@@ -29,6 +29,9 @@ public final class Problems {
       return;
     }
     if (status == 503) res.putHeader("Retry-After", RETRY_AFTER_SECONDS);
+    // A problem is about this moment (a file gone, a store away): no cache may keep it, whatever
+    // the route set before it failed (a signed URL's max-age, say).
+    res.putHeader("Cache-Control", "no-store");
     res.setStatusCode(status).putHeader("Content-Type", CONTENT_TYPE)
         .end(body(status, code, detail).put("instance", ctx.request().path()).encode());
   }

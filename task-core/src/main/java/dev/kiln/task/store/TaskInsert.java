@@ -76,9 +76,10 @@ final class TaskInsert {
           + "SELECT j.id, t.id, 'input', j.object_key, j.file_name, j.mime_type, j.size_bytes, j.width, j.height, j.checksum, "
           + "j.metadata, clock_timestamp() FROM t JOIN q ON q.id = t.id, jsonb_to_recordset(q.input_assets::jsonb) AS j(id uuid, "
           + "object_key text, file_name text, mime_type text, size_bytes bigint, width int, height int, checksum text, metadata jsonb)), "
-          + "e AS (INSERT INTO task_events (task_id, event_type, payload) "
+          // the event at its task's time: the default, now(), is the transaction's start, before it
+          + "e AS (INSERT INTO task_events (task_id, event_type, payload, created_at) "
           + "SELECT id, '" + TaskEvent.CREATED + "', jsonb_strip_nulls(jsonb_build_object('status', status, 'tool_action', tool_action, "
-          + "'queue', queue, 'batch_index', batch_index)) FROM t RETURNING " + TaskEvent.INSERTED + ") "
+          + "'queue', queue, 'batch_index', batch_index)), created_at FROM t RETURNING " + TaskEvent.INSERTED + ") "
           + "SELECT t.*, e.task_id, e.event_id, e.event_type, e.payload, e.event_created_at FROM t JOIN e ON e.task_id = t.id";
 
   /** Inserts the tasks; returns the rows really inserted (a repeated Idempotency-Key's task is not among them). */

@@ -85,6 +85,16 @@ class TaskStoreTest {
     assertEquals(100, task.getInteger("progress"));
   }
 
+  @Test
+  void aCreatedEventIsAsOldAsItsTaskNotOlder() throws Exception {
+    List<Created> created = await(db.store.create(List.of(task("a", null, 0), task("a", null, 0), task("b", null, 0))));
+    for (Created c : created) {
+      assertEquals(0, db.sql.count("SELECT count(*) FROM task_events e JOIN tasks t ON t.id = e.task_id "
+          + "WHERE t.id = ? AND e.event_type = 'created' AND e.created_at <> t.created_at", c.id()),
+          "the created event carries its task's created_at");
+    }
+  }
+
   private List<Object> types(UUID task) throws Exception {
     return db.sql.rows("SELECT event_type FROM task_events WHERE task_id = ? ORDER BY id", task).stream()
         .map(r -> r.get("event_type")).toList();
