@@ -13,11 +13,15 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Hands claimed attempts to their worker ({@code kiln.worker.<id>.run}, request/reply), all of a
  * claim's attempts for one worker in one message. An attempt the worker refuses, or that it does
- * not accept in time, is settled {@code handoff_failed} (back to the queue, no retry spent).
+ * not accept in time, is settled {@code handoff_failed} (back to the queue, no retry spent); a
+ * worker that did not answer is benched in the {@link WorkerRegistry} until it answers a probe,
+ * so a worker the leader cannot reach is sent one hand-off, not hundreds a second.
  */
 final class HandOff {
   static final long DEFAULT_TIMEOUT_MS = 5_000;
@@ -33,14 +37,18 @@ final class HandOff {
     }
   }
 
+  private static final Logger LOG = LoggerFactory.getLogger(HandOff.class);
+
   private final Vertx vertx;
   private final Config config;
   private final Settler settler;
+  private final WorkerRegistry workers;
 
-  HandOff(Vertx vertx, Config config, Settler settler) {
+  HandOff(Vertx vertx, Config config, Settler settler, WorkerRegistry workers) {
     this.vertx = vertx;
     this.config = config;
     this.settler = settler;
+    this.workers = workers;
   }
 
   /**
@@ -77,6 +85,9 @@ final class HandOff {
           }
         })
         .onFailure(e -> {
+          if (workers.handOffFailed(workerId, System.currentTimeMillis())) {
+            LOG.warn("Worker {} did not accept a hand-off ({}): no new work for it until it answers a probe", workerId, e.getMessage());
+          }
           for (Claimed c : attempts) failed(workerId, c, "worker " + workerId + " did not accept: " + e.getMessage(), true);
         });
   }

@@ -51,14 +51,14 @@ final class LeaderTerm {
     WebhookOutbox outbox = new WebhookOutbox(pool);
     ProgressFlusher progress = new ProgressFlusher(vertx, config.progress(), store, hot);
     Settler settler = new Settler(vertx, config.settler(), epoch, store, configs, slots, claimers, progress);
-    HandOff handOff = new HandOff(vertx, config.handOff(), settler);
+    HandOff handOff = new HandOff(vertx, config.handOff(), settler, workers);
     claimers.factory(queue -> new Claimer(queue, config.claimer(), epoch, store, configs, slots, handOff, claimers, vertx.eventBus()));
     configs.listen(claimers::ensure, claimers::wakeAll);
     services.add(configs);
     services.add(claimers);
     services.add(progress);
     services.add(settler);
-    services.add(new WorkerWatch(vertx, config.workerWatch(), workers, slots, rows, settler, claimers));
+    services.add(new WorkerWatch(vertx, config.workerWatch(), config.handOff(), workers, slots, rows, settler, claimers));
     services.add(new Rescuer(vertx, config.rescuer(), reads, workers, rows, settler, claimers).every());
     services.add(new QueueMetrics(vertx, config.metrics(), reads, configs, workers));
     services.add(new WebhookSender(vertx, config.webhooks(), outbox, reads, new BatchReads(pool), urls));

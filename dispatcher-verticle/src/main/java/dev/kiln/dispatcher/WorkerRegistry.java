@@ -18,6 +18,13 @@ import java.util.Set;
 final class WorkerRegistry {
   /** Without a heartbeat for this long a worker is gone and its attempts are lost. */
   static final long DEFAULT_LEASE_MS = 5_000;
+  /**
+   * A worker that did not accept a hand-off is benched: no new work until it answers a probe,
+   * the first this long after, each later one twice as long after (to the lease). Its heartbeats
+   * alone prove nothing: a worker split from the cluster still heartbeats to the leader yet has
+   * no handler the leader's hand-offs can reach (issue 10, finding 1).
+   */
+  static final long BENCH_FIRST_PROBE_MS = 500;
 
   /** One worker as its last heartbeat described it. */
   static final class Worker {
@@ -33,6 +40,10 @@ final class WorkerRegistry {
     Set<String> named = Set.of();
     long lastRecorded = -1;
     boolean recordedDraining;
+    /** Hand-offs (and probes) it failed in a row; while above 0 it is benched. */
+    int failedHandOffs;
+    long probeAt;
+    boolean probing;
 
     Worker(String id) {
       this.id = id;
@@ -116,11 +127,46 @@ final class WorkerRegistry {
     return w != null && w.named.contains(attemptKey);
   }
 
-  /** Live workers that take new work of {@code queue}. */
+  /**
+   * The worker did not accept a hand-off or a probe: benched, it is probed again after a wait that
+   * doubles each time. Returns whether this benched it (it was taking work until now).
+   */
+  boolean handOffFailed(String workerId, long now) {
+    Worker w = workers.get(workerId);
+    if (w == null) return false;
+    w.probing = false;
+    w.failedHandOffs++;
+    w.probeAt = now + Math.min(leaseMs, BENCH_FIRST_PROBE_MS << Math.min(w.failedHandOffs - 1, 20));
+    return w.failedHandOffs == 1;
+  }
+
+  /** True (once per due probe) when a benched worker should be probed now. */
+  boolean probeDue(String workerId, long now) {
+    Worker w = workers.get(workerId);
+    if (w == null || w.failedHandOffs == 0 || w.probing || now < w.probeAt) return false;
+    w.probing = true;
+    return true;
+  }
+
+  /** It answered a probe: it takes work again. Returns whether it had been benched. */
+  boolean proved(String workerId) {
+    Worker w = workers.get(workerId);
+    if (w == null || w.failedHandOffs == 0) return false;
+    w.failedHandOffs = 0;
+    w.probing = false;
+    return true;
+  }
+
+  boolean benched(String workerId) {
+    Worker w = workers.get(workerId);
+    return w != null && w.failedHandOffs > 0;
+  }
+
+  /** Live workers that take new work of {@code queue}: not draining, not benched. */
   List<Worker> able(String queue, long now) {
     List<Worker> out = new ArrayList<>();
     for (Worker w : workers.values()) {
-      if (!w.draining && now - w.lastSeen <= leaseMs && w.queues.contains(queue) && w.slots > 0) out.add(w);
+      if (!w.draining && w.failedHandOffs == 0 && now - w.lastSeen <= leaseMs && w.queues.contains(queue) && w.slots > 0) out.add(w);
     }
     return out;
   }
@@ -136,6 +182,11 @@ final class WorkerRegistry {
       return false;
     });
     return gone;
+  }
+
+  /** A worker that said it stopped: forgotten here. */
+  void forget(String workerId) {
+    workers.remove(workerId);
   }
 
   /** The workers of a cluster member that left: forgotten here, and returned. */

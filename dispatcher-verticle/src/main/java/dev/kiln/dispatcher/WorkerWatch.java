@@ -6,7 +6,9 @@ import dev.kiln.task.AttemptOutcome;
 import dev.kiln.task.store.Settlement;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +45,7 @@ final class WorkerWatch implements LeaderService {
 
   private final Vertx vertx;
   private final Config config;
+  private final HandOff.Config handOff;
   private final WorkerRegistry workers;
   private final SlotBook slots;
   private final WorkerRows rows;
@@ -51,10 +54,11 @@ final class WorkerWatch implements LeaderService {
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private boolean stopped;
 
-  WorkerWatch(Vertx vertx, Config config, WorkerRegistry workers, SlotBook slots, WorkerRows rows, Settler settler,
-              Claimers claimers) {
+  WorkerWatch(Vertx vertx, Config config, HandOff.Config handOff, WorkerRegistry workers, SlotBook slots, WorkerRows rows,
+              Settler settler, Claimers claimers) {
     this.vertx = vertx;
     this.config = config;
+    this.handOff = handOff;
     this.workers = workers;
     this.slots = slots;
     this.rows = rows;
@@ -66,6 +70,7 @@ final class WorkerWatch implements LeaderService {
   public Future<Void> start() {
     var bus = vertx.eventBus();
     consumers.add(bus.<JsonObject>consumer(Addresses.WORKERS_HEARTBEAT, m -> onHeartbeat(m.body())));
+    consumers.add(bus.<JsonObject>consumer(Addresses.WORKERS_STOPPED, this::onStopped));
     consumers.add(bus.<JsonObject>localConsumer(Addresses.CLUSTER_NODE_LEFT, m -> onNodeLeft(m.body().getString("node_id"))));
     return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).mapEmpty();
   }
@@ -94,10 +99,45 @@ final class WorkerWatch implements LeaderService {
             "worker " + id + " does not have attempt " + h.attempt()));
       }
     }
+    if (workers.probeDue(id, now)) probe(id);
     // Only a worker with new capacity is news to the claimers (settlements and the rescuer's
     // sweep wake them otherwise): a fleet's heartbeats then cost no claims.
     if (change != WorkerRegistry.Change.NONE) claimers.wakeAll();
     KilnMetrics.heartbeatHandled(java.time.Duration.ofNanos(System.nanoTime() - t0));
+  }
+
+  /**
+   * A worker stopped on purpose (SIGTERM, undeploy): forgotten now, its row offline, anything it
+   * still held lost now rather than a lease later. Answered once the row is written.
+   */
+  private void onStopped(io.vertx.core.eventbus.Message<JsonObject> m) {
+    String id = m.body().getString("worker_id");
+    if (stopped || id == null) {
+      m.fail(503, "not leading");
+      return;
+    }
+    workers.forget(id);
+    LOG.info("Worker {} stopped", id);
+    for (SlotBook.Held h : slots.heldOn(id)) {
+      settler.settle(Settlement.decided(UUID.fromString(h.taskId()), h.attempt(), AttemptOutcome.WORKER_LOST,
+          "worker " + id + " stopped"));
+    }
+    rows.offline(List.of(id)).onComplete(r -> m.reply(new JsonObject().put("worker_id", id).put("offline", r.succeeded())));
+  }
+
+  /**
+   * A benched worker is sent an empty hand-off: answered, it takes work again; not, it stays
+   * benched and is probed again later. It costs no attempt and no row.
+   */
+  private void probe(String id) {
+    vertx.eventBus().<JsonObject>request(Addresses.workerRun(id), new JsonObject().put("attempts", new JsonArray()),
+            new DeliveryOptions().setSendTimeout(handOff.timeoutMs()))
+        .onSuccess(ok -> {
+          if (stopped || !workers.proved(id)) return;
+          LOG.info("Worker {} answered a probe: it takes work again", id);
+          claimers.wakeAll();
+        })
+        .onFailure(e -> workers.handOffFailed(id, System.currentTimeMillis()));
   }
 
   /**

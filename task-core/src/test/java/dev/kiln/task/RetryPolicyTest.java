@@ -11,10 +11,14 @@ import org.junit.jupiter.api.Test;
 class RetryPolicyTest {
   private static final Backoff BACKOFF = new Backoff(1_000, 60_000);
   /** random() = 1.0 - ε: the top of the jitter range, so delays are exact. */
-  private final RetryPolicy policy = new RetryPolicy(3, () -> 0.999999);
+  private final RetryPolicy policy = new RetryPolicy(3, 10, () -> 0.999999);
 
   private static RetryPolicy.Counters counters(int retries, int max, int lost) {
-    return new RetryPolicy.Counters(retries, max, lost);
+    return new RetryPolicy.Counters(retries, max, lost, 0);
+  }
+
+  private static RetryPolicy.Counters handoffs(int failedBefore) {
+    return new RetryPolicy.Counters(0, 3, 0, failedBefore);
   }
 
   @Test
@@ -64,11 +68,26 @@ class RetryPolicyTest {
   }
 
   @Test
-  void aFailedHandOffGoesBackWithoutCountingAgainstAnything() {
+  void aFirstFailedHandOffGoesBackAtOnceWithoutSpendingARetry() {
     RetryPolicy.Decision d = policy.decide(AttemptOutcome.HANDOFF_FAILED, false, counters(0, 0, 3), BACKOFF);
     assertEquals(TaskStatus.PENDING, d.status());
+    assertNull(d.retryDelayMs());
     assertFalse(d.lost());
     assertFalse(d.spendsRetry());
+  }
+
+  /** Issue 10, finding 1: a split worker failed one task's hand-offs 347 times in five seconds. */
+  @Test
+  void failedHandOffsWaitLongerEachTimeAndTheTenthFailsTheTask() {
+    RetryPolicy.Decision second = policy.decide(AttemptOutcome.HANDOFF_FAILED, false, handoffs(1), BACKOFF);
+    assertEquals(TaskStatus.RETRYING, second.status());
+    assertFalse(second.spendsRetry());
+    assertEquals(250L, second.retryDelayMs());
+    assertEquals(500L, policy.decide(AttemptOutcome.HANDOFF_FAILED, false, handoffs(2), BACKOFF).retryDelayMs());
+    assertEquals(RetryPolicy.HANDOFF_MAX_DELAY_MS, policy.decide(AttemptOutcome.HANDOFF_FAILED, false, handoffs(8), BACKOFF).retryDelayMs());
+    RetryPolicy.Decision last = policy.decide(AttemptOutcome.HANDOFF_FAILED, false, handoffs(9), BACKOFF);
+    assertEquals(TaskStatus.FAILED, last.status());
+    assertTrue(last.ends());
   }
 
   @Test

@@ -16,6 +16,8 @@ public final class Addresses {
   public static final String TASKS_EVENTS = "kiln.tasks.events";
   /** Published by workers every heartbeat: registration and liveness ({@code {worker_id, host, node_id, queues, slots, running, draining, ...}}). */
   public static final String WORKERS_HEARTBEAT = "kiln.workers.heartbeat";
+  /** A worker that stopped (drained, its reports sent): request/reply to the leader, which marks it offline. */
+  public static final String WORKERS_STOPPED = "kiln.workers.stopped";
   /** Request/reply to the leading dispatcher: a worker's outcome, repeated until acknowledged. */
   public static final String DISPATCHER_RESULTS = "kiln.dispatcher.results";
 

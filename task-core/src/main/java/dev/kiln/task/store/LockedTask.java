@@ -14,13 +14,14 @@ record LockedTask(UUID id, int attempt, TaskStatus status, String queue, String 
                   RetryPolicy.Counters counters, long pointsCost, UUID walletHoldId, UUID batchId, String webhookUrl,
                   String apiClientId, String userId, OffsetDateTime startedAt) {
 
-  static final String COLUMNS = "id, attempt, status, queue, tool_action, worker_id, retry_count, max_retries, lost_count, "
+  static final String COLUMNS = "id, attempt, status, queue, tool_action, worker_id, retry_count, max_retries, lost_count, handoff_count, "
       + "coalesce(points_cost, 0) AS points_cost, wallet_hold_id, batch_id, webhook_url, api_client_id, user_id, started_at";
 
   static LockedTask of(Row r) {
     return new LockedTask(r.getUUID("id"), r.getInteger("attempt"), TaskStatus.of(r.getString("status")), r.getString("queue"),
         r.getString("tool_action"), r.getString("worker_id"),
-        new RetryPolicy.Counters(r.getInteger("retry_count"), r.getInteger("max_retries"), r.getInteger("lost_count")),
+        new RetryPolicy.Counters(r.getInteger("retry_count"), r.getInteger("max_retries"), r.getInteger("lost_count"),
+            r.getInteger("handoff_count")),
         r.getLong("points_cost"), r.getUUID("wallet_hold_id"), r.getUUID("batch_id"), r.getString("webhook_url"),
         r.getString("api_client_id"), r.getString("user_id"), r.getOffsetDateTime("started_at"));
   }

@@ -21,7 +21,7 @@ final class TaskRetry {
       "SELECT " + LockedTask.COLUMNS + " FROM tasks WHERE id = $1 AND NOT is_deleted AND status = ANY($2::text[]) FOR UPDATE";
 
   private static final String APPLY =
-      "WITH t AS (UPDATE tasks SET status = 'pending', retry_count = 0, lost_count = 0, progress = 0, "
+      "WITH t AS (UPDATE tasks SET status = 'pending', retry_count = 0, lost_count = 0, handoff_count = 0, progress = 0, "
           // the outputs' summary goes; the input preview (seed 000) stays
           + "result = CASE WHEN result ? 'input_preview_asset_id' "
           + "THEN jsonb_build_object('input_preview_asset_id', result -> 'input_preview_asset_id') END, "

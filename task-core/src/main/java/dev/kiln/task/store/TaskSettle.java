@@ -44,6 +44,7 @@ final class TaskSettle {
           + "error_code = CASE WHEN v.status = 'completed' THEN NULL ELSE v.error_code END, "
           + "error_message = CASE WHEN v.status = 'completed' THEN NULL ELSE v.error_message END, "
           + "retry_count = tasks.retry_count + v.spends_retry::int, lost_count = tasks.lost_count + v.lost::int, "
+          + "handoff_count = tasks.handoff_count + (v.outcome = 'handoff_failed')::int, "
           + "next_retry_at = CASE WHEN v.retry_delay_ms IS NOT NULL THEN now() + make_interval(secs => v.retry_delay_ms / 1000.0) END, "
           + "timeout_at = NULL, execution_duration = (extract(epoch FROM now() - tasks.started_at) * 1000)::int, "
           + "finished_at = CASE WHEN v.ends THEN now() END, "

@@ -33,7 +33,7 @@ final class StoreFixture implements BeforeAllCallback, AfterAllCallback {
     String url = TestStores.migratedDatabase();
     vertx = Vertx.vertx();
     pool = Db.pool(vertx, url);
-    store = new TaskStore(pool, new RetryPolicy(RetryPolicy.DEFAULT_MAX_LOST, () -> 0.5));
+    store = new TaskStore(pool, new RetryPolicy(RetryPolicy.DEFAULT_MAX_LOST, RetryPolicy.DEFAULT_MAX_HANDOFFS, () -> 0.5));
     reads = new TaskReads(pool);
     sql = new Sql(url);
     sql.update("INSERT INTO api_clients (id, display_name, role, api_key_hash) VALUES ('a', 'A', 'first_party', 'ha'), "

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.task.AttemptOutcome;
 import dev.kiln.task.Backoff;
+import dev.kiln.task.RetryPolicy;
 import dev.kiln.task.TaskStatus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -150,6 +151,29 @@ class TaskStoreTest {
     assertEquals("retrying", s.event().type(), "back in line is announced");
     assertEquals(List.of(Map.of("outcome", "handoff_failed", "error_code", "handoff_failed")),
         db.sql.rows("SELECT outcome, error_code FROM task_executions WHERE task_id = ?", c.taskId()));
+  }
+
+  /** Issue 10, finding 1: hand-offs to a worker that never gets them are counted and bounded. */
+  @Test
+  void aTaskWhoseHandOffsKeepFailingWaitsAndThenFails() throws Exception {
+    await(db.store.create(List.of(task("a", null, 0))));
+    Settled last = null;
+    UUID id = null;
+    for (int i = 1; i <= RetryPolicy.DEFAULT_MAX_HANDOFFS; i++) {
+      if (id != null) db.sql.update("UPDATE tasks SET next_retry_at = now() WHERE id = ?", id); // the wait, passed
+      Claimed c = claimOne("w-1");
+      id = c.taskId();
+      last = await(db.store.settle(db.epoch, List.of(Settlement.decided(c.taskId(), c.attempt(), AttemptOutcome.HANDOFF_FAILED,
+          "no handlers")), BACKOFF)).get(0);
+      if (i == 2) {
+        assertEquals(TaskStatus.RETRYING, last.status(), "the second failed hand-off waits");
+        assertEquals(1L, db.sql.count("SELECT count(*) FROM tasks WHERE id = ? AND next_retry_at > now()", id));
+      }
+    }
+    assertEquals(TaskStatus.FAILED, last.status());
+    Map<String, Object> end = db.sql.rows("SELECT status, error_code, retry_count, handoff_count FROM tasks WHERE id = ?", id).get(0);
+    assertEquals(Map.of("status", "failed", "error_code", "handoff_failed", "retry_count", 0,
+        "handoff_count", RetryPolicy.DEFAULT_MAX_HANDOFFS), end);
   }
 
   @Test
