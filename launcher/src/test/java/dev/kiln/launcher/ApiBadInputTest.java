@@ -67,6 +67,8 @@ class ApiBadInputTest {
   /** A finished task and a finished batch of the admin's, for the {id} routes to refuse around. */
   private static String knownTask;
   private static String knownBatch;
+  /** The known batch's metadata.batch_id: its owner's name for it. */
+  private static final String KNOWN_BATCH_NAME = java.util.UUID.randomUUID().toString();
   /** A third_party client's key: may not act for end users, may not use the admin API. */
   private static String thirdPartyKey;
   /** The bearer token of a signed-in end user: not an admin, and not the owner of the known task. */
@@ -76,7 +78,8 @@ class ApiBadInputTest {
   static void start() throws Exception {
     knownTask = kiln.api().submit(new JsonObject().put("tool_action", "debug.noop")).getString("id");
     Api.Reply batch = kiln.api().post(API + "/batches", new JsonObject().put("prompt", "a known batch").put("width", 64)
-        .put("height", 64).put("num_inference_steps", 1).put("batch_size", 1).encode());
+        .put("height", 64).put("num_inference_steps", 1).put("batch_size", 1)
+        .put("metadata", new JsonObject().put("batch_id", KNOWN_BATCH_NAME)).encode());
     assertEquals(202, batch.status(), batch.body());
     knownBatch = batch.json().getString("id");
     Api.Reply client = kiln.api().post(API + "/admin/clients", "{\"display_name\": \"bad input\", \"role\": \"third_party\"}");
@@ -373,7 +376,7 @@ class ApiBadInputTest {
             .encode(), "422", "invalid_field"},
         {"metadata.batch_id emoji", "{\"prompt\":\"a\",\"metadata\":{\"batch_id\":\"🔥\"}}", "422", "invalid_field"},
         {"metadata.batch_id empty", "{\"prompt\":\"a\",\"metadata\":{\"batch_id\":\"\"}}", "422", "invalid_field"},
-        {"metadata.batch_id of an existing batch", "{\"prompt\":\"a\",\"metadata\":{\"batch_id\":\"" + knownBatch + "\"}}",
+        {"metadata.batch_id of an existing batch", "{\"prompt\":\"a\",\"metadata\":{\"batch_id\":\"" + KNOWN_BATCH_NAME + "\"}}",
             "409", "batch_exists"},
         {"metadata with NUL deep down", "{\"prompt\":\"a\",\"metadata\":{\"a\":[{\"b\":\"\\u0000\"}]}}", "400", "malformed_json"},
         {"priority string", "{\"prompt\":\"a\",\"priority\":\"high\"}", "422", "invalid_field"},

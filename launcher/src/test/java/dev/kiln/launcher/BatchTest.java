@@ -1,6 +1,7 @@
 package dev.kiln.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.testing.Eventually;
@@ -28,12 +29,14 @@ class BatchTest {
 
   @Test
   void aBatchMakesOneTaskPerImageWithConsecutiveSeedsAndCompletes() throws Exception {
-    String id = UUID.randomUUID().toString();
+    String name = UUID.randomUUID().toString();
     Api.Reply r = kiln.api().post("/api/v1/batches", new JsonObject().put("prompt", "kilns in a row").put("width", 128).put("height", 96)
         .put("num_inference_steps", 2).put("base_seed", 100).put("batch_size", 4).put("title", "row")
-        .put("metadata", new JsonObject().put("batch_id", id).put("device", "test")).encode());
+        .put("metadata", new JsonObject().put("batch_id", name).put("device", "test")).encode());
     assertEquals(202, r.status(), r.body());
-    assertEquals(id, r.json().getString("id"), "metadata.batch_id is the batch's id");
+    String id = r.json().getString("id");
+    assertEquals(name, r.json().getJsonObject("metadata").getString("batch_id"));
+    assertEquals(id, batch(name).getString("id"), "the caller's metadata.batch_id finds its batch");
     JsonArray tasks = r.json().getJsonArray("tasks");
     assertEquals(4, tasks.size());
     for (int i = 0; i < 4; i++) {
@@ -58,10 +61,38 @@ class BatchTest {
     assertEquals(4, kiln.api().get("/api/v1/history/" + id).json().getJsonArray("tasks").size());
     assertEquals(4, kiln.api().get("/api/v1/tasks?batch_id=" + id).json().getJsonArray("items").size());
 
-    Api.Reply again = kiln.api().post("/api/v1/batches", new JsonObject().put("prompt", "x").put("metadata", new JsonObject().put("batch_id", id)).encode());
+    Api.Reply again = kiln.api().post("/api/v1/batches", new JsonObject().put("prompt", "x").put("metadata", new JsonObject().put("batch_id", name)).encode());
     assertEquals(409, again.status());
     assertEquals("batch_exists", again.json().getString("code"));
     assertEquals(404, kiln.api().as(KilnNode.FIRST_PARTY_KEY).get("/api/v1/batches/" + id).status(), "another client does not see it");
+    assertEquals(404, kiln.api().as(KilnNode.FIRST_PARTY_KEY).get("/api/v1/batches/" + name).status(), "nor by its name");
+  }
+
+  /**
+   * Issue 10, finding 6: another tenant's metadata.batch_id answered 409 batch_exists, so ids could
+   * be probed and squatted. A name is the tenant's own: another's same name is another batch.
+   */
+  @Test
+  void aBatchIdIsScopedToItsTenantSoAnotherTenantsSameIdNeitherCollidesNorTells() throws Exception {
+    imageQueue(false);
+    try {
+      String name = UUID.randomUUID().toString();
+      String body = new JsonObject().put("prompt", "mine").put("metadata", new JsonObject().put("batch_id", name)).encode();
+      Api.Reply mine = kiln.api().post("/api/v1/batches", body);
+      assertEquals(202, mine.status(), mine.body());
+      Api other = kiln.api().as(KilnNode.FIRST_PARTY_KEY);
+      Api.Reply theirs = other.post("/api/v1/batches", body);
+      assertEquals(202, theirs.status(), "the same name from another tenant is a batch of its own: " + theirs.body());
+      assertNotEquals(mine.json().getString("id"), theirs.json().getString("id"));
+      assertEquals(theirs.json().getString("id"), other.get("/api/v1/batches/" + name).json().getString("id"));
+      assertEquals(mine.json().getString("id"), batch(name).getString("id"), "each tenant's name finds its own batch");
+      Api.Reply squat = other.post("/api/v1/batches", new JsonObject().put("prompt", "squat")
+          .put("metadata", new JsonObject().put("batch_id", mine.json().getString("id"))).encode());
+      assertEquals(202, squat.status(), "another tenant's batch id is no name of theirs either: " + squat.body());
+      assertEquals("mine", batch(mine.json().getString("id")).getString("prompt"), "and it changed nothing of the owner's");
+    } finally {
+      imageQueue(true);
+    }
   }
 
   @Test

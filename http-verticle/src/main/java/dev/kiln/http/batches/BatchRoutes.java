@@ -147,23 +147,46 @@ public final class BatchRoutes {
         }));
   }
 
-  /** metadata.batch_id when given; else, with an Idempotency-Key, one derived from it and the tenant (so a repeat collides). */
+  /**
+   * The batch's id. From {@code metadata.batch_id}, the caller's own name for it, derived with the
+   * tenant: a name is unique within its tenant, and another tenant's same name is another batch
+   * (an id taken across tenants answered 409, so ids could be probed and squatted: issue 10,
+   * finding 6). Else, with an Idempotency-Key, one derived from it and the tenant (so a repeat
+   * collides); else a random one.
+   */
   private static UUID batchId(JsonObject metadata, Caller caller, String idem) {
     Object v = metadata.getValue("batch_id");
-    if (v == null && idem != null) {
-      return UUID.nameUUIDFromBytes(("kiln batch\n" + caller.tenant() + "\n" + idem).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    }
+    if (v == null && idem != null) return derived(caller, "kiln batch\n", idem);
     if (v == null) return UUID.randomUUID();
     try {
-      return UUID.fromString((String) v);
+      return named(caller, UUID.fromString((String) v));
     } catch (ClassCastException | IllegalArgumentException e) {
       throw ApiException.invalid("invalid_field", "metadata.batch_id must be a UUID");
     }
   }
 
+  /** The id of the caller's batch it named {@code name} in its metadata.batch_id. */
+  private static UUID named(Caller caller, UUID name) {
+    return derived(caller, "kiln batch id\n", name.toString());
+  }
+
+  private static UUID derived(Caller caller, String kind, String key) {
+    return UUID.nameUUIDFromBytes((kind + caller.tenant() + "\n" + key).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** A batch's id, or the caller's own name for it (its metadata.batch_id): the id of the caller's batch either way, if any. */
+  private Future<UUID> resolve(Caller caller, UUID idOrName) {
+    return batches.get(caller.scope(), idOrName).compose(b -> {
+      if (b != null) return Future.succeededFuture(idOrName);
+      UUID named = named(caller, idOrName);
+      return batches.get(caller.scope(), named).compose(n -> n != null ? Future.succeededFuture(named)
+          : Future.failedFuture(ApiException.notFound("batch")));
+    });
+  }
+
   private void get(RoutingContext ctx) {
-    UUID id = Json.pathId(ctx, "id");
-    find(ctx.get(Caller.CONTEXT_KEY), id).onSuccess(b -> Json.send(ctx, 200, b)).onFailure(ctx::fail);
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    resolve(caller, Json.pathId(ctx, "id")).compose(id -> find(caller, id)).onSuccess(b -> Json.send(ctx, 200, b)).onFailure(ctx::fail);
   }
 
   /** The batch with its tasks (and each one's output image), if the caller may see it. */
@@ -184,10 +207,12 @@ public final class BatchRoutes {
 
   /** Cancels what waits at once and what runs through the leader; the batch's status follows. */
   private void cancel(RoutingContext ctx) {
-    UUID id = Json.pathId(ctx, "id");
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    find(caller, id)
-        .compose(b -> store.cancelWaitingInBatch(id))
+    resolve(caller, Json.pathId(ctx, "id")).compose(id -> cancel(ctx, caller, id)).onFailure(ctx::fail);
+  }
+
+  private Future<Void> cancel(RoutingContext ctx, Caller caller, UUID id) {
+    return store.cancelWaitingInBatch(id)
         .compose(cancelled -> {
           actions.announce(cancelled);
           return tasks.runningInBatch(id);
@@ -200,8 +225,10 @@ public final class BatchRoutes {
           return Future.join(asks);
         })
         .compose(v -> find(caller, id))
-        .onSuccess(b -> Json.send(ctx, 200, b))
-        .onFailure(ctx::fail);
+        .map(b -> {
+          Json.send(ctx, 200, b);
+          return null;
+        });
   }
 
   private void history(RoutingContext ctx) {
