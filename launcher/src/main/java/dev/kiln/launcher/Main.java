@@ -1,6 +1,7 @@
 package dev.kiln.launcher;
 
 import dev.kiln.common.config.ConfigException;
+import dev.kiln.common.config.ClusterTls;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.embedded.EmbeddedStores;
 import java.io.IOException;
@@ -23,7 +24,7 @@ public final class Main {
              java -jar kiln.jar bench [--url URL] [--key KEY] [--tasks N] [--concurrency N]
       configuration: DATABASE_URL, REDIS_URL, KILN_HTTP_PORT, KILN_ADMIN_KEY, KILN_API_KEYS, KILN_DATA_DIR,
         KILN_CLUSTER_MEMBERS, KILN_CLUSTER_HOST, KILN_CLUSTER_PORT, KILN_WORKER_QUEUES, KILN_WORKER_SLOTS,
-        KILN_WORKER_ID, KILN_DEBUG_EXECUTORS (see README.md)""";
+        KILN_WORKER_ID, KILN_DEBUG_EXECUTORS, KILN_CLUSTER_TLS_KEYSTORE (see README.md)""";
 
   /** A stopping node's worker drains (running attempts, then reports) before the rest closes. */
   static final long SHUTDOWN_SECONDS = (dev.kiln.worker.WorkerVerticle.DRAIN_TIMEOUT_MILLIS
@@ -56,8 +57,10 @@ public final class Main {
       System.exit(2);
     }
     KilnConfig config;
+    ClusterTls tls;
     try {
       config = KilnConfig.fromEnv();
+      tls = ClusterTls.from(System.getenv());
     } catch (ConfigException e) {
       System.err.println("kiln: " + e.getMessage());
       System.exit(2);
@@ -74,7 +77,7 @@ public final class Main {
 
     Node node;
     try {
-      node = Node.start(config, roles, clustered).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      node = Node.start(config, roles, clustered, tls).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     } catch (Exception e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       System.err.println("kiln: start-up failed: " + cause);

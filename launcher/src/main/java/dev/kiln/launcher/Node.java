@@ -6,6 +6,7 @@ import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.XmlConfigBuilder;
 import dev.kiln.common.bus.Addresses;
+import dev.kiln.common.config.ClusterTls;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.db.Migrations;
 import dev.kiln.common.metrics.KilnMetrics;
@@ -19,6 +20,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.PfxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
@@ -63,6 +66,11 @@ public final class Node {
   }
 
   public static Future<Node> start(KilnConfig config, Set<Role> roles, boolean clustered) {
+    return start(config, roles, clustered, null);
+  }
+
+  /** {@code tls}: the clustered event bus's certificates (null: plain TCP, for a trusted private network). */
+  public static Future<Node> start(KilnConfig config, Set<Role> roles, boolean clustered, ClusterTls tls) {
     VertxOptions options = new VertxOptions()
         .setMetricsOptions(new MicrometerMetricsOptions()
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
@@ -71,7 +79,7 @@ public final class Node {
     var builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(KilnMetrics.registry()));
     Future<Node> created;
     if (clustered) {
-      options.setEventBusOptions(new EventBusOptions().setHost(config.clusterHost()).setClusterPublicHost(config.clusterHost()));
+      options.setEventBusOptions(eventBus(config, tls));
       HazelcastClusterManager members = new HazelcastClusterManager(hazelcast(config));
       created = builder.with(options).withClusterManager(members).buildClustered().map(v -> new Node(v, watch(v, members)));
     } else {
@@ -83,6 +91,19 @@ public final class Node {
       node.vertx.close();
       return Future.failedFuture(e);
     }));
+  }
+
+  /**
+   * The clustered event bus listens on KILN_CLUSTER_HOST only; with {@code tls}, every connection
+   * between nodes is TLS and both ends must present a certificate the other trusts.
+   */
+  static EventBusOptions eventBus(KilnConfig config, ClusterTls tls) {
+    EventBusOptions bus = new EventBusOptions().setHost(config.clusterHost()).setClusterPublicHost(config.clusterHost());
+    if (tls == null) return bus;
+    return bus.setSsl(true)
+        .setKeyCertOptions(new PfxOptions().setPath(tls.keystore().toString()).setPassword(tls.keystorePassword()))
+        .setTrustOptions(new PfxOptions().setPath(tls.truststore().toString()).setPassword(tls.truststorePassword()))
+        .setClientAuth(ClientAuth.REQUIRED);
   }
 
   /**
