@@ -108,4 +108,35 @@ class IsolationTest {
     assertEquals(callers.size(), taskIds.size(), "one task per caller");
     assertEquals(callers.size(), batchIds.size(), "one batch per caller");
   }
+
+  /**
+   * A batch's metadata.batch_id is its caller's own name (issue 10, finding 6): callers of one
+   * client and of others naming a batch alike each get their own, none is told the name is taken,
+   * and a repeat is refused only to the caller who used it.
+   */
+  @Test
+  void aBatchNameIsEachCallersOwn() throws Exception {
+    Api firstParty = kiln.api().as(KilnNode.FIRST_PARTY_KEY);
+    Map<String, Api> callers = Map.of(
+        "ivan (user of first party)", firstParty.forUser("ivan"),
+        "judy (user of first party)", firstParty.forUser("judy"),
+        "kim (signed in by e-mail)", kiln.signedIn("kim@example.com"),
+        "first party itself", firstParty);
+    String name = java.util.UUID.randomUUID().toString();
+    String batch = new JsonObject().put("prompt", "named").put("width", 64).put("height", 64).put("batch_size", 1)
+        .put("metadata", new JsonObject().put("batch_id", name)).encode();
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    for (Map.Entry<String, Api> c : callers.entrySet()) {
+      Api.Reply b = c.getValue().post("/api/v1/batches", batch);
+      assertEquals(202, b.status(), c.getKey() + ": " + b.body());
+      ids.add(b.json().getString("id"));
+      assertEquals(b.json().getString("id"), c.getValue().get("/api/v1/batches/" + name).json().getString("id"),
+          c.getKey() + ": its name finds its own batch");
+    }
+    assertEquals(callers.size(), ids.size(), "one batch per caller");
+    for (Map.Entry<String, Api> c : callers.entrySet()) {
+      Api.Reply again = c.getValue().post("/api/v1/batches", batch);
+      assertEquals(409, again.status(), c.getKey() + ": its own repeat: " + again.body());
+    }
+  }
 }
