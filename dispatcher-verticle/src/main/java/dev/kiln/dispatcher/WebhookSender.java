@@ -18,7 +18,6 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.sqlclient.Row;
 import java.time.Duration;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -58,7 +57,7 @@ final class WebhookSender implements LeaderService {
    * @param claimLeaseSeconds a claimed delivery is due again after this if its sender vanished mid-send
    * @param backoff the wait before each next attempt
    * @param secret the HMAC-SHA256 key of {@code X-Kiln-Signature} (null: unsigned)
-   * @param privateAddresses whether receivers in loopback / private / link-local networks are allowed
+   * @param privateAddresses whether receivers at special-purpose addresses (loopback, private, link-local...) are allowed
    */
   record Config(long intervalMs, int maxAttempts, int batch, long requestTimeoutMs, int claimLeaseSeconds, Backoff backoff,
                 String secret, boolean privateAddresses) {
@@ -83,10 +82,11 @@ final class WebhookSender implements LeaderService {
   private final AssetUrls urls;
   private final Ticker<Void> ticker;
 
-  /** A receiver inside the cluster's own networks, and they are not allowed: never sent, never retried. */
+  /** A receiver at a special-purpose address, and they are not allowed: never sent, never retried. */
   private static final class PrivateAddress extends RuntimeException {
-    PrivateAddress(String host) {
-      super("refused: " + host + " is a loopback, private or link-local address (KILN_WEBHOOK_PRIVATE_ADDRESSES)", null, false, false);
+    PrivateAddress(String host, InetAddress address, String why) {
+      super("refused: " + host + " is " + address.getHostAddress() + ", " + why
+          + ", not a public address (private receivers need KILN_WEBHOOK_PRIVATE_ADDRESSES)", null, false, false);
     }
   }
 
@@ -163,27 +163,22 @@ final class WebhookSender implements LeaderService {
   }
 
   /**
-   * The address a receiver's name resolves to, checked: unless allowed, a loopback, private,
-   * link-local, wildcard or multicast one is refused, so a task cannot make Kiln call into its
-   * own network. The request then goes to this very address (the name stays the Host header and
+   * The address a receiver's name resolves to, checked: unless allowed, one in a special-purpose
+   * range ({@link ReceiverAddresses}: loopback, private, link-local, multicast, an IPv6 form of
+   * one...) is refused, so a task cannot make Kiln call into its own network. The request then goes to this very address (the name stays the Host header and
    * the TLS server name), so a name that answers differently a moment later cannot slip past.
    */
   private Future<InetAddress> receiver(String host) {
     return vertx.executeBlocking(() -> {
       InetAddress[] all = InetAddress.getAllByName(host);
       if (!config.privateAddresses()) {
-        for (InetAddress a : all) if (internal(a)) throw new PrivateAddress(host);
+        for (InetAddress a : all) {
+          String why = ReceiverAddresses.refusal(a);
+          if (why != null) throw new PrivateAddress(host, a, why);
+        }
       }
       return all[0];
     }, false);
-  }
-
-  private static boolean internal(InetAddress a) {
-    byte[] b = a.getAddress();
-    boolean sharedNat = b.length == 4 && (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64; // 100.64.0.0/10
-    boolean uniqueLocal = a instanceof Inet6Address && (b[0] & 0xfe) == 0xfc; // fc00::/7
-    return a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress() || a.isAnyLocalAddress()
-        || a.isMulticastAddress() || sharedNat || uniqueLocal;
   }
 
   /** A POST to the URL's path on the checked address, named as the URL names it. */

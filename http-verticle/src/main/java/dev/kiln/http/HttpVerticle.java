@@ -4,6 +4,7 @@ import dev.kiln.common.asset.AssetStore;
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.asset.DirectoryAssetStore;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.image.BoundedImageDecoder;
 import dev.kiln.common.db.Db;
 import dev.kiln.common.redis.Hot;
 import dev.kiln.http.admin.AdminRoutes;
@@ -81,7 +82,8 @@ public final class HttpVerticle extends VerticleBase {
     TaskStore store = new TaskStore(pool, RetryPolicy.standard());
     TaskReads reads = new TaskReads(pool);
     TaskRoutes tasks = new TaskRoutes(vertx, store, reads, hot, config.debugExecutors(), assets, config::price, urls);
-    FileRoutes files = new FileRoutes(vertx, pool, urls, assets, config.api().uploadLimitBytes());
+    FileRoutes files = new FileRoutes(vertx, pool, urls, assets, config.api().uploadLimitBytes(),
+        BoundedImageDecoder.shared(vertx, config.images()));
     SignIn signIn = new SignIn(vertx, pool, config.api(), config.dataDir());
     EventStreams streams = new EventStreams(vertx, reads, tasks);
 

@@ -523,6 +523,13 @@ class ApiBadInputTest {
     c.add(request("POST /files a PNG of 10000x10000", "POST", files, "image/png", pngHeader(10_000, 10_000), 422,
         "image_too_large"));
     c.add(request("POST /files a PNG of 1x100000", "POST", files, "image/png", pngHeader(1, 100_000), 422, "image_too_large"));
+    // Within 8192 a side but over the pixel bound (KILN_IMAGE_MAX_PIXELS, 40 MP): judged from the header.
+    c.add(request("POST /files a PNG header of 8192x8192", "POST", files, "image/png", pngHeader(8192, 8192), 422,
+        "image_too_large"));
+    c.add(request("POST /files a PNG header of 7000x6000", "POST", files, "image/png", pngHeader(7000, 6000), 422,
+        "image_too_large"));
+    c.add(request("POST /files a whole 8 KB PNG of 8192x8192 (a decompression bomb)", "POST", files, "image/png",
+        dev.kiln.testing.Pngs.blank(8192, 8192), 422, "image_too_large"));
     c.add(request("POST /files a PNG of 0x0", "POST", files, "image/png", pngHeader(0, 0), 422, "invalid_image"));
     c.add(request("POST /files a PNG of -1x-1", "POST", files, "image/png", pngHeader(-1, -1), 422, "invalid_image"));
     c.add(request("POST /files over the upload limit", "POST", files, "image/png",

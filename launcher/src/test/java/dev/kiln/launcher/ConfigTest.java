@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.common.config.ConfigException;
+import dev.kiln.common.config.ImageLimits;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.embedded.EmbeddedStores;
 import dev.kiln.testing.Sql;
@@ -45,7 +46,11 @@ class ConfigTest {
         Arguments.of("KILN_API_KEYS", "a-long-enough-key-0001,short"),
         Arguments.of("KILN_CLUSTER_MEMBERS", "10.0.0.1:5701,bad host!"),
         Arguments.of("KILN_CLUSTER_PORT", "0"),
-        Arguments.of("KILN_WORKER_ID", "worker one"));
+        Arguments.of("KILN_WORKER_ID", "worker one"),
+        Arguments.of("KILN_IMAGE_MAX_PIXELS", "0"),
+        Arguments.of("KILN_IMAGE_MAX_PIXELS", "67108865"),
+        Arguments.of("KILN_IMAGE_MAX_CONCURRENT_DECODES", "0"),
+        Arguments.of("KILN_IMAGE_MAX_CONCURRENT_DECODES", "lots"));
   }
 
   @ParameterizedTest(name = "{0}={1}")
@@ -72,6 +77,9 @@ class ConfigTest {
     assertEquals("127.0.0.1", c.clusterHost());
     assertEquals(5701, c.clusterPort());
     assertNull(c.workerId());
+    assertEquals(new ImageLimits(8192, 40_000_000, Math.min(4, Runtime.getRuntime().availableProcessors())), c.images());
+    assertEquals(new ImageLimits(8192, 1_000_000, 2),
+        KilnConfig.from(Map.of("KILN_IMAGE_MAX_PIXELS", "1000000", "KILN_IMAGE_MAX_CONCURRENT_DECODES", "2")).images());
   }
 
   @Test

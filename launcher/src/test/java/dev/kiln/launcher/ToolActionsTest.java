@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.testing.Pngs;
 import dev.kiln.testing.Sql;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -280,6 +281,49 @@ class ToolActionsTest {
     try (Sql sql = kiln.sql()) {
       assertEquals(files, sql.count("SELECT count(*) FROM files"), "nothing was stored");
     }
+  }
+
+  /**
+   * The hostile tester's bomb: a whole, valid 8 KB PNG of an 8192x8192 canvas (67 MP, 256 MB as
+   * ARGB), 16 at once. Each is refused from its header, fast, and the node stays healthy.
+   */
+  @Test
+  void aDecompressionBombIsRefusedFromItsHeaderAndTheNodeStaysHealthy() throws Exception {
+    byte[] bomb = Pngs.blank(8192, 8192);
+    assertTrue(bomb.length < 64 * 1024, "small on disk: " + bomb.length);
+    long files;
+    try (Sql sql = kiln.sql()) {
+      files = sql.count("SELECT count(*) FROM files");
+    }
+    long started = System.nanoTime();
+    List<java.util.concurrent.CompletableFuture<Api.Reply>> uploads = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      uploads.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return api.post("/api/v1/files", "image/png", bomb);
+        } catch (Exception e) {
+          throw new java.util.concurrent.CompletionException(e);
+        }
+      }));
+    }
+    for (var u : uploads) {
+      Api.Reply r = u.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(422, r.status(), r.body());
+      assertEquals("image_too_large", r.json().getString("code"));
+      assertTrue(r.json().getString("detail").contains("67108864"), r.body());
+    }
+    long ms = (System.nanoTime() - started) / 1_000_000;
+    assertTrue(ms < 10_000, "16 refusals took " + ms + " ms: were they decoded?");
+    long healthStarted = System.nanoTime();
+    assertEquals(200, api.anonymous().get("/health").status());
+    long healthMs = (System.nanoTime() - healthStarted) / 1_000_000;
+    assertTrue(healthMs < 1_000, "/health took " + healthMs + " ms");
+    System.out.println("decompression bombs: 16 refused in " + ms + " ms, /health then " + healthMs + " ms");
+    try (Sql sql = kiln.sql()) {
+      assertEquals(files, sql.count("SELECT count(*) FROM files"), "nothing was stored");
+    }
+    // Within the limits the same kind of file is an image like any other.
+    assertEquals(2048, upload(api, Pngs.blank(2048, 1024)).getInteger("width"));
   }
 
   /** The PNG with its header rewritten to claim another canvas (CRC fixed, so only the size is wrong). */

@@ -128,8 +128,13 @@ class WebhookTest {
   @Test
   void aPrivateReceiverIsRefusedByDefault() throws Exception {
     try (KilnNode strict = KilnNode.start(Map.of())) {
-      List<String> urls = List.of("http://127.0.0.1:" + receiverPort + "/inside", "http://localhost:" + receiverPort + "/inside",
-          "http://10.1.2.3/inside", "http://100.64.0.9/inside", "http://169.254.169.254/latest/meta-data", "http://[::1]:" + receiverPort + "/inside");
+      String port = ":" + receiverPort;
+      List<String> urls = List.of("http://127.0.0.1" + port + "/inside", "http://localhost" + port + "/inside",
+          "http://10.1.2.3/inside", "http://100.64.0.9/inside", "http://169.254.169.254/latest/meta-data", "http://[::1]" + port + "/inside",
+          // The receiver's loopback address spelt in IPv6 (mapped, translated, compatible, NAT64, 6to4), and benchmarking space.
+          "http://[::ffff:127.0.0.1]" + port + "/inside", "http://[::ffff:0:127.0.0.1]" + port + "/inside",
+          "http://[::127.0.0.1]" + port + "/inside", "http://[64:ff9b::127.0.0.1]" + port + "/inside",
+          "http://[2002:7f00:1::1]" + port + "/inside", "http://198.18.0.1" + port + "/inside");
       List<String> ids = new ArrayList<>();
       for (String url : urls) {
         ids.add(strict.api().submit(new JsonObject().put("tool_action", "debug.noop").put("webhook_url", url)).getString("id"));
@@ -141,7 +146,7 @@ class WebhookTest {
             List<Map<String, Object>> rows = sql.rows("SELECT attempts, last_error, delivered_at FROM webhook_deliveries WHERE task_id = ?::uuid", id);
             return rows.isEmpty() || rows.get(0).get("last_error") == null ? null : rows.get(0);
           });
-          assertTrue(d.get("last_error").toString().contains("private"), urls.get(i) + ": " + d);
+          assertTrue(d.get("last_error").toString().startsWith("refused: "), urls.get(i) + ": " + d);
           assertEquals(null, d.get("delivered_at"));
           assertEquals(10, d.get("attempts"), "not retried");
         }

@@ -4,6 +4,7 @@ import dev.kiln.common.asset.AssetStore;
 import dev.kiln.common.asset.DirectoryAssetStore;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.image.BoundedImageDecoder;
 import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.task.ErrorCode;
 import dev.kiln.worker.executor.Attempt;
@@ -208,7 +209,8 @@ public final class WorkerVerticle extends VerticleBase {
     if (running.size() >= config.workerSlots() + config.workerPrefetch()) return "no free slot";
     String toolAction = task.getString("tool_action");
     Attempt ex = new Attempt(vertx, taskId, attempt, toolAction,
-        task.getJsonObject("input", new JsonObject()), task.getJsonObject("images"), assets, progressSink(taskId, attempt));
+        task.getJsonObject("input", new JsonObject()), task.getJsonObject("images"), assets,
+        BoundedImageDecoder.shared(vertx, config.images()), progressSink(taskId, attempt));
     running.put(taskId, ex);
     if (started < config.workerSlots()) start(ex, task);
     else queued.add(new Queued(ex, task));

@@ -3,6 +3,7 @@ package dev.kiln.http.assets;
 import dev.kiln.common.asset.AssetStore;
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.hash.Sha256;
+import dev.kiln.common.image.BoundedImageDecoder;
 import dev.kiln.common.time.Iso;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
@@ -18,23 +19,16 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
 
 /**
  * {@code POST /api/v1/files}: upload an image (the raw PNG or JPEG as the body) to use as a
  * task's {@code source_image} or {@code reference_image} (seed 004's "file id"). The image is
- * decoded to prove it is one; the bytes go to the asset store under their SHA-256.
+ * decoded to prove it is one, within the node's image limits (its canvas judged from its header
+ * first); the bytes go to the asset store under their SHA-256.
  */
 public final class FileRoutes {
-  /** Larger images are refused before they are decoded (a small file can claim a huge canvas). */
-  public static final int MAX_SIDE = 8192;
   private static final Map<String, String> TYPES = Map.of("image/png", "png", "image/jpeg", "jpg");
   private static final String INSERT =
       "INSERT INTO files (api_client_id, user_id, object_key, mime_type, size_bytes, width, height, checksum) "
@@ -49,14 +43,19 @@ public final class FileRoutes {
   private final AssetUrls urls;
   private final AssetStore assets;
   private final int uploadLimit;
+  private final BoundedImageDecoder decoder;
 
-  /** {@code assets}: where uploads are written, once each, under their content's hash. */
-  public FileRoutes(Vertx vertx, Pool pool, AssetUrls urls, AssetStore assets, int uploadLimit) {
+  /**
+   * {@code assets}: where uploads are written, once each, under their content's hash;
+   * {@code decoder}: the node's, whose limits an upload must keep.
+   */
+  public FileRoutes(Vertx vertx, Pool pool, AssetUrls urls, AssetStore assets, int uploadLimit, BoundedImageDecoder decoder) {
     this.vertx = vertx;
     this.pool = pool;
     this.urls = urls;
     this.assets = assets;
     this.uploadLimit = uploadLimit;
+    this.decoder = decoder;
   }
 
   /** Its own body limit: mount before the API's general body handler (which then stands aside). */
@@ -111,42 +110,34 @@ public final class FileRoutes {
   }
 
   /** Blocking: decode (bounded), then write once under the content's hash. */
-  private Stored store(byte[] bytes, String ext) throws IOException {
-    int[] size = decode(bytes, ext);
+  private Stored store(byte[] bytes, String ext) throws java.io.IOException {
+    BoundedImageDecoder.Header size = decode(bytes, ext);
     String checksum = Sha256.hex(bytes);
     String key = "files/" + checksum.substring(0, 2) + "/" + checksum + "." + ext;
     // The same bytes are the same key: an upload already stored is not written again.
     if (!assets.exists(key)) assets.write(key, bytes);
-    return new Stored(key, size[0], size[1], checksum);
+    return new Stored(key, size.width(), size.height(), checksum);
   }
 
-  /** The image's width and height, once it has decoded whole as the type it was sent as; else a 422. */
-  private static int[] decode(byte[] bytes, String ext) {
-    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-      if (!readers.hasNext()) throw ApiException.invalid("invalid_image", "the body is not a PNG or JPEG image");
-      ImageReader reader = readers.next();
-      String format = reader.getFormatName().toLowerCase(Locale.ROOT);
-      if (!(format.equals(ext) || (ext.equals("jpg") && format.equals("jpeg")))) {
-        reader.dispose();
-        throw ApiException.invalid("invalid_image", "the body is a " + format.toUpperCase(Locale.ROOT)
+  /**
+   * The image's header, once it has decoded whole as the type it was sent as (and within the
+   * node's image limits); else a 422, or a 503 while every decode slot of the node is taken.
+   */
+  private BoundedImageDecoder.Header decode(byte[] bytes, String ext) {
+    try {
+      BoundedImageDecoder.Header header = decoder.header(bytes);
+      String format = header.format().equals("jpeg") ? "jpg" : header.format();
+      if (!format.equals(ext)) {
+        throw ApiException.invalid("invalid_image", "the body is a " + header.format().toUpperCase(Locale.ROOT)
             + " image, not what its Content-Type says");
       }
-      try {
-        reader.setInput(in, true, true);
-        int w = reader.getWidth(0);
-        int h = reader.getHeight(0);
-        if (w > MAX_SIDE || h > MAX_SIDE) {
-          throw ApiException.invalid("image_too_large", "images may be at most " + MAX_SIDE + " pixels on a side, this is " + w + "x" + h);
-        }
-        reader.read(0);
-        return new int[] {w, h};
-      } finally {
-        reader.dispose();
-      }
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof ApiException api) throw api;
-      throw ApiException.invalid("invalid_image", "the image could not be decoded");
+      return decoder.decode(bytes, BoundedImageDecoder.Wait.REFUSE).header();
+    } catch (BoundedImageDecoder.Rejected e) {
+      if (e.reason() == BoundedImageDecoder.Reason.TOO_LARGE) throw ApiException.invalid("image_too_large", e.getMessage());
+      throw ApiException.invalid("invalid_image", "the body is not a whole PNG or JPEG image: " + e.getMessage());
+    } catch (BoundedImageDecoder.Busy e) {
+      // Refused, not queued: a queue would hold each waiting upload's body, and a worker thread, for as long.
+      throw new ApiException(503, "service_unavailable", e.getMessage() + ", retry shortly");
     }
   }
 

@@ -1,5 +1,7 @@
 package dev.kiln.worker.demo;
 
+import dev.kiln.common.config.ImageLimits;
+import dev.kiln.common.image.BoundedImageDecoder;
 import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
@@ -15,7 +17,7 @@ import java.awt.image.BufferedImage;
  */
 public final class DemoHires implements Executor {
   public static final double DEFAULT_SCALE = 2;
-  public static final int MAX_SIDE = 8192;
+  public static final int MAX_SIDE = ImageLimits.MAX_SIDE;
 
   @Override
   public String toolAction() {
@@ -33,8 +35,11 @@ public final class DemoHires implements Executor {
       BufferedImage src = DemoImages.read(ex, "source_image", true);
       int w = (int) Math.round(src.getWidth() * scale);
       int h = (int) Math.round(src.getHeight() * scale);
-      if (w > MAX_SIDE || h > MAX_SIDE) {
-        throw new DemoImages.BadInput("output " + w + "x" + h + " would exceed " + MAX_SIDE + " px on a side");
+      try {
+        // Judged before the canvas is allocated: a 4x upscale of an allowed input may not be allowed.
+        ex.decoder().checkCanvas(w, h);
+      } catch (BoundedImageDecoder.Rejected e) {
+        throw new DemoImages.BadInput("the output at scale " + scale + ": " + e.getMessage());
       }
       return new Source(src, scale, w, h);
     }).compose(s -> DemoSteps.step(ex, 75, "upscaled to " + s.width() + "x" + s.height(),

@@ -1,23 +1,19 @@
 package dev.kiln.worker.demo;
 
 import com.twelvemonkeys.image.ResampleOp;
+import dev.kiln.common.image.BoundedImageDecoder;
 import dev.kiln.worker.executor.Attempt;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import javax.imageio.ImageIO;
-import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Pixel helpers shared by the demo image providers: read an input image, resample it, sample
  * it, encode a PNG. Blocking: call from {@code executeBlocking}.
  */
 final class DemoImages {
-  /** Larger inputs would take the CPU stand-ins minutes and the worker's heap with them. */
-  static final long MAX_INPUT_PIXELS = 8192L * 8192L;
-
   private DemoImages() {}
 
   /** The input cannot be used as given: the attempt fails for good with {@code bad_input}. */
@@ -29,8 +25,9 @@ final class DemoImages {
 
   /**
    * The image of an input field as {@code TYPE_INT_ARGB}, or null when the field is absent and
-   * optional. A required field that is absent, or a file that is missing from the asset store or
-   * not a PNG/JPEG, is {@link BadInput}.
+   * optional. A required field that is absent, or a file that is missing from the asset store,
+   * not a PNG/JPEG or over the node's image limits (judged from its header, before any pixel is
+   * decoded), is {@link BadInput}. It waits for one of the node's decode slots.
    */
   static BufferedImage read(Attempt ex, String field, boolean required) {
     byte[] bytes;
@@ -46,15 +43,9 @@ final class DemoImages {
     }
     BufferedImage img;
     try {
-      // Cached in memory: ImageIO's default caches a stream in a temporary file, per decode. It closes the stream.
-      img = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)));
-    } catch (IOException | RuntimeException e) {
-      // ImageIO reports broken files as IIOException or, from some decoders, as runtime errors.
-      throw new BadInput(field + " cannot be decoded: " + e.getMessage());
-    }
-    if (img == null) throw new BadInput(field + " is missing or not a PNG or JPEG image");
-    if ((long) img.getWidth() * img.getHeight() > MAX_INPUT_PIXELS) {
-      throw new BadInput(field + " is too large: " + img.getWidth() + "x" + img.getHeight());
+      img = ex.decoder().decode(bytes, BoundedImageDecoder.Wait.QUEUE).image();
+    } catch (BoundedImageDecoder.Rejected e) {
+      throw new BadInput(field + ": " + e.getMessage());
     }
     return toArgb(img);
   }

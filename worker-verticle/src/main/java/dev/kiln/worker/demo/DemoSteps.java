@@ -1,5 +1,6 @@
 package dev.kiln.worker.demo;
 
+import dev.kiln.common.image.BoundedImageDecoder;
 import dev.kiln.task.ErrorCode;
 import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Outcome;
@@ -37,6 +38,10 @@ final class DemoSteps {
   static Future<Outcome> recover(Attempt ex, Throwable e) {
     if (ex.isCancelled()) return Future.succeededFuture(Outcome.retryable(ErrorCode.CANCELLED, "cancelled"));
     if (e instanceof DemoImages.BadInput) return Future.succeededFuture(Outcome.permanent(ErrorCode.BAD_INPUT, e.getMessage()));
+    // An output over the node's image limits (Attempt.output): the input asked for too much.
+    if (e instanceof BoundedImageDecoder.Rejected r && r.reason() == BoundedImageDecoder.Reason.TOO_LARGE) {
+      return Future.succeededFuture(Outcome.permanent(ErrorCode.BAD_INPUT, "output: " + e.getMessage()));
+    }
     return Future.succeededFuture(Outcome.crashed(ErrorCode.EXECUTOR_ERROR, e));
   }
 

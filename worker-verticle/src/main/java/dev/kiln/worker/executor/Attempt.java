@@ -2,6 +2,7 @@ package dev.kiln.worker.executor;
 
 import dev.kiln.common.asset.AssetStore;
 import dev.kiln.common.hash.Sha256;
+import dev.kiln.common.image.BoundedImageDecoder;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -11,8 +12,9 @@ import java.util.function.BiConsumer;
 
 /**
  * One attempt as an executor sees it: its input, its input images and a place for its outputs
- * (both in the asset store, so no executor knows where bytes live), a progress sink, and its
- * cancellation (by the owner, by the dispatcher at timeout, or by a drain).
+ * (both in the asset store, so no executor knows where bytes live), the node's bounded image
+ * decoder, a progress sink, and its cancellation (by the owner, by the dispatcher at timeout, or
+ * by a drain).
  */
 public final class Attempt {
   private final Vertx vertx;
@@ -22,12 +24,16 @@ public final class Attempt {
   private final JsonObject input;
   private final JsonObject images;
   private final AssetStore assets;
+  private final BoundedImageDecoder decoder;
   private final BiConsumer<Integer, String> progressSink;
   private final Promise<String> cancelled = Promise.promise();
 
-  /** {@code images}: input image field to its asset key, as the HTTP role resolved them (null: none). */
+  /**
+   * {@code images}: input image field to its asset key, as the HTTP role resolved them (null:
+   * none); {@code decoder}: the node's, which every input and output image must pass.
+   */
   public Attempt(Vertx vertx, String taskId, int attempt, String toolAction, JsonObject input, JsonObject images,
-                 AssetStore assets, BiConsumer<Integer, String> progressSink) {
+                 AssetStore assets, BoundedImageDecoder decoder, BiConsumer<Integer, String> progressSink) {
     this.vertx = vertx;
     this.taskId = taskId;
     this.attempt = attempt;
@@ -35,6 +41,7 @@ public final class Attempt {
     this.input = input;
     this.images = images == null ? new JsonObject() : images;
     this.assets = assets;
+    this.decoder = decoder;
     this.progressSink = progressSink;
   }
 
@@ -75,15 +82,26 @@ public final class Attempt {
   }
 
   /**
+   * The node's image decoder: how an executor reads an image (its canvas judged from the header,
+   * a decode slot waited for), and the limits of what it may make.
+   */
+  public BoundedImageDecoder decoder() {
+    return decoder;
+  }
+
+  /**
    * Stores an output file of this attempt under {@code tasks/<task id>/<attempt>/<fileName>} and
    * returns its {@code task_assets} row as the dispatcher records it (an {@code output}; an
-   * executor may change {@code asset_type}, as for a preview). Blocking: call from
-   * {@code executeBlocking}.
+   * executor may change {@code asset_type}, as for a preview). A PNG or JPEG must be a whole
+   * image within the node's limits (from its header; else {@link BoundedImageDecoder.Rejected}),
+   * so what a provider sends back can be served and be the next task's input. Blocking: call
+   * from {@code executeBlocking}.
    */
   public JsonObject output(String fileName, String mimeType, byte[] bytes, Integer width, Integer height) throws IOException {
     if (fileName.isEmpty() || fileName.contains("/") || fileName.equals(".") || fileName.equals("..")) {
       throw new IllegalArgumentException("an output's file name must be a plain name, got '" + fileName + "'");
     }
+    if (mimeType.equals("image/png") || mimeType.equals("image/jpeg")) decoder.header(bytes);
     String key = "tasks/" + taskId + "/" + attempt + "/" + fileName;
     assets.write(key, bytes);
     return new JsonObject()

@@ -9,8 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.common.asset.AssetStore;
 import dev.kiln.common.asset.DirectoryAssetStore;
+import dev.kiln.common.config.ImageLimits;
 import dev.kiln.common.hash.Sha256;
+import dev.kiln.common.image.BoundedImageDecoder;
 import dev.kiln.task.ErrorCode;
+import dev.kiln.testing.Pngs;
 import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
@@ -47,6 +50,8 @@ class DemoExecutorsTest {
   private static final int BLUE = 0xff2040c0;
   private static final int RED = 0xffd02020;
   private static Vertx vertx;
+  /** A node's decoder with the default limits. */
+  private static final BoundedImageDecoder DECODER = new BoundedImageDecoder(ImageLimits.DEFAULT);
 
   @TempDir
   Path assetDir;
@@ -313,6 +318,41 @@ class DemoExecutorsTest {
     }
   }
 
+  /** A decompression bomb (8 KB on disk, 8192x8192 = 67 MP) is bad input for every executor, refused from its header. */
+  @Test
+  void anInputOverTheImageLimitsIsBadInputAndNeverDecoded() throws Exception {
+    Path bomb = assetDir.resolve("inputs/bomb.png");
+    Files.createDirectories(bomb.getParent());
+    Files.write(bomb, Pngs.blank(8192, 8192));
+    writePng("inputs/ref.png", filled(20, 20, RED));
+    for (Executor e : all().toList()) {
+      long started = System.nanoTime();
+      Outcome o = run(e, new JsonObject(), new JsonObject().put("source_image", "inputs/bomb.png").put("reference_image", "inputs/ref.png"));
+      assertBadInput(o);
+      assertFalse(o.retryable(), e.toolAction());
+      assertTrue(o.errorMessage().contains("source_image") && o.errorMessage().contains("67108864"), o.errorMessage());
+      long ms = (System.nanoTime() - started) / 1_000_000;
+      assertTrue(ms < 2_000, e.toolAction() + " took " + ms + " ms: the bomb was decoded");
+    }
+  }
+
+  /** A node with lower limits refuses what they exclude, an input as an output it would have to make. */
+  @Test
+  void theNodesLimitsBoundInputsAndTheOutputsTheyAskFor() throws Exception {
+    BoundedImageDecoder small = new BoundedImageDecoder(new ImageLimits(ImageLimits.MAX_SIDE, 10_000, 1));
+    Outcome input = runAttempt(new DemoHires(), attempt(new DemoHires(), new JsonObject().put("scale", 1),
+        images(filled(120, 120, BLUE), null), "l-1", small));
+    assertBadInput(input);
+    assertTrue(input.errorMessage().contains("at most 10000 pixels"), input.errorMessage());
+    Outcome output = runAttempt(new DemoHires(), attempt(new DemoHires(), new JsonObject().put("scale", 2),
+        images(filled(80, 80, BLUE), null), "l-2", small));
+    assertBadInput(output);
+    assertTrue(output.errorMessage().contains("160x160"), output.errorMessage());
+    assertTrue(onlyAsset(runAttempt(new DemoHires(), attempt(new DemoHires(), new JsonObject().put("scale", 1.25),
+        images(filled(80, 80, BLUE), null), "l-3", small))).getInteger("width") == 100, "within the limits it runs");
+    assertEquals(1, small.freeSlots(), "every decode gave its slot back");
+  }
+
   @Test
   void aCancelledAttemptFails() throws Exception {
     JsonObject images = images(subjectOnBackground(48, 40), filled(30, 30, RED));
@@ -327,7 +367,7 @@ class DemoExecutorsTest {
       // Cancelled while running: at its first progress report.
       AtomicReference<Attempt> ref = new AtomicReference<>();
       Attempt during = new Attempt(vertx, "d-" + e.toolAction(), 1, e.toolAction(), new JsonObject(), images, assets,
-          (p, m) -> ref.get().cancel("owner"));
+          DECODER, (p, m) -> ref.get().cancel("owner"));
       ref.set(during);
       Outcome d = runAttempt(e, during);
       assertFalse(d.success(), e.toolAction());
@@ -348,7 +388,11 @@ class DemoExecutorsTest {
   }
 
   private Attempt attempt(Executor e, JsonObject input, JsonObject images, String taskId) {
-    return new Attempt(vertx, taskId, 1, e.toolAction(), input, images, assets, (p, m) -> progress.add(p));
+    return attempt(e, input, images, taskId, DECODER);
+  }
+
+  private Attempt attempt(Executor e, JsonObject input, JsonObject images, String taskId, BoundedImageDecoder decoder) {
+    return new Attempt(vertx, taskId, 1, e.toolAction(), input, images, assets, decoder, (p, m) -> progress.add(p));
   }
 
   /** Runs on an event loop, as the worker does. */
