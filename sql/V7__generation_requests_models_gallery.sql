@@ -13,6 +13,10 @@
 --                                    credits, SSE and webhooks are the queue's own.
 -- Owners are tenants as everywhere in Kiln: an API client and, optionally, an end user of it
 -- (X-User-Id, or a signed-in user's id). The seed's enums are kept as its upper-case words.
+--
+-- V1 drafted these four tables owned by users (a uuid FK), which only a signed-in user can be;
+-- nothing ever wrote them, so they are made again, owned by tenants.
+DROP TABLE model_interactions, models, generated_images, generation_requests;
 
 CREATE TABLE generation_requests (
     id                    uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -108,3 +112,6 @@ CREATE INDEX ix_model_interactions_model ON model_interactions (model_id, type);
 -- A task that is one of a request's images, or its model: the settlement finds the request
 -- to recount from the task row it already holds locked.
 ALTER TABLE tasks ADD COLUMN generation_request_id uuid REFERENCES generation_requests (id) ON DELETE SET NULL;
+
+CREATE TRIGGER trg_generation_requests_updated_at BEFORE UPDATE ON generation_requests FOR EACH ROW EXECUTE FUNCTION kiln_set_updated_at();
+CREATE TRIGGER trg_models_updated_at              BEFORE UPDATE ON models              FOR EACH ROW EXECUTE FUNCTION kiln_set_updated_at();
