@@ -115,3 +115,12 @@ ALTER TABLE tasks ADD COLUMN generation_request_id uuid REFERENCES generation_re
 
 CREATE TRIGGER trg_generation_requests_updated_at BEFORE UPDATE ON generation_requests FOR EACH ROW EXECUTE FUNCTION kiln_set_updated_at();
 CREATE TRIGGER trg_models_updated_at              BEFORE UPDATE ON models              FOR EACH ROW EXECUTE FUNCTION kiln_set_updated_at();
+
+-- A request's webhooks (request.awaiting_selection, request.completed, request.failed) join the
+-- outbox beside tasks' and batches'.
+ALTER TABLE webhook_deliveries ADD COLUMN request_id uuid REFERENCES generation_requests (id) ON DELETE CASCADE;
+ALTER TABLE webhook_deliveries DROP CONSTRAINT ck_webhook_deliveries_subject;
+ALTER TABLE webhook_deliveries ADD CONSTRAINT ck_webhook_deliveries_subject CHECK (num_nonnulls(task_id, batch_id, request_id) = 1);
+
+-- A request's tasks, for its cancel and its event stream (only the pipeline's tasks are in it).
+CREATE INDEX ix_tasks_generation_request ON tasks (generation_request_id) WHERE generation_request_id IS NOT NULL;

@@ -3,6 +3,7 @@ package dev.kiln.dispatcher;
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.redis.Hot;
 import dev.kiln.task.store.BatchReads;
+import dev.kiln.task.store.GenerationRequests;
 import dev.kiln.task.store.QueueConfigs;
 import dev.kiln.task.store.RunningAttempt;
 import dev.kiln.task.store.TaskReads;
@@ -61,7 +62,8 @@ final class LeaderTerm {
     services.add(new WorkerWatch(vertx, config.workerWatch(), config.handOff(), workers, slots, rows, settler, claimers));
     services.add(new Rescuer(vertx, config.rescuer(), reads, workers, rows, settler, claimers).every());
     services.add(new QueueMetrics(vertx, config.metrics(), reads, configs, workers));
-    services.add(new WebhookSender(vertx, config.webhooks(), outbox, reads, new BatchReads(pool), urls));
+    services.add(new WebhookSender(vertx, config.webhooks(), outbox, reads, new BatchReads(pool),
+        new GenerationRequests(pool), urls));
     services.add(new Pruner(vertx, config.pruner(), store, outbox, config.webhooks().maxAttempts()).every());
   }
 

@@ -4,6 +4,7 @@ import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.task.Backoff;
 import dev.kiln.task.store.BatchReads;
+import dev.kiln.task.store.GenerationRequests;
 import dev.kiln.task.store.Scope;
 import dev.kiln.task.store.TaskReads;
 import dev.kiln.task.store.WebhookOutbox;
@@ -78,6 +79,7 @@ final class WebhookSender implements LeaderService {
   private final WebhookOutbox outbox;
   private final TaskReads tasks;
   private final BatchReads batches;
+  private final GenerationRequests requests;
   private final WebClient client;
   private final AssetUrls urls;
   private final Ticker<Void> ticker;
@@ -90,12 +92,14 @@ final class WebhookSender implements LeaderService {
     }
   }
 
-  WebhookSender(Vertx vertx, Config config, WebhookOutbox outbox, TaskReads tasks, BatchReads batches, AssetUrls urls) {
+  WebhookSender(Vertx vertx, Config config, WebhookOutbox outbox, TaskReads tasks, BatchReads batches, GenerationRequests requests,
+                AssetUrls urls) {
     this.vertx = vertx;
     this.config = config;
     this.outbox = outbox;
     this.tasks = tasks;
     this.batches = batches;
+    this.requests = requests;
     this.urls = urls;
     this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5_000).setIdleTimeout(30)
         .setUserAgent("kiln-webhooks").setFollowRedirects(false).setForceSni(true));
@@ -125,15 +129,17 @@ final class WebhookSender implements LeaderService {
   private Future<Void> send(Row d) {
     long id = d.getLong("id");
     int attempts = d.getInteger("attempts");
-    // A delivery announces a task or a batch: the body carries it under its own name.
+    // A delivery announces a task, a batch or a generation request: the body carries it under its own name.
     boolean batch = d.getUUID("batch_id") != null;
-    String subject = batch ? "batch" : "task";
+    boolean generation = d.getUUID("request_id") != null;
+    String subject = batch ? "batch" : generation ? "request" : "task";
     String event = subject + "." + d.getString("event");
     String url = d.getString("url");
     URI target = URI.create(url);
     Future<InetAddress> address = receiver(target.getHost());
     Future<JsonObject> about = address.compose(a -> batch
         ? batches.get(Scope.ALL, d.getUUID("batch_id"))
+        : generation ? requests.get(Scope.ALL, d.getUUID("request_id")).map(r -> r == null ? null : urls.presentRequest(r))
         : tasks.get(Scope.ALL, d.getUUID("task_id")).map(t -> t == null ? null : urls.present(t)));
     return about.compose(subjectJson -> {
       if (subjectJson == null) return Future.failedFuture(new IllegalStateException(subject + " is gone"));

@@ -16,6 +16,8 @@ import dev.kiln.http.auth.ApiKeyAuth;
 import dev.kiln.http.auth.RateLimits;
 import dev.kiln.http.auth.SignIn;
 import dev.kiln.http.batches.BatchRoutes;
+import dev.kiln.http.requests.GenerationRequestRoutes;
+import dev.kiln.task.store.GenerationRequests;
 import dev.kiln.http.ops.OpsRoutes;
 import dev.kiln.http.sse.EventStreams;
 import dev.kiln.http.tasks.BulkRoutes;
@@ -85,7 +87,10 @@ public final class HttpVerticle extends VerticleBase {
     FileRoutes files = new FileRoutes(vertx, pool, urls, assets, config.api().uploadLimitBytes(),
         BoundedImageDecoder.shared(vertx, config.images()));
     SignIn signIn = new SignIn(vertx, pool, config.api(), config.dataDir());
-    EventStreams streams = new EventStreams(vertx, reads, tasks);
+    TaskActionRoutes actions = new TaskActionRoutes(vertx, store, reads, tasks);
+    GenerationRequestRoutes requests = new GenerationRequestRoutes(vertx, new GenerationRequests(pool), reads, actions,
+        config::price, urls);
+    EventStreams streams = new EventStreams(vertx, reads, tasks, requests);
 
     Router router = Router.router(vertx);
     new OpsRoutes(vertx, pool, hot).mount(router);
@@ -103,9 +108,9 @@ public final class HttpVerticle extends VerticleBase {
     files.mount(api);
     new BulkRoutes(vertx, store, reads, config.debugExecutors(), config::price, urls).mount(api);
     tasks.mount(api);
-    TaskActionRoutes actions = new TaskActionRoutes(vertx, store, reads, tasks);
     actions.mount(api);
     new BatchRoutes(vertx, store, reads, new BatchReads(pool), actions, config.price("image.generate"), urls).mount(api);
+    requests.mount(api);
     new WalletRoutes(new Wallets(pool)).mount(api);
     new AdminRoutes(vertx, pool, new QueueConfigs(pool)).mount(api);
     new ClientAdminRoutes(vertx, pool).mount(api);

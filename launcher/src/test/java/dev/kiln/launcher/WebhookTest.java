@@ -125,6 +125,34 @@ class WebhookTest {
     }
   }
 
+  /** Seed 003: a generation request is announced when it awaits a selection and when it has ended, signed, once each. */
+  @Test
+  void aGenerationRequestIsPostedWhenItAwaitsASelectionAndWhenItEnds() throws Exception {
+    String url = "http://127.0.0.1:" + receiverPort + "/request";
+    Api.Reply created = kiln.api().post("/api/v1/generation-requests", new JsonObject().put("prompt", "a teapot").put("width", 64)
+        .put("height", 64).put("image_count", 2).put("webhook_url", url).encode());
+    assertEquals(202, created.status(), created.body());
+    String id = created.json().getString("id");
+    Received awaiting = Eventually.await("request.awaiting_selection", Duration.ofSeconds(60), () ->
+        received.stream().filter(r -> r.path().equals("/request")).findFirst().orElse(null));
+    JsonObject body = new JsonObject(awaiting.body());
+    assertEquals("request.awaiting_selection", body.getString("event"));
+    assertEquals(id, body.getJsonObject("request").getString("id"));
+    assertEquals("AWAITING_SELECTION", body.getJsonObject("request").getString("phase"));
+    String imageUrl = body.getJsonObject("request").getJsonArray("images").getJsonObject(0).getString("image_url");
+    assertEquals((byte) 0x89, kiln.api().anonymous().bytes(imageUrl)[0], "its images are signed URLs that work without a key");
+    assertEquals(hmac(awaiting.body()), awaiting.signature());
+    assertEquals(200, kiln.api().send("PATCH", "/api/v1/generation-requests/" + id, "{\"selected_image_index\": 0}").status());
+    Received ended = Eventually.await("request.completed", Duration.ofSeconds(60), () ->
+        received.stream().filter(r -> r.path().equals("/request") && r.body().contains("request.completed")).findFirst().orElse(null));
+    JsonObject request = new JsonObject(ended.body()).getJsonObject("request");
+    assertEquals("COMPLETED", request.getString("status"));
+    assertTrue(request.getJsonObject("model").getString("model_url").contains("signature="));
+    try (Sql sql = kiln.sql()) {
+      assertEquals(2L, sql.count("SELECT count(*) FROM webhook_deliveries WHERE request_id = ?::uuid", id), "once each");
+    }
+  }
+
   @Test
   void aPrivateReceiverIsRefusedByDefault() throws Exception {
     try (KilnNode strict = KilnNode.start(Map.of())) {

@@ -70,4 +70,31 @@ public final class AssetUrls {
       throw new IllegalStateException(e);
     }
   }
+
+  /**
+   * A generation request (seed 003) as the API shows it, from its store view: each image's and
+   * the model's asset ids become signed URLs ({@code image_url}, {@code model_url},
+   * {@code preview_image_url}); the store's internal fields go.
+   */
+  public JsonObject presentRequest(JsonObject r) {
+    io.vertx.core.json.JsonArray images = new io.vertx.core.json.JsonArray();
+    for (Object o : r.getJsonArray("images")) {
+      JsonObject i = (JsonObject) o;
+      String asset = i.getString("asset_id");
+      images.add(new JsonObject().put("index", i.getInteger("index")).put("status", i.getString("image_status"))
+          .put("seed", i.getLong("seed")).put("task_id", i.getString("task_id")).put("progress", i.getInteger("progress"))
+          .put("image_url", asset == null ? null : sign(UUID.fromString(asset)))
+          .put("width", i.getInteger("width")).put("height", i.getInteger("height"))
+          .put("error_message", i.getString("error_message")).put("completed_at", i.getString("completed_at")));
+    }
+    r.put("images", images);
+    JsonObject m = r.getJsonObject("model");
+    if (m != null) {
+      String model = (String) m.remove("model_asset_id");
+      String preview = (String) m.remove("preview_asset_id");
+      m.put("model_url", model == null ? null : sign(UUID.fromString(model)));
+      m.put("preview_image_url", preview == null ? null : sign(UUID.fromString(preview)));
+    }
+    return r;
+  }
 }

@@ -12,10 +12,11 @@ import java.util.UUID;
  */
 record LockedTask(UUID id, int attempt, TaskStatus status, String queue, String toolAction, String workerId,
                   RetryPolicy.Counters counters, long pointsCost, UUID walletHoldId, UUID batchId, String webhookUrl,
-                  String apiClientId, String userId, OffsetDateTime startedAt) {
+                  String apiClientId, String userId, OffsetDateTime startedAt, UUID generationRequestId) {
 
   static final String COLUMNS = "id, attempt, status, queue, tool_action, worker_id, retry_count, max_retries, lost_count, handoff_count, "
-      + "coalesce(points_cost, 0) AS points_cost, wallet_hold_id, batch_id, webhook_url, api_client_id, user_id, started_at";
+      + "coalesce(points_cost, 0) AS points_cost, wallet_hold_id, batch_id, webhook_url, api_client_id, user_id, started_at, "
+      + "generation_request_id";
 
   static LockedTask of(Row r) {
     return new LockedTask(r.getUUID("id"), r.getInteger("attempt"), TaskStatus.of(r.getString("status")), r.getString("queue"),
@@ -23,7 +24,8 @@ record LockedTask(UUID id, int attempt, TaskStatus status, String queue, String 
         new RetryPolicy.Counters(r.getInteger("retry_count"), r.getInteger("max_retries"), r.getInteger("lost_count"),
             r.getInteger("handoff_count")),
         r.getLong("points_cost"), r.getUUID("wallet_hold_id"), r.getUUID("batch_id"), r.getString("webhook_url"),
-        r.getString("api_client_id"), r.getString("user_id"), r.getOffsetDateTime("started_at"));
+        r.getString("api_client_id"), r.getString("user_id"), r.getOffsetDateTime("started_at"),
+        r.getUUID("generation_request_id"));
   }
 
   boolean priced() {

@@ -40,6 +40,14 @@ final class TaskCancel {
     return conn.preparedQuery(LOCK_ONE).execute(Tuple.of(taskId, (Object) TaskStatus.values(TaskStatus.WAITING))).map(TaskCancel::locked);
   }
 
+  private static final String LOCK_REQUEST = "SELECT " + LockedTask.COLUMNS
+      + " FROM tasks WHERE generation_request_id = $1 AND status = ANY($2::text[]) ORDER BY id FOR UPDATE";
+
+  static Future<List<LockedTask>> lockWaitingInRequest(SqlConnection conn, UUID requestId) {
+    return conn.preparedQuery(LOCK_REQUEST).execute(Tuple.of(requestId, (Object) TaskStatus.values(TaskStatus.WAITING)))
+        .map(TaskCancel::locked);
+  }
+
   static Future<List<LockedTask>> lockWaitingInBatch(SqlConnection conn, UUID batchId) {
     return conn.preparedQuery(LOCK_BATCH).execute(Tuple.of(batchId, (Object) TaskStatus.values(TaskStatus.WAITING))).map(TaskCancel::locked);
   }

@@ -57,6 +57,7 @@ public final class TaskReads {
   private static final String ATTEMPT = "SELECT id, attempt, queue, worker_id, started_at FROM tasks ";
   private static final String RUNNING = ATTEMPT + "WHERE status = 'running'";
   private static final String RUNNING_IN_BATCH = ATTEMPT + "WHERE batch_id = $1 AND status = 'running'";
+  private static final String RUNNING_IN_REQUEST = ATTEMPT + "WHERE generation_request_id = $1 AND status = 'running'";
   private static final String TIMED_OUT = ATTEMPT + "WHERE status = 'running' AND timeout_at < now() LIMIT $1";
   /** Running attempts claimed more than $2 ms ago on a worker that is not live ($1). */
   private static final String ORPHANED = ATTEMPT + "WHERE status = 'running' AND NOT (worker_id = ANY($1::text[])) "
@@ -158,6 +159,11 @@ public final class TaskReads {
 
   public Future<List<RunningAttempt>> runningInBatch(UUID batchId) {
     return pool.preparedQuery(RUNNING_IN_BATCH).execute(Tuple.of(batchId)).map(TaskReads::attempts);
+  }
+
+  /** The running attempts of a generation request's images and model. */
+  public Future<List<RunningAttempt>> runningInRequest(UUID requestId) {
+    return pool.preparedQuery(RUNNING_IN_REQUEST).execute(Tuple.of(requestId)).map(TaskReads::attempts);
   }
 
   /** Running attempts past their timeout. */

@@ -80,7 +80,7 @@ public final class TaskStore {
     return Tx.run(pool, conn -> conn.preparedQuery(INSERT_BATCH).execute(row).compose(v -> insertAndHold(conn, tasks)));
   }
 
-  private static Future<List<Created>> insertAndHold(io.vertx.sqlclient.SqlConnection conn, List<NewTask> tasks) {
+  static Future<List<Created>> insertAndHold(io.vertx.sqlclient.SqlConnection conn, List<NewTask> tasks) {
     return TaskInsert.insert(conn, tasks).compose(rows -> {
       List<Created> created = new ArrayList<>(rows.size());
       List<Credits.Hold> holds = new ArrayList<>();

@@ -25,7 +25,7 @@ public final class WebhookOutbox {
       "UPDATE webhook_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $3) "
           + "FROM (SELECT id FROM webhook_deliveries WHERE delivered_at IS NULL AND next_attempt_at <= now() AND attempts < $1 "
           + "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) due WHERE d.id = due.id "
-          + "RETURNING d.id, d.task_id, d.batch_id, d.url, d.event, d.attempts";
+          + "RETURNING d.id, d.task_id, d.batch_id, d.request_id, d.url, d.event, d.attempts";
   private static final String DELIVERED =
       "UPDATE webhook_deliveries SET delivered_at = now(), last_status = $2, last_error = NULL WHERE id = $1";
   private static final String FAILED = "UPDATE webhook_deliveries SET next_attempt_at = now() + make_interval(secs => $2), "
