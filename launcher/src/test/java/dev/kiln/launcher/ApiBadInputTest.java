@@ -52,9 +52,10 @@ class ApiBadInputTest {
   /** Tables a request could write; queue_configs is compared whole, below. */
   private static final List<String> TABLES = List.of("tasks", "task_events", "task_executions", "task_assets",
       "task_batches", "files", "api_clients", "wallets", "credit_ledger", "email_verification_codes", "users",
-      "user_sessions", "webhook_deliveries");
+      "user_sessions", "webhook_deliveries", "generation_requests", "generated_images", "models");
   /** Tables whose rows an action changes in place (retry, restore, delete, cancel, revoke, grant). */
-  private static final List<String> UPDATED = List.of("tasks", "task_batches", "api_clients", "wallets", "files");
+  private static final List<String> UPDATED = List.of("tasks", "task_batches", "api_clients", "wallets", "files",
+      "generation_requests", "generated_images", "models");
 
   static {
     NOT_UUIDS.put("not-a-uuid", "not-a-uuid");
@@ -67,6 +68,9 @@ class ApiBadInputTest {
   /** A finished task and a finished batch of the admin's, for the {id} routes to refuse around. */
   private static String knownTask;
   private static String knownBatch;
+  /** A generation request of the admin's awaiting its pick, and one that was cancelled (past picking). */
+  private static String knownRequest;
+  private static String cancelledRequest;
   /** The known batch's metadata.batch_id: its owner's name for it. */
   private static final String KNOWN_BATCH_NAME = java.util.UUID.randomUUID().toString();
   /** A third_party client's key: may not act for end users, may not use the admin API. */
@@ -82,6 +86,11 @@ class ApiBadInputTest {
         .put("metadata", new JsonObject().put("batch_id", KNOWN_BATCH_NAME)).encode());
     assertEquals(202, batch.status(), batch.body());
     knownBatch = batch.json().getString("id");
+    knownRequest = kiln.api().post(API + "/generation-requests", "{\"prompt\":\"a known request\",\"width\":64,\"height\":64,"
+        + "\"image_count\":2}").json().getString("id");
+    cancelledRequest = kiln.api().post(API + "/generation-requests", "{\"prompt\":\"a cancelled request\",\"width\":64,"
+        + "\"height\":64,\"image_count\":1}").json().getString("id");
+    assertEquals(200, kiln.api().post(API + "/generation-requests/" + cancelledRequest + "/cancel", "").status());
     Api.Reply client = kiln.api().post(API + "/admin/clients", "{\"display_name\": \"bad input\", \"role\": \"third_party\"}");
     assertEquals(201, client.status(), client.body());
     thirdPartyKey = client.json().getString("api_key");
@@ -93,6 +102,8 @@ class ApiBadInputTest {
     kiln.api().awaitStatus(knownTask, "completed", Duration.ofSeconds(30));
     Eventually.await("the known batch ends", Duration.ofSeconds(60),
         () -> "completed".equals(kiln.api().get(API + "/batches/" + knownBatch).json().getString("status")));
+    Eventually.await("the known request awaits its pick", Duration.ofSeconds(60),
+        () -> "AWAITING_SELECTION".equals(kiln.api().get(API + "/generation-requests/" + knownRequest).json().getString("phase")));
   }
 
   /** Signs an end user in by e-mailed code, read from the outbox the node keeps without an SMTP relay. */
@@ -401,6 +412,83 @@ class ApiBadInputTest {
     for (String[] b : batchBad) {
       c.add(json("POST /batches " + b[0], "POST", batches, b[1], Integer.parseInt(b[2]), b[3]));
     }
+
+    // ---- Generation requests (seed 003).
+    String requests = API + "/generation-requests";
+    String fineRequest = "{\"prompt\":\"a kiln\",\"width\":64,\"height\":64}";
+    bodies(c, "POST /generation-requests", "POST", requests, fineRequest, KilnNode.ADMIN_KEY);
+    String[][] requestBad = {
+        {"no prompt", "{}", "422", "missing_field"},
+        {"prompt null", "{\"prompt\":null}", "422", "missing_field"},
+        {"prompt empty", "{\"prompt\":\"\"}", "422", "invalid_field"},
+        {"prompt blank", "{\"prompt\":\"   \"}", "422", "invalid_field"},
+        {"prompt number", "{\"prompt\":42}", "422", "invalid_field"},
+        {"prompt 4001 chars", "{\"prompt\":\"" + "a".repeat(4001) + "\"}", "422", "invalid_field"},
+        {"prompt NUL", "{\"prompt\":\"a\\u0000b\"}", "400", "malformed_json"},
+        {"negative_prompt number", "{\"prompt\":\"a\",\"negative_prompt\":1}", "422", "invalid_field"},
+        {"width string", "{\"prompt\":\"a\",\"width\":\"64\"}", "422", "invalid_field"},
+        {"width 63", "{\"prompt\":\"a\",\"width\":63}", "422", "invalid_field"},
+        {"width 2049", "{\"prompt\":\"a\",\"width\":2049}", "422", "invalid_field"},
+        {"width 64.5", "{\"prompt\":\"a\",\"width\":64.5}", "422", "invalid_field"},
+        {"width past long", "{\"prompt\":\"a\",\"width\":99999999999999999999}", "422", "invalid_field"},
+        {"height boolean", "{\"prompt\":\"a\",\"height\":true}", "422", "invalid_field"},
+        {"seed string", "{\"prompt\":\"a\",\"seed\":\"1\"}", "422", "invalid_field"},
+        {"seed 1.5", "{\"prompt\":\"a\",\"seed\":1.5}", "422", "invalid_field"},
+        {"seed -1", "{\"prompt\":\"a\",\"seed\":-1}", "422", "invalid_input"},
+        {"seed past the largest", "{\"prompt\":\"a\",\"seed\":9007199254740992}", "422", "invalid_input"},
+        {"seed + image_count past the largest", "{\"prompt\":\"a\",\"seed\":9007199254740990,\"image_count\":3}", "422",
+            "invalid_input"},
+        {"seed long max (overflow)", "{\"prompt\":\"a\",\"seed\":9223372036854775807,\"image_count\":2}", "422", "invalid_input"},
+        {"image_count 0", "{\"prompt\":\"a\",\"image_count\":0}", "422", "invalid_field"},
+        {"image_count 9", "{\"prompt\":\"a\",\"image_count\":9}", "422", "invalid_field"},
+        {"image_count string", "{\"prompt\":\"a\",\"image_count\":\"4\"}", "422", "invalid_field"},
+        {"image_count 2.5", "{\"prompt\":\"a\",\"image_count\":2.5}", "422", "invalid_field"},
+        {"webhook_url relative", "{\"prompt\":\"a\",\"webhook_url\":\"/hook\"}", "422", "invalid_field"},
+        {"webhook_url javascript", "{\"prompt\":\"a\",\"webhook_url\":\"javascript:alert(1)\"}", "422", "invalid_field"},
+        {"status is not the client's", "{\"prompt\":\"a\",\"status\":\"COMPLETED\"}", "422", "unknown_field"},
+        {"selected_image_index is not for creating", "{\"prompt\":\"a\",\"selected_image_index\":0}", "422", "unknown_field"},
+    };
+    for (String[] b : requestBad) c.add(json("POST /generation-requests " + b[0], "POST", requests, b[1], Integer.parseInt(b[2]), b[3]));
+    ids(c, "GET /generation-requests/{id}", "GET", requests + "/%s", null);
+    ids(c, "GET /generation-requests/{id}/events", "GET", requests + "/%s/events", null);
+    ids(c, "POST /generation-requests/{id}/cancel", "POST", requests + "/%s/cancel", new byte[0]);
+    c.add(get("GET /generation-requests/{id} of a task", requests + "/" + knownTask, 404, "not_found"));
+    for (Map.Entry<String, String> e : NOT_UUIDS.entrySet()) {
+      c.add(json("PATCH /generation-requests/{id} id " + e.getKey(), "PATCH", requests + "/" + e.getValue(),
+          "{\"selected_image_index\":0}", 400, "invalid_id"));
+    }
+    c.add(json("PATCH /generation-requests/{id} id unknown", "PATCH", requests + "/" + nowhere, "{\"selected_image_index\":0}",
+        404, "not_found"));
+    String pick = requests + "/" + knownRequest;
+    bodies(c, "PATCH /generation-requests/{id}", "PATCH", pick, "{\"selected_image_index\":0}", KilnNode.ADMIN_KEY);
+    String[][] pickBad = {
+        {"no index", "{}", "422", "missing_field"},
+        {"only a name", "{\"name\":\"x\"}", "422", "missing_field"},
+        {"index -1", "{\"selected_image_index\":-1}", "422", "invalid_field"},
+        {"index out of range (2 images)", "{\"selected_image_index\":2}", "422", "invalid_field"},
+        {"index 8", "{\"selected_image_index\":8}", "422", "invalid_field"},
+        {"index string", "{\"selected_image_index\":\"0\"}", "422", "invalid_field"},
+        {"index 0.5", "{\"selected_image_index\":0.5}", "422", "invalid_field"},
+        {"index past long", "{\"selected_image_index\":99999999999999999999}", "422", "invalid_field"},
+        {"name empty", "{\"selected_image_index\":0,\"name\":\"\"}", "422", "invalid_field"},
+        {"name blank", "{\"selected_image_index\":0,\"name\":\"  \"}", "422", "invalid_field"},
+        {"name 201 chars", "{\"selected_image_index\":0,\"name\":\"" + "n".repeat(201) + "\"}", "422", "invalid_field"},
+        {"name number", "{\"selected_image_index\":0,\"name\":5}", "422", "invalid_field"},
+        {"status is not the client's", "{\"selected_image_index\":0,\"status\":\"COMPLETED\"}", "422", "unknown_field"},
+    };
+    for (String[] b : pickBad) c.add(json("PATCH /generation-requests/{id} " + b[0], "PATCH", pick, b[1], Integer.parseInt(b[2]), b[3]));
+    c.add(json("PATCH /generation-requests/{id} in the wrong phase", "PATCH", requests + "/" + cancelledRequest,
+        "{\"selected_image_index\":0}", 409, "wrong_phase"));
+    c.add(post("POST /generation-requests/{id}/cancel of an ended one", requests + "/" + cancelledRequest + "/cancel", 409,
+        "request_ended"));
+    String[][] requestListBad = {
+        {"unknown parameter", "status=COMPLETED", "unknown_parameter"},
+        {"limit 0", "limit=0", "invalid_parameter"},
+        {"limit 101", "limit=101", "invalid_parameter"},
+        {"limit words", "limit=ten", "invalid_parameter"},
+        {"cursor garbage", "cursor=not-a-cursor", "invalid_cursor"},
+    };
+    for (String[] b : requestListBad) c.add(get("GET /generation-requests " + b[0], requests + "?" + b[1], 400, b[2]));
 
     // ---- Batches and history by id; the history list.
     ids(c, "GET /batches/{id}", "GET", API + "/batches/%s", null);
@@ -736,6 +824,12 @@ class ApiBadInputTest {
         get("GET /history", history, 0, null),
         get("GET /history/{id}", API + "/history/" + knownBatch, 0, null),
         get("GET /me/wallet", API + "/me/wallet", 0, null),
+        json("POST /generation-requests", "POST", API + "/generation-requests", "{\"prompt\":\"a\"}", 0, null),
+        get("GET /generation-requests", API + "/generation-requests", 0, null),
+        get("GET /generation-requests/{id}", API + "/generation-requests/" + knownRequest, 0, null),
+        json("PATCH /generation-requests/{id}", "PATCH", API + "/generation-requests/" + knownRequest, "{\"selected_image_index\":0}", 0, null),
+        post("POST /generation-requests/{id}/cancel", API + "/generation-requests/" + knownRequest + "/cancel", 0, null),
+        get("GET /generation-requests/{id}/events", API + "/generation-requests/" + knownRequest + "/events", 0, null),
         get("GET /me", API + "/me", 0, null),
         get("GET /events", API + "/events", 0, null),
         post("POST /auth/logout", API + "/auth/logout", 0, null),
@@ -785,7 +879,12 @@ class ApiBadInputTest {
         delete("DELETE /tasks/{id}", task, 404, "not_found"),
         get("GET /batches/{id}", batch, 404, "not_found"),
         post("POST /batches/{id}/cancel", batch + "/cancel", 404, "not_found"),
-        get("GET /history/{id}", API + "/history/" + knownBatch, 404, "not_found"));
+        get("GET /history/{id}", API + "/history/" + knownBatch, 404, "not_found"),
+        get("GET /generation-requests/{id}", API + "/generation-requests/" + knownRequest, 404, "not_found"),
+        json("PATCH /generation-requests/{id}", "PATCH", API + "/generation-requests/" + knownRequest, "{\"selected_image_index\":0}",
+            404, "not_found"),
+        post("POST /generation-requests/{id}/cancel", API + "/generation-requests/" + knownRequest + "/cancel", 404, "not_found"),
+        get("GET /generation-requests/{id}/events", API + "/generation-requests/" + knownRequest + "/events", 404, "not_found"));
     for (Case e : others) {
       c.add(e.expect(e.name() + " the admin's, as a signed-in user", 404, "not_found").key(null)
           .header("Authorization", "Bearer " + userToken));

@@ -41,6 +41,8 @@ class IsolationTest {
       String batch = own.post("/api/v1/batches", "{\"prompt\": \"mine\", \"width\": 64, \"height\": 64, \"batch_size\": 1}")
           .json().getString("id");
       String file = ToolActionsTest.upload(own, png).getString("id");
+      String request = own.post("/api/v1/generation-requests", "{\"prompt\": \"mine\", \"width\": 64, \"height\": 64, \"image_count\": 1}")
+          .json().getString("id");
       List<Api> others = new ArrayList<>(callers.values());
       others.remove(own);
       if (!owner.getKey().startsWith("third")) others.add(kiln.api().as(thirdKey));
@@ -60,17 +62,26 @@ class IsolationTest {
         checks.add(() -> assertFalse(other.get("/api/v1/history?limit=100").body().contains(batch), who + ": history list"));
         checks.add(() -> assertEquals(403, other.get("/api/v1/admin/queues").status(), who + ": admin API"));
         checks.add(() -> assertEquals(404, other.get("/api/v1/files/" + file).status(), who + ": GET file"));
+        checks.add(() -> assertEquals(404, other.get("/api/v1/generation-requests/" + request).status(), who + ": GET request"));
+        checks.add(() -> assertEquals(404, other.get("/api/v1/generation-requests/" + request + "/events").status(), who + ": request events"));
+        checks.add(() -> assertEquals(404, other.send("PATCH", "/api/v1/generation-requests/" + request, "{\"selected_image_index\": 0}")
+            .status(), who + ": pick"));
+        checks.add(() -> assertEquals(404, other.post("/api/v1/generation-requests/" + request + "/cancel", "").status(), who + ": request cancel"));
+        checks.add(() -> assertFalse(other.get("/api/v1/generation-requests?limit=100").body().contains(request), who + ": request list"));
         checks.add(() -> assertEquals(422, other.post("/api/v1/tasks", new JsonObject().put("tool_action", "image.hires")
             .put("input", new JsonObject().put("source_image", file)).encode()).status(), who + ": file as a task's input"));
       }
       checks.add(() -> assertEquals(200, own.get("/api/v1/tasks/" + task).status(), owner.getKey() + " sees its own"));
       checks.add(() -> assertEquals(200, own.get("/api/v1/batches/" + batch).status(), owner.getKey() + " sees its own batch"));
       checks.add(() -> assertEquals(200, own.get("/api/v1/files/" + file).status(), owner.getKey() + " sees its own file"));
+      checks.add(() -> assertEquals(200, own.get("/api/v1/generation-requests/" + request).status(), owner.getKey() + " sees its own request"));
     }
     assertAll(checks);
     try (Sql sql = kiln.sql()) {
       assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE is_deleted OR status = 'cancelled'"), "nothing was changed");
       assertEquals(0, sql.count("SELECT count(*) FROM tasks WHERE tool_action = 'image.hires'"), "no task was made of another's file");
+      assertEquals(0, sql.count("SELECT count(*) FROM generation_requests WHERE status IN ('CANCELLED', 'MODEL_PENDING')"),
+          "no request was cancelled or picked from by another");
     }
   }
 

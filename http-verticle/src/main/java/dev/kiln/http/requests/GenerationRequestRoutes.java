@@ -83,8 +83,9 @@ public final class GenerationRequestRoutes {
     long seed = seedValue == null ? ThreadLocalRandom.current().nextLong(0, 1L << 40) : ((Number) seedValue).longValue();
     JsonObject input = new JsonObject().put("prompt", prompt).put("width", width).put("height", height);
     if (negative != null) input.put("negative_prompt", negative);
-    // every image's input but for its seed is the same: checking the last seed checks them all
-    ToolAction.of(GENERATE).orElseThrow().check(input.copy().put("seed", seed + count - 1)).ifPresent(problem -> {
+    // every image's input but for its seed is the same: checking the largest seed (the smallest
+    // when it is negative; an overflow is negative too) checks them all
+    ToolAction.of(GENERATE).orElseThrow().check(input.copy().put("seed", seed < 0 ? seed : seed + count - 1)).ifPresent(problem -> {
       throw ApiException.invalid("invalid_input", problem.replace("input.", ""));
     });
     UUID id = UUID.randomUUID();
