@@ -61,7 +61,7 @@ final class LeaderTerm {
     services.add(settler);
     services.add(new WorkerWatch(vertx, config.workerWatch(), config.handOff(), workers, slots, rows, settler, claimers));
     services.add(new Rescuer(vertx, config.rescuer(), reads, workers, rows, settler, claimers).every());
-    services.add(new QueueMetrics(vertx, config.metrics(), reads, configs, workers));
+    services.add(new QueueMetrics(vertx, config.metrics(), reads, new GenerationRequests(pool), configs, workers));
     services.add(new WebhookSender(vertx, config.webhooks(), outbox, reads, new BatchReads(pool),
         new GenerationRequests(pool), urls));
     services.add(new Pruner(vertx, config.pruner(), store, outbox, config.webhooks().maxAttempts()).every());

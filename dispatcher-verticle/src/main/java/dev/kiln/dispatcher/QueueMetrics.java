@@ -1,6 +1,7 @@
 package dev.kiln.dispatcher;
 
 import dev.kiln.common.metrics.KilnMetrics;
+import dev.kiln.task.store.GenerationRequests;
 import dev.kiln.task.store.TaskReads;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -11,7 +12,8 @@ import java.util.Map;
 
 /**
  * The queue gauges (DESIGN §10), refreshed every {@link Config#intervalMs} by the leader only:
- * {@code kiln_queue_depth{queue,status}}, {@code kiln_queue_running{queue}}, {@code kiln_workers{queue}}.
+ * {@code kiln_queue_depth{queue,status}}, {@code kiln_queue_running{queue}}, {@code kiln_workers{queue}}, and seed 003's
+ * {@code kiln_generation_requests{status}}.
  */
 final class QueueMetrics implements LeaderService {
   static final long DEFAULT_INTERVAL_MS = 5_000;
@@ -34,12 +36,15 @@ final class QueueMetrics implements LeaderService {
   private final TaskReads reads;
   private final QueueConfigCache configs;
   private final WorkerRegistry workers;
+  private final GenerationRequests requests;
   private long timer = -1;
 
-  QueueMetrics(Vertx vertx, Config config, TaskReads reads, QueueConfigCache configs, WorkerRegistry workers) {
+  QueueMetrics(Vertx vertx, Config config, TaskReads reads, GenerationRequests requests, QueueConfigCache configs,
+               WorkerRegistry workers) {
     this.vertx = vertx;
     this.config = config;
     this.reads = reads;
+    this.requests = requests;
     this.configs = configs;
     this.workers = workers;
   }
@@ -66,6 +71,9 @@ final class QueueMetrics implements LeaderService {
         if ("running".equals(r.getString("status"))) running.put(r.getString("queue"), r.getLong("n"));
       }
       for (String q : configs.queues()) KilnMetrics.set("kiln_queue_running", Map.of("queue", q), running.getOrDefault(q, 0L));
+    });
+    requests.countByStatus().onSuccess(n -> {
+      for (String s : GenerationRequests.STATUSES) KilnMetrics.set("kiln_generation_requests", Map.of("status", s), n.getOrDefault(s, 0L));
     });
     Map<String, Integer> live = workers.liveByQueue(System.currentTimeMillis());
     for (String q : configs.queues()) KilnMetrics.set("kiln_workers", Map.of("queue", q), live.getOrDefault(q, 0));

@@ -120,6 +120,8 @@ class GenerationRequestTest {
       assertEquals(1, sql.count("SELECT count(*) FROM models WHERE request_id = ?::uuid", id));
       LedgerCheck.assertBalanced(sql);
     }
+    Eventually.await("the requests gauge counts it", Duration.ofSeconds(20), () -> kiln.api().get("/metrics").body().lines()
+        .anyMatch(l -> l.startsWith("kiln_generation_requests{") && l.contains("status=\"COMPLETED\"") && !l.endsWith(" 0.0")));
   }
 
   @Test

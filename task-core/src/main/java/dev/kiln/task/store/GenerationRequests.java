@@ -87,6 +87,13 @@ public final class GenerationRequests {
   private static final String TO_CANCELLED = "UPDATE generation_requests SET status = 'CANCELLED', phase = 'COMPLETED', "
       + "completed_at = now() WHERE id = $1";
 
+  /** Through ix_generation_requests_status_phase: an index-only count, for the gauge. */
+  private static final String BY_STATUS = "SELECT status, count(*) AS n FROM generation_requests GROUP BY status";
+
+  /** Every status of the seed's RequestStatus, for gauges that must read 0 rather than vanish. */
+  public static final List<String> STATUSES = List.of("IMAGE_PENDING", "IMAGE_GENERATING", "IMAGE_COMPLETED", "IMAGE_FAILED",
+      "MODEL_PENDING", "MODEL_GENERATING", "MODEL_COMPLETED", "MODEL_FAILED", "COMPLETED", "FAILED", "CANCELLED");
+
   private final Pool pool;
 
   public GenerationRequests(Pool pool) {
@@ -174,6 +181,15 @@ public final class GenerationRequests {
   public Future<Page<JsonObject>> list(Scope scope, OffsetDateTime beforeCreatedAt, UUID beforeId, int limit) {
     return pool.preparedQuery(LIST).execute(Tuple.of(beforeId, scope.apiClientId(), scope.userId(), beforeCreatedAt, limit + 1))
         .map(rows -> TaskReads.page(rows, limit, GenerationRequests::json));
+  }
+
+  /** How many requests are in each status (absent: none). */
+  public Future<java.util.Map<String, Long>> countByStatus() {
+    return pool.query(BY_STATUS).execute().map(rows -> {
+      java.util.Map<String, Long> out = new java.util.HashMap<>();
+      for (Row r : rows) out.put(r.getString("status"), r.getLong("n"));
+      return out;
+    });
   }
 
   private static Future<JsonObject> locked(SqlConnection conn, Scope scope, UUID id) {
