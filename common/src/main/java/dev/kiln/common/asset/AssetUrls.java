@@ -44,7 +44,24 @@ public final class AssetUrls {
 
   /** True when the signature is this node's for (id, expires); expiry is checked by the caller. */
   public boolean authentic(UUID assetId, long expires, String signature) {
-    return MessageDigest.isEqual(mac(assetId, expires).getBytes(StandardCharsets.US_ASCII),
+    return authentic(assetId.toString(), expires, signature);
+  }
+
+  /**
+   * A URL of {@code path} (under /api/v1, served without a key) that works for the configured
+   * time from now for {@code subject}: what the route will check it against, e.g.
+   * {@code model/<id>/content}. A subject always holds a '/', so no signature made for one can
+   * pass as an asset's (whose subject is its bare id), nor the reverse.
+   */
+  public String sign(String path, String subject) {
+    if (subject.indexOf('/') < 0) throw new IllegalArgumentException("a subject names what it is: kind/id/part");
+    long expires = System.currentTimeMillis() / 1000 + ttlSeconds;
+    return path + "?expires=" + expires + "&signature=" + mac(subject, expires);
+  }
+
+  /** True when the signature is this node's for (subject, expires); expiry is checked by the caller. */
+  public boolean authentic(String subject, long expires, String signature) {
+    return MessageDigest.isEqual(mac(subject, expires).getBytes(StandardCharsets.US_ASCII),
         signature.getBytes(StandardCharsets.US_ASCII));
   }
 
@@ -61,10 +78,14 @@ public final class AssetUrls {
   }
 
   private String mac(UUID assetId, long expires) {
+    return mac(assetId.toString(), expires);
+  }
+
+  private String mac(String subject, long expires) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(key);
-      byte[] sig = mac.doFinal((assetId + "\n" + expires).getBytes(StandardCharsets.US_ASCII));
+      byte[] sig = mac.doFinal((subject + "\n" + expires).getBytes(StandardCharsets.UTF_8));
       return Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
