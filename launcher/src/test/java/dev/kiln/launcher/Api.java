@@ -69,6 +69,11 @@ final class Api {
     return new Api(port(), null, null, token);
   }
 
+  /** The bearer token of a signed-in user's client (null for a key's). */
+  String bearerToken() {
+    return bearer;
+  }
+
   /** No credentials at all. */
   Api anonymous() {
     return new Api(port(), null, null, null);
