@@ -180,6 +180,11 @@ class ModelsTest {
     assertEquals(404, bob.get(API + "/gallery/" + a.getString("id")).status());
     assertEquals(List.of(ours.get(1)), ids(ok(carol.get(API + "/me/likes"))), "a like of a model carol can no longer read is not listed");
 
+    String metrics = kiln.api().anonymous().get("/metrics").body();
+    assertTrue(metrics.contains("kiln_models_uploaded_total{format=\"OBJ\"}"), "uploads counted by format");
+    assertTrue(metrics.matches("(?s).*kiln_model_downloads_total\\{format=\"GLB\"} [1-9].*"), "downloads counted");
+    assertTrue(metrics.contains("kiln_model_interactions_total{action=\"removed\",type=\"LIKE\"}"), "toggles counted");
+
     // Deleted: gone for everyone, its file URL too.
     assertEquals(204, alice.send("DELETE", API + "/models/" + a.getString("id"), "").status());
     assertEquals(404, alice.get(API + "/models/" + a.getString("id")).status());
