@@ -16,6 +16,9 @@ import dev.kiln.http.auth.ApiKeyAuth;
 import dev.kiln.http.auth.RateLimits;
 import dev.kiln.http.auth.SignIn;
 import dev.kiln.http.batches.BatchRoutes;
+import dev.kiln.http.models.GalleryRoutes;
+import dev.kiln.http.models.InteractionRoutes;
+import dev.kiln.http.models.ModelRoutes;
 import dev.kiln.http.requests.GenerationRequestRoutes;
 import dev.kiln.task.store.GenerationRequests;
 import dev.kiln.http.ops.OpsRoutes;
@@ -86,6 +89,8 @@ public final class HttpVerticle extends VerticleBase {
     TaskRoutes tasks = new TaskRoutes(vertx, store, reads, hot, config.debugExecutors(), assets, config::price, urls);
     FileRoutes files = new FileRoutes(vertx, pool, urls, assets, config.api().uploadLimitBytes(),
         BoundedImageDecoder.shared(vertx, config.images()));
+    ModelRoutes models = new ModelRoutes(vertx, pool, urls, assets, config.api().modelUploadLimitBytes(),
+        config.api().uploadLimitBytes(), config.dataDir().resolve("uploads"), BoundedImageDecoder.shared(vertx, config.images()));
     SignIn signIn = new SignIn(vertx, pool, config.api(), config.dataDir());
     TaskActionRoutes actions = new TaskActionRoutes(vertx, store, reads, tasks);
     GenerationRequestRoutes requests = new GenerationRequestRoutes(vertx, new GenerationRequests(pool), reads, actions,
@@ -97,9 +102,11 @@ public final class HttpVerticle extends VerticleBase {
 
     Router api = Router.router(vertx);
     files.mountBodyHandler(api);
+    models.mountBodyHandler(api);
     api.route().handler(BodyHandler.create(false).setBodyLimit(DEFAULT_BODY_LIMIT));
     // Before authentication: a signed URL is its own credential; sign-in is how one gets one.
     new AssetRoutes(pool, urls, assets).mount(api);
+    models.mountPublic(api);
     signIn.mountPublic(api);
     api.route().handler(new ApiKeyAuth(vertx, pool, config.adminKey(), config.apiKeys())::handle);
     api.route().handler(new RateLimits(hot, config.rateLimitClient(), config.rateLimitUser())::handle);
@@ -112,6 +119,9 @@ public final class HttpVerticle extends VerticleBase {
     new BatchRoutes(vertx, store, reads, new BatchReads(pool), actions, config.price("image.generate"), urls).mount(api);
     requests.mount(api);
     new WalletRoutes(new Wallets(pool)).mount(api);
+    models.mount(api);
+    new GalleryRoutes(models).mount(api);
+    new InteractionRoutes(pool, models, urls).mount(api);
     new AdminRoutes(vertx, pool, new QueueConfigs(pool)).mount(api);
     new ClientAdminRoutes(vertx, pool).mount(api);
     streams.mount(api);

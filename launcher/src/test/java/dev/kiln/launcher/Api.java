@@ -69,6 +69,11 @@ final class Api {
     return new Api(port(), null, null, token);
   }
 
+  /** The bearer token of a signed-in user's client (null for a key's). */
+  String bearerToken() {
+    return bearer;
+  }
+
   /** No credentials at all. */
   Api anonymous() {
     return new Api(port(), null, null, null);
@@ -92,6 +97,35 @@ final class Api {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (contentType != null) b.header("Content-Type", contentType);
     return send(b);
+  }
+
+  /** One part of a multipart/form-data body: a field ({@code fileName} null) or a file. */
+  record Part(String name, String fileName, String contentType, byte[] bytes) {
+    static Part field(String name, String value) {
+      return new Part(name, null, null, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Part file(String name, String fileName, String contentType, byte[] bytes) {
+      return new Part(name, fileName, contentType, bytes);
+    }
+  }
+
+  /** A multipart/form-data POST, as {@code curl -F} sends it. */
+  Reply postMultipart(String path, Part... parts) throws Exception {
+    String boundary = "kiln-test-" + java.util.UUID.randomUUID();
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    for (Part p : parts) {
+      StringBuilder head = new StringBuilder("--").append(boundary).append("\r\nContent-Disposition: form-data; name=\"")
+          .append(p.name()).append('"');
+      if (p.fileName() != null) head.append("; filename=\"").append(p.fileName()).append('"');
+      head.append("\r\n");
+      if (p.contentType() != null) head.append("Content-Type: ").append(p.contentType()).append("\r\n");
+      body.writeBytes(head.append("\r\n").toString().getBytes(StandardCharsets.UTF_8));
+      body.writeBytes(p.bytes());
+      body.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+    }
+    body.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+    return post(path, "multipart/form-data; boundary=" + boundary, body.toByteArray());
   }
 
   Reply send(String method, String path, String body) throws Exception {

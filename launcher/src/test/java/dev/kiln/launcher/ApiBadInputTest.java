@@ -148,7 +148,7 @@ class ApiBadInputTest {
    * object, text Postgres could not keep, unknown fields, the wrong Content-Type, over 1 MiB.
    * {@code valid} is a body the route would take; {@code key} null sends no credentials.
    */
-  private static void bodies(List<Case> c, String route, String method, String path, String valid, String key) {
+  static void bodies(List<Case> c, String route, String method, String path, String valid, String key) {
     List<Case> s = new ArrayList<>();
     s.add(json("malformed: unclosed", method, path, "{", 400, "malformed_json"));
     s.add(json("malformed: unclosed string", method, path, "{\"a\": \"b", 400, "malformed_json"));
@@ -196,7 +196,7 @@ class ApiBadInputTest {
   }
 
   /** The {id} of {@code path} (a %s) as no UUID, and as one nobody has. */
-  private static void ids(List<Case> c, String route, String method, String path, byte[] body) {
+  static void ids(List<Case> c, String route, String method, String path, byte[] body) {
     String nowhere = UUID.randomUUID().toString();
     for (Map.Entry<String, String> e : NOT_UUIDS.entrySet()) {
       c.add(request(route + " id " + e.getKey(), method, path.formatted(e.getValue()), null, body, 400, "invalid_id"));

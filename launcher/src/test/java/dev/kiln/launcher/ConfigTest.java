@@ -50,7 +50,10 @@ class ConfigTest {
         Arguments.of("KILN_IMAGE_MAX_PIXELS", "0"),
         Arguments.of("KILN_IMAGE_MAX_PIXELS", "67108865"),
         Arguments.of("KILN_IMAGE_MAX_CONCURRENT_DECODES", "0"),
-        Arguments.of("KILN_IMAGE_MAX_CONCURRENT_DECODES", "lots"));
+        Arguments.of("KILN_IMAGE_MAX_CONCURRENT_DECODES", "lots"),
+        Arguments.of("KILN_MODEL_UPLOAD_LIMIT", "1023"),
+        Arguments.of("KILN_MODEL_UPLOAD_LIMIT", "536870913"),
+        Arguments.of("KILN_MODEL_UPLOAD_LIMIT", "32MB"));
   }
 
   @ParameterizedTest(name = "{0}={1}")
@@ -78,6 +81,7 @@ class ConfigTest {
     assertEquals(5701, c.clusterPort());
     assertNull(c.workerId());
     assertEquals(new ImageLimits(8192, 40_000_000, Math.min(4, Runtime.getRuntime().availableProcessors())), c.images());
+    assertEquals(32 * 1024 * 1024, c.api().modelUploadLimitBytes());
     assertEquals(new ImageLimits(8192, 1_000_000, 2),
         KilnConfig.from(Map.of("KILN_IMAGE_MAX_PIXELS", "1000000", "KILN_IMAGE_MAX_CONCURRENT_DECODES", "2")).images());
   }

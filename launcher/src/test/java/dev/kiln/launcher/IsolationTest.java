@@ -3,6 +3,7 @@ package dev.kiln.launcher;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.testing.Sql;
 import io.vertx.core.json.JsonObject;
@@ -148,6 +149,74 @@ class IsolationTest {
     for (Map.Entry<String, Api> c : callers.entrySet()) {
       Api.Reply again = c.getValue().post("/api/v1/batches", batch);
       assertEquals(409, again.status(), c.getKey() + ": its own repeat: " + again.body());
+    }
+  }
+
+  /**
+   * Models (issue 11, item 8): another's private model is not there for any route (404), and
+   * stays as it was; a published one is readable, likeable and in the gallery for everyone, and
+   * still changeable by its owner only. Nobody's /me lists show another's models.
+   */
+  @Test
+  void nobodyTouchesAnothersModels() throws Exception {
+    Api firstParty = kiln.api().as(KilnNode.FIRST_PARTY_KEY);
+    String thirdKey = kiln.api().post("/api/v1/admin/clients", "{\"display_name\": \"M\", \"role\": \"third_party\"}").json().getString("api_key");
+    Map<String, Api> callers = Map.of(
+        "mia (user of first party)", firstParty.forUser("mia"),
+        "noah (user of first party)", firstParty.forUser("noah"),
+        "olga (signed in by e-mail)", kiln.signedIn("olga@example.com"),
+        "third party", kiln.api().as(thirdKey));
+    String v1 = "/api/v1";
+    List<Executable> checks = new ArrayList<>();
+    for (Map.Entry<String, Api> owner : callers.entrySet()) {
+      Api own = owner.getValue();
+      String hidden = ModelsTest.uploadGlb(own, "private of " + owner.getKey()).getString("id");
+      String shown = ModelsTest.uploadGlb(own, "public of " + owner.getKey()).getString("id");
+      assertEquals(200, own.post(v1 + "/models/" + shown + "/publish", "").status());
+      List<Api> others = new ArrayList<>(callers.values());
+      others.remove(own);
+      if (!owner.getKey().startsWith("third")) others.add(kiln.api().as(thirdKey));
+      for (Api other : others) {
+        String who = owner.getKey() + "'s, as another";
+        for (String id : List.of(hidden, shown)) {
+          String m = v1 + "/models/" + id;
+          String which = who + (id.equals(hidden) ? " private" : " published");
+          checks.add(() -> assertEquals(404, other.send("PATCH", m, "{\"name\": \"taken\"}").status(), which + ": PATCH"));
+          checks.add(() -> assertEquals(404, other.send("DELETE", m, "").status(), which + ": DELETE"));
+          checks.add(() -> assertEquals(404, other.post(m + "/publish", "").status(), which + ": publish"));
+          checks.add(() -> assertEquals(404, other.post(m + "/unpublish", "").status(), which + ": unpublish"));
+          checks.add(() -> assertFalse(other.get(v1 + "/me/models?limit=100").body().contains(id), which + ": /me/models"));
+        }
+        String m = v1 + "/models/" + hidden;
+        checks.add(() -> assertEquals(404, other.get(m).status(), who + " private: GET"));
+        checks.add(() -> assertEquals(404, other.post(m + "/like", "").status(), who + " private: like"));
+        checks.add(() -> assertEquals(404, other.post(m + "/favorite", "").status(), who + " private: favorite"));
+        checks.add(() -> assertEquals(404, other.get(v1 + "/gallery/" + hidden).status(), who + " private: gallery entry"));
+        checks.add(() -> assertFalse(other.get(v1 + "/gallery?limit=100").body().contains(hidden), who + " private: gallery list"));
+        String p = v1 + "/models/" + shown;
+        checks.add(() -> {
+          Api.Reply r = other.get(p);
+          assertEquals(200, r.status(), who + " published: readable by all");
+          assertEquals(false, r.json().getBoolean("mine"), who + " published: not theirs");
+        });
+        checks.add(() -> assertEquals(200, other.get(v1 + "/gallery/" + shown).status(), who + " published: gallery entry"));
+        checks.add(() -> {
+          assertEquals(true, other.post(p + "/like", "").json().getBoolean("liked"), who + " published: likeable by all");
+          assertTrue(other.get(v1 + "/me/likes?limit=100").body().contains(shown), who + " published: in their likes");
+          assertEquals(false, other.post(p + "/like", "").json().getBoolean("liked"), who + " published: and unliked");
+        });
+      }
+      checks.add(() -> assertEquals(200, own.get(v1 + "/models/" + hidden).status(), owner.getKey() + " sees its own private model"));
+      checks.add(() -> assertTrue(own.get(v1 + "/me/models?limit=100").body().contains(hidden), owner.getKey() + " lists its own"));
+    }
+    assertAll(checks);
+    try (Sql sql = kiln.sql()) {
+      assertEquals(8, sql.count("SELECT count(*) FROM models WHERE name LIKE 'private of %' OR name LIKE 'public of %'"), "none deleted");
+      assertEquals(4, sql.count("SELECT count(*) FROM models WHERE name LIKE 'private of %' AND visibility = 'PRIVATE'"), "still private");
+      assertEquals(4, sql.count("SELECT count(*) FROM models WHERE name LIKE 'public of %' AND visibility = 'PUBLIC'"), "still published");
+      assertEquals(0, sql.count("SELECT count(*) FROM models WHERE name = 'taken' OR like_count <> 0 OR favorite_count <> 0"),
+          "no name taken, every like taken back, nothing favorited");
+      assertEquals(0, sql.count("SELECT count(*) FROM model_interactions"), "no interaction left");
     }
   }
 }

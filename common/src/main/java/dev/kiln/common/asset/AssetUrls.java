@@ -44,7 +44,24 @@ public final class AssetUrls {
 
   /** True when the signature is this node's for (id, expires); expiry is checked by the caller. */
   public boolean authentic(UUID assetId, long expires, String signature) {
-    return MessageDigest.isEqual(mac(assetId, expires).getBytes(StandardCharsets.US_ASCII),
+    return authentic(assetId.toString(), expires, signature);
+  }
+
+  /**
+   * A URL of {@code path} (under /api/v1, served without a key) that works for the configured
+   * time from now for {@code subject}: what the route will check it against, e.g.
+   * {@code model/<id>/content}. A subject always holds a '/', so no signature made for one can
+   * pass as an asset's (whose subject is its bare id), nor the reverse.
+   */
+  public String sign(String path, String subject) {
+    if (subject.indexOf('/') < 0) throw new IllegalArgumentException("a subject names what it is: kind/id/part");
+    long expires = System.currentTimeMillis() / 1000 + ttlSeconds;
+    return path + "?expires=" + expires + "&signature=" + mac(subject, expires);
+  }
+
+  /** True when the signature is this node's for (subject, expires); expiry is checked by the caller. */
+  public boolean authentic(String subject, long expires, String signature) {
+    return MessageDigest.isEqual(mac(subject, expires).getBytes(StandardCharsets.US_ASCII),
         signature.getBytes(StandardCharsets.US_ASCII));
   }
 
@@ -61,14 +78,33 @@ public final class AssetUrls {
   }
 
   private String mac(UUID assetId, long expires) {
+    return mac(assetId.toString(), expires);
+  }
+
+  private String mac(String subject, long expires) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(key);
-      byte[] sig = mac.doFinal((assetId + "\n" + expires).getBytes(StandardCharsets.US_ASCII));
+      byte[] sig = mac.doFinal((subject + "\n" + expires).getBytes(StandardCharsets.UTF_8));
       return Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** A model's file ({@code part} "content") or preview ("preview"): the path its signed URL names. */
+  public static String modelPath(UUID modelId, String part) {
+    return "/api/v1/models/" + modelId + "/" + part;
+  }
+
+  /** What a model part's signature is made for (a '/' in it: never an asset's). */
+  public static String modelSubject(UUID modelId, String part) {
+    return "model/" + modelId + "/" + part;
+  }
+
+  /** A signed URL of a model's file or preview, served by GET /models/{id}/{part}, which counts the downloads. */
+  public String signModel(UUID modelId, String part) {
+    return sign(modelPath(modelId, part), modelSubject(modelId, part));
   }
 
   /**
@@ -90,10 +126,13 @@ public final class AssetUrls {
     r.put("images", images);
     JsonObject m = r.getJsonObject("model");
     if (m != null) {
-      String model = (String) m.remove("model_asset_id");
-      String preview = (String) m.remove("preview_asset_id");
-      m.put("model_url", model == null ? null : sign(UUID.fromString(model)));
-      m.put("preview_image_url", preview == null ? null : sign(UUID.fromString(preview)));
+      // the model's own URLs (GET /models/{id}/content counts its downloads), once it has its files
+      UUID id = UUID.fromString(m.getString("id"));
+      boolean done = "COMPLETED".equals(m.getString("status"));
+      m.remove("model_asset_id");
+      boolean preview = m.remove("preview_asset_id") != null;
+      m.put("model_url", done ? signModel(id, "content") : null);
+      m.put("preview_image_url", done && preview ? signModel(id, "preview") : null);
     }
     return r;
   }

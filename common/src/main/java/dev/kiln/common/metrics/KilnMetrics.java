@@ -44,6 +44,22 @@ public final class KilnMetrics {
     counter("kiln_timeouts_total", "queue", queue).increment();
   }
 
+  /** A user's model accepted by POST /models, by format (GLB, GLTF, OBJ). */
+  public static void modelUploaded(String format) {
+    counter("kiln_models_uploaded_total", "format", format).increment();
+  }
+
+  /** A model file sent whole by its signed URL (what download_count counts), by format. */
+  public static void modelDownloaded(String format) {
+    counter("kiln_model_downloads_total", "format", format).increment();
+  }
+
+  /** A like or favorite toggled on ({@code action} added) or off (removed). */
+  public static void modelInteraction(String type, String action) {
+    COUNTERS.computeIfAbsent("kiln_model_interactions_total\0" + type + "\0" + action, k -> Counter.builder("kiln_model_interactions_total")
+        .tag("type", type).tag("action", action).register(REGISTRY)).increment();
+  }
+
   private static Counter counter(String name, String tag, String value) {
     return COUNTERS.computeIfAbsent(name + "\0" + value, k -> Counter.builder(name).tag(tag, value).register(REGISTRY));
   }

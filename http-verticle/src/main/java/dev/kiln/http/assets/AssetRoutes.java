@@ -7,7 +7,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
-import java.util.Set;
 import java.util.UUID;
 
 /** {@code GET /api/v1/assets/{id}/content}: a download by signed URL, no key needed. */
@@ -34,29 +33,9 @@ public final class AssetRoutes {
   }
 
   private void content(RoutingContext ctx) {
-    var p = ctx.queryParams();
-    for (String name : p.names()) {
-      if (!Set.of("expires", "signature").contains(name)) {
-        throw ApiException.badRequest("unknown_parameter", "unknown query parameter '" + name + "'");
-      }
-    }
-    String expiresText = p.get("expires");
-    String signature = p.get("signature");
-    if (expiresText == null || signature == null || !expiresText.matches("\\d{1,12}") || !signature.matches("[A-Za-z0-9_-]{43}")) {
-      throw new ApiException(403, "invalid_signature", "this URL is not a signed asset URL; list the task's assets for one");
-    }
-    UUID id;
-    try {
-      id = UUID.fromString(ctx.pathParam("id"));
-    } catch (IllegalArgumentException e) {
-      throw new ApiException(403, "invalid_signature", "this URL is not a signed asset URL");
-    }
-    long expires = Long.parseLong(expiresText);
-    if (!urls.authentic(id, expires, signature)) {
-      throw new ApiException(403, "invalid_signature", "the signature does not match this asset and expiry");
-    }
-    long left = expires - System.currentTimeMillis() / 1000;
-    if (left <= 0) throw new ApiException(403, "url_expired", "this URL has expired; list the task's assets for a fresh one");
+    SignedRequest.Verified signed = SignedRequest.verify(ctx, urls, UUID::toString);
+    UUID id = signed.id();
+    long left = signed.secondsLeft();
     pool.preparedQuery(FIND).execute(Tuple.of(id)).onSuccess(rows -> {
       if (rows.size() == 0) {
         ctx.fail(ApiException.notFound("asset"));

@@ -19,7 +19,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -111,34 +110,11 @@ public final class FileRoutes {
 
   /** Blocking: decode (bounded), then write once under the content's hash. */
   private Stored store(byte[] bytes, String ext) throws java.io.IOException {
-    BoundedImageDecoder.Header size = decode(bytes, ext);
+    BoundedImageDecoder.Header size = UploadedImages.check(decoder, bytes, ext);
     String checksum = Sha256.hex(bytes);
     String key = "files/" + checksum.substring(0, 2) + "/" + checksum + "." + ext;
     // The same bytes are the same key: an upload already stored is not written again.
     if (!assets.exists(key)) assets.write(key, bytes);
     return new Stored(key, size.width(), size.height(), checksum);
   }
-
-  /**
-   * The image's header, once it has decoded whole as the type it was sent as (and within the
-   * node's image limits); else a 422, or a 503 while every decode slot of the node is taken.
-   */
-  private BoundedImageDecoder.Header decode(byte[] bytes, String ext) {
-    try {
-      BoundedImageDecoder.Header header = decoder.header(bytes);
-      String format = header.format().equals("jpeg") ? "jpg" : header.format();
-      if (!format.equals(ext)) {
-        throw ApiException.invalid("invalid_image", "the body is a " + header.format().toUpperCase(Locale.ROOT)
-            + " image, not what its Content-Type says");
-      }
-      return decoder.decode(bytes, BoundedImageDecoder.Wait.REFUSE).header();
-    } catch (BoundedImageDecoder.Rejected e) {
-      if (e.reason() == BoundedImageDecoder.Reason.TOO_LARGE) throw ApiException.invalid("image_too_large", e.getMessage());
-      throw ApiException.invalid("invalid_image", "the body is not a whole PNG or JPEG image: " + e.getMessage());
-    } catch (BoundedImageDecoder.Busy e) {
-      // Refused, not queued: a queue would hold each waiting upload's body, and a worker thread, for as long.
-      throw new ApiException(503, "service_unavailable", e.getMessage() + ", retry shortly");
-    }
-  }
-
 }
