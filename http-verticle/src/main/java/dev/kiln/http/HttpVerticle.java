@@ -16,6 +16,7 @@ import dev.kiln.http.auth.RateLimits;
 import dev.kiln.http.auth.SignIn;
 import dev.kiln.http.batches.BatchRoutes;
 import dev.kiln.http.ops.OpsRoutes;
+import dev.kiln.http.server.HttpServers;
 import dev.kiln.http.sse.EventStreams;
 import dev.kiln.http.tasks.BulkRoutes;
 import dev.kiln.http.tasks.TaskActionRoutes;
@@ -30,7 +31,6 @@ import dev.kiln.task.store.TaskStore;
 import dev.kiln.task.store.Wallets;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -83,7 +83,7 @@ public final class HttpVerticle extends VerticleBase {
     TaskRoutes tasks = new TaskRoutes(vertx, store, reads, hot, config.debugExecutors(), assets, config::price, urls);
     FileRoutes files = new FileRoutes(vertx, pool, urls, assets, config.api().uploadLimitBytes());
     SignIn signIn = new SignIn(vertx, pool, config.api(), config.dataDir());
-    EventStreams streams = new EventStreams(vertx, reads, tasks);
+    EventStreams streams = new EventStreams(vertx, reads, tasks, hot, config.api().limits());
 
     Router router = Router.router(vertx);
     new OpsRoutes(vertx, pool, hot).mount(router);
@@ -124,8 +124,7 @@ public final class HttpVerticle extends VerticleBase {
       ToolAction.of("image.generate");
       return readOpenApi();
     }, false).onSuccess(doc -> openApi = doc)
-        .compose(v -> streams.start()).compose(v -> vertx.createHttpServer(new HttpServerOptions()
-            .setCompressionSupported(false).setIdleTimeout(0))
+        .compose(v -> streams.start()).compose(v -> HttpServers.create(vertx, config.api().limits())
         .requestHandler(router)
         .invalidRequestHandler(Problems::invalidRequest)
         .listen(config.httpPort()));

@@ -45,7 +45,13 @@ class ConfigTest {
         Arguments.of("KILN_API_KEYS", "a-long-enough-key-0001,short"),
         Arguments.of("KILN_CLUSTER_MEMBERS", "10.0.0.1:5701,bad host!"),
         Arguments.of("KILN_CLUSTER_PORT", "0"),
-        Arguments.of("KILN_WORKER_ID", "worker one"));
+        Arguments.of("KILN_WORKER_ID", "worker one"),
+        Arguments.of("KILN_HTTP_HEADER_TIMEOUT_MS", "50"),
+        Arguments.of("KILN_HTTP_BODY_TIMEOUT_MS", "-1"),
+        Arguments.of("KILN_HTTP_IDLE_TIMEOUT_MS", "1m"),
+        Arguments.of("KILN_HTTP_MAX_CONNECTIONS", "-1"),
+        Arguments.of("KILN_SSE_MAX_STREAMS_PER_CLIENT", "many"),
+        Arguments.of("KILN_SSE_MAX_STREAMS_PER_USER", "-3"));
   }
 
   @ParameterizedTest(name = "{0}={1}")
@@ -72,6 +78,7 @@ class ConfigTest {
     assertEquals("127.0.0.1", c.clusterHost());
     assertEquals(5701, c.clusterPort());
     assertNull(c.workerId());
+    assertEquals(new dev.kiln.common.config.HttpLimits(60_000, 10_000, 60_000, 10_000, 200, 10), c.api().limits());
   }
 
   @Test

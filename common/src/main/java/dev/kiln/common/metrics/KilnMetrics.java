@@ -44,6 +44,14 @@ public final class KilnMetrics {
     counter("kiln_timeouts_total", "queue", queue).increment();
   }
 
+  /**
+   * An HTTP connection the node closed to protect itself: {@code max_connections} (over the
+   * bound), {@code header_timeout}, {@code body_timeout} or {@code idle_timeout}.
+   */
+  public static void httpConnectionClosed(String reason) {
+    counter("kiln_http_connections_closed_total", "reason", reason).increment();
+  }
+
   private static Counter counter(String name, String tag, String value) {
     return COUNTERS.computeIfAbsent(name + "\0" + value, k -> Counter.builder(name).tag(tag, value).register(REGISTRY));
   }
