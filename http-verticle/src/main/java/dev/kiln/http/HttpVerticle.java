@@ -22,6 +22,7 @@ import dev.kiln.http.models.ModelRoutes;
 import dev.kiln.http.requests.GenerationRequestRoutes;
 import dev.kiln.task.store.GenerationRequests;
 import dev.kiln.http.ops.OpsRoutes;
+import dev.kiln.http.server.HttpServers;
 import dev.kiln.http.sse.EventStreams;
 import dev.kiln.http.tasks.BulkRoutes;
 import dev.kiln.http.tasks.TaskActionRoutes;
@@ -36,7 +37,6 @@ import dev.kiln.task.store.TaskStore;
 import dev.kiln.task.store.Wallets;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -95,7 +95,7 @@ public final class HttpVerticle extends VerticleBase {
     TaskActionRoutes actions = new TaskActionRoutes(vertx, store, reads, tasks);
     GenerationRequestRoutes requests = new GenerationRequestRoutes(vertx, new GenerationRequests(pool), reads, actions,
         config::price, urls);
-    EventStreams streams = new EventStreams(vertx, reads, tasks, requests);
+    EventStreams streams = new EventStreams(vertx, reads, tasks, requests, hot, config.api().limits());
 
     Router router = Router.router(vertx);
     new OpsRoutes(vertx, pool, hot).mount(router);
@@ -141,8 +141,7 @@ public final class HttpVerticle extends VerticleBase {
       ToolAction.of("image.generate");
       return readOpenApi();
     }, false).onSuccess(doc -> openApi = doc)
-        .compose(v -> streams.start()).compose(v -> vertx.createHttpServer(new HttpServerOptions()
-            .setCompressionSupported(false).setIdleTimeout(0))
+        .compose(v -> streams.start()).compose(v -> HttpServers.create(vertx, config.api().limits())
         .requestHandler(router)
         .invalidRequestHandler(Problems::invalidRequest)
         .listen(config.httpPort()));

@@ -75,12 +75,13 @@ public final class Bench {
       stores = EmbeddedStores.start(dir, true, true);
       key = "bench-admin-key-" + System.nanoTime();
       int port = EmbeddedStores.freePort();
-      // The bench's own clients are not rate-limited: it measures Kiln, not its limits.
+      // The bench's own clients are not rate-limited, nor are its streams and connections capped: it measures Kiln, not its limits.
       Map<String, String> env = new HashMap<>(Map.of("DATABASE_URL", stores.databaseUrl(), "REDIS_URL", stores.redisUrl(),
           "KILN_ADMIN_KEY", key, "KILN_HTTP_PORT", String.valueOf(port), "KILN_DATA_DIR", dir.toString(),
           "KILN_DEBUG_EXECUTORS", "true", "KILN_WORKER_SLOTS", String.valueOf(o.slots()),
           "KILN_WORKER_PREFETCH", String.valueOf(o.prefetch())));
-      env.putAll(Map.of("KILN_RATE_LIMIT_CLIENT", "0", "KILN_RATE_LIMIT_USER", "0"));
+      env.putAll(Map.of("KILN_RATE_LIMIT_CLIENT", "0", "KILN_RATE_LIMIT_USER", "0",
+          "KILN_SSE_MAX_STREAMS_PER_CLIENT", "0", "KILN_HTTP_MAX_CONNECTIONS", "0"));
       boolean workers = o.mode().equals("workers");
       if (workers) {
         // A clustered leader with no worker of its own; the fleet joins it from two more JVMs.

@@ -141,7 +141,7 @@ public final class Node {
       if (roles.contains(Role.HTTP)) {
         f = f.compose(y -> vertx.deployVerticle(() -> new HttpVerticle(config), new DeploymentOptions().setInstances(HTTP_INSTANCES)));
       } else {
-        f = f.compose(y -> vertx.deployVerticle(new OpsVerticle(config.httpPort())));
+        f = f.compose(y -> vertx.deployVerticle(new OpsVerticle(config.httpPort(), config.api().limits())));
       }
       return f.mapEmpty();
     });

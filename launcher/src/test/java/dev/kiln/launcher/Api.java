@@ -240,6 +240,19 @@ final class Api {
     return new SseStream(r.body());
   }
 
+  /**
+   * How the server answers a stream's opening: a 200's stream is closed at once (its body never
+   * ends, so it is not read), any other answer is read whole.
+   */
+  Reply openStream(String path) throws Exception {
+    HttpRequest.Builder b = credentials(HttpRequest.newBuilder(URI.create(base + path)).GET());
+    HttpResponse<InputStream> r = http.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+    try (InputStream body = r.body()) {
+      String text = r.statusCode() == 200 ? "" : new String(body.readAllBytes(), StandardCharsets.UTF_8);
+      return new Reply(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), text, r.headers());
+    }
+  }
+
   private Reply send(HttpRequest.Builder b) throws Exception {
     credentials(b);
     HttpResponse<String> r = http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());

@@ -53,7 +53,13 @@ class ConfigTest {
         Arguments.of("KILN_IMAGE_MAX_CONCURRENT_DECODES", "lots"),
         Arguments.of("KILN_MODEL_UPLOAD_LIMIT", "1023"),
         Arguments.of("KILN_MODEL_UPLOAD_LIMIT", "536870913"),
-        Arguments.of("KILN_MODEL_UPLOAD_LIMIT", "32MB"));
+        Arguments.of("KILN_MODEL_UPLOAD_LIMIT", "32MB"),
+        Arguments.of("KILN_HTTP_HEADER_TIMEOUT_MS", "50"),
+        Arguments.of("KILN_HTTP_BODY_TIMEOUT_MS", "-1"),
+        Arguments.of("KILN_HTTP_IDLE_TIMEOUT_MS", "1m"),
+        Arguments.of("KILN_HTTP_MAX_CONNECTIONS", "-1"),
+        Arguments.of("KILN_SSE_MAX_STREAMS_PER_CLIENT", "many"),
+        Arguments.of("KILN_SSE_MAX_STREAMS_PER_USER", "-3"));
   }
 
   @ParameterizedTest(name = "{0}={1}")
@@ -84,6 +90,7 @@ class ConfigTest {
     assertEquals(32 * 1024 * 1024, c.api().modelUploadLimitBytes());
     assertEquals(new ImageLimits(8192, 1_000_000, 2),
         KilnConfig.from(Map.of("KILN_IMAGE_MAX_PIXELS", "1000000", "KILN_IMAGE_MAX_CONCURRENT_DECODES", "2")).images());
+    assertEquals(new dev.kiln.common.config.HttpLimits(60_000, 10_000, 60_000, 10_000, 200, 10), c.api().limits());
   }
 
   @Test

@@ -21,8 +21,10 @@ import org.junit.jupiter.api.function.Executable;
  * file as input: 422) and changes nothing; none of them reaches the admin API.
  */
 class IsolationTest {
-  // Limits off: this test makes many requests a second per user, and is about isolation.
-  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_RATE_LIMIT_CLIENT", "0", "KILN_RATE_LIMIT_USER", "0"));
+  // Rate limits off: this test makes many requests a second per user, and is about isolation.
+  static final int STREAMS_PER_USER = 2;
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_RATE_LIMIT_CLIENT", "0", "KILN_RATE_LIMIT_USER", "0",
+      "KILN_SSE_MAX_STREAMS_PER_USER", String.valueOf(STREAMS_PER_USER)));
 
   @Test
   void nobodyTouchesAnothersTasksOrBatches() throws Exception {
@@ -217,6 +219,31 @@ class IsolationTest {
       assertEquals(0, sql.count("SELECT count(*) FROM models WHERE name = 'taken' OR like_count <> 0 OR favorite_count <> 0"),
           "no name taken, every like taken back, nothing favorited");
       assertEquals(0, sql.count("SELECT count(*) FROM model_interactions"), "no interaction left");
+    }
+  }
+
+  /**
+   * One end user at their cap of open SSE streams ({@code 429 too_many_streams}) holds back no
+   * other: not another user of the same client, not a user signed in by e-mail, nor the reverse.
+   */
+  @Test
+  void oneUsersStreamCapHoldsBackNoOtherUser() throws Exception {
+    Api firstParty = kiln.api().as(KilnNode.FIRST_PARTY_KEY);
+    Map<String, Api> callers = new java.util.LinkedHashMap<>();
+    callers.put("ivy (user of first party)", firstParty.forUser("ivy"));
+    callers.put("jack (user of first party)", firstParty.forUser("jack"));
+    callers.put("kate (signed in by e-mail)", kiln.signedIn("kate@example.com"));
+    callers.put("liam (signed in by e-mail)", kiln.signedIn("liam@example.com"));
+    List<Api.SseStream> open = new ArrayList<>();
+    try {
+      for (Map.Entry<String, Api> c : callers.entrySet()) {
+        for (int i = 0; i < STREAMS_PER_USER; i++) open.add(c.getValue().stream("/api/v1/events", null)); // 200, or it throws
+        Api.Reply over = c.getValue().openStream("/api/v1/events");
+        assertEquals(429, over.status(), c.getKey() + ": " + over.body());
+        assertEquals("too_many_streams", over.json().getString("code"), c.getKey());
+      }
+    } finally {
+      for (Api.SseStream s : open) s.close();
     }
   }
 }

@@ -4,8 +4,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What the HTTP role needs beyond the basics: URL signing, end-user sessions, uploads, and the
- * SMTP server that carries sign-in codes.
+ * What the HTTP role needs beyond the basics: URL signing, end-user sessions, uploads, the
+ * SMTP server that carries sign-in codes, and the server's timeouts and bounds.
  */
 public record ApiConfig(
     String signingKey,        // HMAC key of signed asset URLs; null: derived from the admin key
@@ -14,7 +14,8 @@ public record ApiConfig(
     int uploadLimitBytes,     // largest POST /files body
     int modelUploadLimitBytes, // largest POST /models body: the model file, its preview image and the form fields
     int emailCodesPerIp,      // sign-in codes one client address may ask for an hour; 0: no limit
-    Smtp smtp) {              // null: sign-in codes are logged and written under the data dir
+    Smtp smtp,                // null: sign-in codes are logged and written under the data dir
+    HttpLimits limits) {      // timeouts, the connection bound, the SSE stream caps
 
   public static final int DEFAULT_ASSET_URL_TTL = 3_600;
   public static final int DEFAULT_SESSION_TTL = 30 * 24 * 3_600;
@@ -46,6 +47,6 @@ public record ApiConfig(
       smtp = new Smtp(host, KilnConfig.intIn(env, "KILN_SMTP_PORT", 587, 1, 65535), from,
           KilnConfig.blankToNull(env.get("KILN_SMTP_USERNAME")), KilnConfig.blankToNull(env.get("KILN_SMTP_PASSWORD")), tls);
     }
-    return new ApiConfig(key, urlTtl, sessionTtl, upload, modelUpload, codesPerIp, smtp);
+    return new ApiConfig(key, urlTtl, sessionTtl, upload, modelUpload, codesPerIp, smtp, HttpLimits.from(env));
   }
 }

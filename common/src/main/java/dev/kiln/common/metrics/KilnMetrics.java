@@ -60,6 +60,14 @@ public final class KilnMetrics {
         .tag("type", type).tag("action", action).register(REGISTRY)).increment();
   }
 
+  /**
+   * An HTTP connection the node closed to protect itself: {@code max_connections} (over the
+   * bound), {@code header_timeout}, {@code body_timeout} or {@code idle_timeout}.
+   */
+  public static void httpConnectionClosed(String reason) {
+    counter("kiln_http_connections_closed_total", "reason", reason).increment();
+  }
+
   private static Counter counter(String name, String tag, String value) {
     return COUNTERS.computeIfAbsent(name + "\0" + value, k -> Counter.builder(name).tag(tag, value).register(REGISTRY));
   }

@@ -9,6 +9,7 @@ import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,6 +91,97 @@ public final class Hot {
     args.add(String.valueOf(clientLimit));
     if (userId != null) args.add(String.valueOf(userLimit));
     return api.eval(args).map(r -> r.toLong()).recover(e -> degraded(e).map(v -> 0L));
+  }
+
+  /**
+   * Open SSE streams as leases: one sorted set per client and per end user, a member per stream
+   * scored with the Redis time its lease runs out. A stream is admitted when, after the lapsed
+   * leases are dropped, every set it would join is under its cap (0: none); nothing is added
+   * unless all are. Returns 0, or the 1-based index of the set whose cap refused it.
+   */
+  private static final String OPEN_STREAM_LUA = String.join("\n",
+      "local t = redis.call('TIME')",
+      "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)",
+      "for i = 1, #KEYS do",
+      "  local cap = tonumber(ARGV[2 + i])",
+      "  if cap > 0 then",
+      "    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)",
+      "    if redis.call('ZCARD', KEYS[i]) >= cap then return i end",
+      "  end",
+      "end",
+      "for i = 1, #KEYS do",
+      "  if tonumber(ARGV[2 + i]) > 0 then",
+      "    redis.call('ZADD', KEYS[i], now + tonumber(ARGV[2]), ARGV[1])",
+      "    redis.call('PEXPIRE', KEYS[i], ARGV[2])",
+      "  end",
+      "end",
+      "return 0");
+
+  /**
+   * Extends the leases of streams still open (ARGV[1] the lease, ARGV[1 + i] the stream in
+   * KEYS[i]). XX: a stream that closed meanwhile, or whose lease lapsed, is not brought back.
+   */
+  private static final String RENEW_STREAMS_LUA = String.join("\n",
+      "local t = redis.call('TIME')",
+      "local exp = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])",
+      "for i = 1, #KEYS do",
+      "  redis.call('ZADD', KEYS[i], 'XX', exp, ARGV[1 + i])",
+      "  redis.call('PEXPIRE', KEYS[i], ARGV[1])",
+      "end",
+      "return 0");
+
+  /** Renewed per script call at most: one call's arguments stay small. */
+  private static final int RENEW_BATCH = 500;
+
+  /** The sets a tenant's streams count in: its client's, and its end user's when it acts for one. */
+  public static List<String> streamKeys(String clientId, String userId) {
+    return userId == null ? List.of("kiln:sse:c:" + clientId)
+        : List.of("kiln:sse:c:" + clientId, "kiln:sse:u:" + clientId + "/" + userId);
+  }
+
+  /** Takes a slot in each set under its cap (caps align with keys); 0, or the index of the refusing set. Redis away: 0. */
+  public Future<Integer> openStream(String streamId, List<String> keys, List<Integer> caps, long leaseMs) {
+    List<String> args = new ArrayList<>(List.of(OPEN_STREAM_LUA, String.valueOf(keys.size())));
+    args.addAll(keys);
+    args.add(streamId);
+    args.add(String.valueOf(leaseMs));
+    for (Integer cap : caps) args.add(String.valueOf(cap));
+    return api.eval(args).map(r -> r.toInteger()).recover(e -> degraded(e).map(v -> 0));
+  }
+
+  /** Extends the leases of these open streams (stream id to its keys). */
+  public Future<Void> renewStreams(Map<String, List<String>> open, long leaseMs) {
+    List<Future<?>> calls = new ArrayList<>();
+    List<String> keys = new ArrayList<>();
+    List<String> members = new ArrayList<>();
+    for (Map.Entry<String, List<String>> stream : open.entrySet()) {
+      for (String key : stream.getValue()) {
+        keys.add(key);
+        members.add(stream.getKey());
+      }
+      if (keys.size() >= RENEW_BATCH) {
+        calls.add(renew(keys, members, leaseMs));
+        keys = new ArrayList<>();
+        members = new ArrayList<>();
+      }
+    }
+    if (!keys.isEmpty()) calls.add(renew(keys, members, leaseMs));
+    return Future.join(calls).<Void>mapEmpty().recover(this::degraded);
+  }
+
+  private Future<?> renew(List<String> keys, List<String> members, long leaseMs) {
+    List<String> args = new ArrayList<>(List.of(RENEW_STREAMS_LUA, String.valueOf(keys.size())));
+    args.addAll(keys);
+    args.add(String.valueOf(leaseMs));
+    args.addAll(members);
+    return api.eval(args);
+  }
+
+  /** Gives a stream's slots back. Redis away: its lease lapses instead. */
+  public Future<Void> closeStream(String streamId, List<String> keys) {
+    List<Future<?>> calls = new ArrayList<>();
+    for (String key : keys) calls.add(api.zrem(List.of(key, streamId)));
+    return Future.join(calls).<Void>mapEmpty().recover(this::degraded);
   }
 
   /** Keys are per tenant (a client, or one end user of it), as in Postgres. */

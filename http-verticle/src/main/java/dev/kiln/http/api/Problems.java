@@ -53,6 +53,11 @@ public final class Problems {
         .end(body.encode()).onComplete(v -> req.connection().close());
   }
 
+  /** A problem's JSON, for an answer written below the router (the connection guard's 408). */
+  public static String json(int status, String code, String detail, String instance) {
+    return body(status, code, detail).put("instance", instance).encode();
+  }
+
   private static JsonObject body(int status, String code, String detail) {
     return new JsonObject()
         .put("type", "https://kiln.dev/problems/" + code.replace('_', '-'))
@@ -120,6 +125,9 @@ public final class Problems {
       }
       if (!ctx.response().headWritten()) ctx.response().putHeader("Connection", "close");
       send(ctx, 400, "bad_request", "the request body could not be decoded: " + f.getMessage());
+    } else if (f instanceof io.vertx.core.http.HttpClosedException) {
+      // The connection closed under the request (its client left, or a body timeout's 408): nobody to answer.
+      LOG.debug("Connection closed during {} {}", ctx.request().method(), ctx.request().path());
     } else if (f instanceof io.vertx.ext.web.handler.HttpException h && h.getStatusCode() == 400) {
       send(ctx, 400, "bad_request", "the request could not be parsed"); // e.g. a query string that does not decode (%zz)
     } else {
@@ -136,6 +144,7 @@ public final class Problems {
       case 403 -> "Forbidden";
       case 404 -> "Not Found";
       case 405 -> "Method Not Allowed";
+      case 408 -> "Request Timeout";
       case 409 -> "Conflict";
       case 413 -> "Content Too Large";
       case 414 -> "URI Too Long";

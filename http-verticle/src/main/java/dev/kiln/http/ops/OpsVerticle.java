@@ -1,6 +1,8 @@
 package dev.kiln.http.ops;
 
+import dev.kiln.common.config.HttpLimits;
 import dev.kiln.http.api.Problems;
+import dev.kiln.http.server.HttpServers;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.ext.web.Router;
@@ -8,9 +10,11 @@ import io.vertx.ext.web.Router;
 /** On a node without the HTTP role: health, readiness and metrics only, on the HTTP port. */
 public final class OpsVerticle extends VerticleBase {
   private final int port;
+  private final HttpLimits limits;
 
-  public OpsVerticle(int port) {
+  public OpsVerticle(int port, HttpLimits limits) {
     this.port = port;
+    this.limits = limits;
   }
 
   @Override
@@ -18,6 +22,6 @@ public final class OpsVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     new OpsRoutes(vertx, null, null).mount(router);
     router.route().last().handler(ctx -> Problems.send(ctx, 404, "not_found", "this node serves only /health, /ready and /metrics"));
-    return vertx.createHttpServer().requestHandler(router).listen(port);
+    return HttpServers.create(vertx, limits).requestHandler(router).listen(port);
   }
 }

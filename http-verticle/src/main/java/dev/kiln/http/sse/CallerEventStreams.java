@@ -29,11 +29,15 @@ public final class CallerEventStreams {
   private final Vertx vertx;
   private final TaskReads reads;
   private final EventFeed feed;
+  private final StreamSlots slots;
+  private final long pingMillis;
 
-  CallerEventStreams(Vertx vertx, TaskReads reads, EventFeed feed) {
+  CallerEventStreams(Vertx vertx, TaskReads reads, EventFeed feed, StreamSlots slots, long pingMillis) {
     this.vertx = vertx;
     this.reads = reads;
     this.feed = feed;
+    this.slots = slots;
+    this.pingMillis = pingMillis;
   }
 
   void mount(Router api) {
@@ -44,8 +48,16 @@ public final class CallerEventStreams {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
     boolean resume = ctx.request().getHeader("Last-Event-ID") != null || ctx.request().getParam("last_event_id") != null;
     long after = TaskEventStreams.lastEventId(ctx);
+    slots.acquire(caller).onSuccess(slot -> follow(ctx, caller, resume, after, slot)).onFailure(ctx::fail);
+  }
+
+  private void follow(RoutingContext ctx, Caller caller, boolean resume, long after, StreamSlots.Slot slot) {
+    if (ctx.response().closed()) {
+      slot.release(); // the client left while the slot was taken
+      return;
+    }
     Scope scope = caller.scope();
-    Stream s = new Stream(ctx.response(), scope);
+    Stream s = new Stream(ctx.response(), scope, slot);
     ctx.response().closeHandler(v -> s.close());
     // Follow first, replay after: what commits in between arrives live, and is sent once.
     feed.followScope(scope, s)
@@ -72,6 +84,7 @@ public final class CallerEventStreams {
   private final class Stream implements EventFeed.Listener {
     final HttpServerResponse res;
     final Scope scope;
+    final StreamSlots.Slot slot;
     /** Ids sent by the replay: the feed may deliver them again (late commits); forgotten after a while. */
     final Set<Long> replayed = new HashSet<>();
     final List<TaskEvent> early = new ArrayList<>();
@@ -79,9 +92,10 @@ public final class CallerEventStreams {
     boolean closed;
     long pingTimer = -1;
 
-    Stream(HttpServerResponse res, Scope scope) {
+    Stream(HttpServerResponse res, Scope scope, StreamSlots.Slot slot) {
       this.res = res;
       this.scope = scope;
+      this.slot = slot;
     }
 
     void begin(List<TaskEvent> missed) {
@@ -93,7 +107,7 @@ public final class CallerEventStreams {
       live = true;
       for (TaskEvent e : early) onEvent(e);
       early.clear();
-      pingTimer = vertx.setPeriodic(TaskEventStreams.PING_MILLIS, t -> res.write(": ping\n\n"));
+      pingTimer = vertx.setPeriodic(pingMillis, t -> res.write(": ping\n\n"));
       if (!replayed.isEmpty()) vertx.setTimer(EventFeed.LATE_MILLIS * 2, t -> replayed.clear());
     }
 
@@ -119,6 +133,7 @@ public final class CallerEventStreams {
       closed = true;
       if (pingTimer >= 0) vertx.cancelTimer(pingTimer);
       feed.unfollow(this);
+      slot.release();
     }
   }
 }

@@ -33,12 +33,17 @@ final class RequestEventStreams {
   private final TaskReads reads;
   private final GenerationRequestRoutes requests;
   private final EventFeed feed;
+  private final StreamSlots slots;
+  private final long pingMillis;
 
-  RequestEventStreams(Vertx vertx, TaskReads reads, GenerationRequestRoutes requests, EventFeed feed) {
+  RequestEventStreams(Vertx vertx, TaskReads reads, GenerationRequestRoutes requests, EventFeed feed, StreamSlots slots,
+                      long pingMillis) {
     this.vertx = vertx;
     this.reads = reads;
     this.requests = requests;
     this.feed = feed;
+    this.slots = slots;
+    this.pingMillis = pingMillis;
   }
 
   void mount(Router api) {
@@ -49,18 +54,25 @@ final class RequestEventStreams {
     UUID id = Json.pathId(ctx, "id");
     long after = TaskEventStreams.lastEventId(ctx);
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    requests.find(caller, id).onSuccess(request -> {
-      Stream s = new Stream(ctx.response(), caller, id, after);
-      s.learn(request);
-      ctx.response().closeHandler(v -> s.close());
-      // Follow first, replay after: what commits in between arrives live (and is sent once).
-      feed.followScope(caller.scope(), s).compose(v -> replay(List.copyOf(s.tasks), after, new ArrayList<>()))
-          .onSuccess(missed -> s.begin(missed, request))
-          .onFailure(e -> {
-            s.close();
-            ctx.fail(e);
-          });
-    }).onFailure(ctx::fail);
+    requests.find(caller, id)
+        .compose(request -> slots.acquire(caller).map(slot -> {
+          if (ctx.response().closed()) {
+            slot.release(); // the client left while the slot was taken
+            return null;
+          }
+          Stream s = new Stream(ctx.response(), caller, id, after, slot);
+          s.learn(request);
+          ctx.response().closeHandler(v -> s.close());
+          // Follow first, replay after: what commits in between arrives live (and is sent once).
+          feed.followScope(caller.scope(), s).compose(v -> replay(List.copyOf(s.tasks), after, new ArrayList<>()))
+              .onSuccess(missed -> s.begin(missed, request))
+              .onFailure(e -> {
+                s.close();
+                ctx.fail(e);
+              });
+          return null;
+        }))
+        .onFailure(ctx::fail);
   }
 
   private Future<List<TaskEvent>> replay(List<UUID> tasks, long after, List<TaskEvent> into) {
@@ -95,7 +107,10 @@ final class RequestEventStreams {
     boolean refreshAgain;
     long pingTimer = -1;
 
-    Stream(HttpServerResponse res, Caller caller, UUID requestId, long after) {
+    final StreamSlots.Slot slot;
+
+    Stream(HttpServerResponse res, Caller caller, UUID requestId, long after, StreamSlots.Slot slot) {
+      this.slot = slot;
       this.res = res;
       this.caller = caller;
       this.requestId = requestId;
@@ -120,7 +135,7 @@ final class RequestEventStreams {
       early.clear();
       state(request);
       if (closed) return;
-      pingTimer = vertx.setPeriodic(TaskEventStreams.PING_MILLIS, t -> res.write(": ping\n\n"));
+      pingTimer = vertx.setPeriodic(pingMillis, t -> res.write(": ping\n\n"));
       refresh(); // what changed while it opened
     }
 
@@ -190,6 +205,7 @@ final class RequestEventStreams {
       closed = true;
       if (pingTimer >= 0) vertx.cancelTimer(pingTimer);
       feed.unfollow(this);
+      slot.release();
     }
   }
 }

@@ -24,8 +24,6 @@ import java.util.UUID;
  * terminal event; asked again after that, it answers 204.
  */
 public final class TaskEventStreams {
-  /** A comment line this often keeps proxies from closing an idle stream. */
-  public static final long PING_MILLIS = 15_000;
   /** Events replayed per query on open; a full page is followed by the next. */
   static final int REPLAY_PAGE = 1000;
 
@@ -33,13 +31,20 @@ public final class TaskEventStreams {
   private final TaskReads reads;
   private final TaskRoutes tasks;
   private final EventFeed feed;
+  private final StreamSlots slots;
+  private final long pingMillis;
 
-  TaskEventStreams(Vertx vertx, TaskReads reads, TaskRoutes tasks, EventFeed feed) {
+  TaskEventStreams(Vertx vertx, TaskReads reads, TaskRoutes tasks, EventFeed feed, StreamSlots slots, long pingMillis) {
     this.vertx = vertx;
     this.reads = reads;
     this.tasks = tasks;
     this.feed = feed;
+    this.slots = slots;
+    this.pingMillis = pingMillis;
   }
+
+  /** A task the caller may follow, and the slot its stream holds. */
+  private record Opening(boolean taskEnded, StreamSlots.Slot slot) {}
 
   void mount(Router api) {
     api.get("/tasks/:id/events").handler(this::open);
@@ -49,17 +54,26 @@ public final class TaskEventStreams {
     UUID id = Json.pathId(ctx, "id");
     long after = lastEventId(ctx);
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    tasks.find(caller, id).onSuccess(task -> {
-      Stream s = new Stream(ctx.response(), id.toString(), after);
-      ctx.response().closeHandler(v -> s.close());
-      // Follow first, replay after: what commits in between arrives live (and is sent once).
-      feed.followTask(s.taskId, s).compose(v -> replay(id, after, new ArrayList<>()))
-          .onSuccess(missed -> s.begin(missed, TaskEvent.terminal(task.getString("status"))))
-          .onFailure(e -> {
-            s.close();
-            ctx.fail(e);
-          });
-    }).onFailure(ctx::fail);
+    tasks.find(caller, id)
+        .compose(task -> slots.acquire(caller).map(slot -> new Opening(TaskEvent.terminal(task.getString("status")), slot)))
+        .onSuccess(o -> follow(ctx, id, after, o))
+        .onFailure(ctx::fail);
+  }
+
+  private void follow(RoutingContext ctx, UUID id, long after, Opening o) {
+    if (ctx.response().closed()) {
+      o.slot().release(); // the client left while the slot was taken
+      return;
+    }
+    Stream s = new Stream(ctx.response(), id.toString(), after, o.slot());
+    ctx.response().closeHandler(v -> s.close());
+    // Follow first, replay after: what commits in between arrives live (and is sent once).
+    feed.followTask(s.taskId, s).compose(v -> replay(id, after, new ArrayList<>()))
+        .onSuccess(missed -> s.begin(missed, o.taskEnded()))
+        .onFailure(e -> {
+          s.close();
+          ctx.fail(e);
+        });
   }
 
   private Future<List<TaskEvent>> replay(UUID taskId, long after, List<TaskEvent> into) {
@@ -100,15 +114,17 @@ public final class TaskEventStreams {
   private final class Stream implements EventFeed.Listener {
     final HttpServerResponse res;
     final String taskId;
+    final StreamSlots.Slot slot;
     long lastSent;
     boolean live;
     boolean closed;
     final List<TaskEvent> early = new ArrayList<>();
     long pingTimer = -1;
 
-    Stream(HttpServerResponse res, String taskId, long after) {
+    Stream(HttpServerResponse res, String taskId, long after, StreamSlots.Slot slot) {
       this.res = res;
       this.taskId = taskId;
+      this.slot = slot;
       this.lastSent = after;
     }
 
@@ -127,7 +143,7 @@ public final class TaskEventStreams {
       for (TaskEvent e : early) write(e);
       early.clear();
       if (closed) return;
-      pingTimer = vertx.setPeriodic(PING_MILLIS, t -> res.write(": ping\n\n"));
+      pingTimer = vertx.setPeriodic(pingMillis, t -> res.write(": ping\n\n"));
     }
 
     @Override
@@ -151,6 +167,7 @@ public final class TaskEventStreams {
       closed = true;
       if (pingTimer >= 0) vertx.cancelTimer(pingTimer);
       feed.unfollow(this);
+      slot.release();
     }
   }
 }
