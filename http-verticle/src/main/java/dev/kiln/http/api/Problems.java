@@ -71,6 +71,21 @@ public final class Problems {
   private static final AtomicLong MALFORMED_SINCE_LOG = new AtomicLong();
   private static final AtomicLong LAST_MALFORMED_LOG_MS = new AtomicLong();
 
+  /**
+   * Logs a request whose framing or body Netty could not decode: a client's fault, not ours, so
+   * one WARN line at most every {@link #LOG_EVERY_MS}, with how many came since the last (a flood
+   * of them must not flood the log).
+   */
+  public static void logMalformed(String method, String path, String why) {
+    long now = System.currentTimeMillis();
+    long suppressed = MALFORMED_SINCE_LOG.incrementAndGet();
+    long last = LAST_MALFORMED_LOG_MS.get();
+    if (now - last >= LOG_EVERY_MS && LAST_MALFORMED_LOG_MS.compareAndSet(last, now)) {
+      MALFORMED_SINCE_LOG.set(0);
+      LOG.warn("Malformed request body on {} {}: {} ({} such requests since the last line)", method, path, why, suppressed);
+    }
+  }
+
   /** A body that Netty's HTTP decoder refused (a bad chunk size, say): thrown from its codec package. */
   static boolean malformedBody(Throwable f) {
     if (f instanceof io.netty.handler.codec.DecoderException) return true;
@@ -113,18 +128,10 @@ public final class Problems {
       LOG.error("SQL error on {} {}: {}", ctx.request().method(), ctx.request().path(), pg.getMessage());
       send(ctx, 500, "internal_error", "internal error");
     } else if (malformedBody(f)) {
-      // A client's broken framing is its fault, not ours: a 400 where the connection still takes
-      // one, and one line in the log at most every LOG_EVERY_MS (a flood of them must not flood it).
-      long now = System.currentTimeMillis();
-      long suppressed = MALFORMED_SINCE_LOG.incrementAndGet();
-      long last = LAST_MALFORMED_LOG_MS.get();
-      if (now - last >= LOG_EVERY_MS && LAST_MALFORMED_LOG_MS.compareAndSet(last, now)) {
-        MALFORMED_SINCE_LOG.set(0);
-        LOG.warn("Malformed request body on {} {}: {} ({} such requests since the last line)", ctx.request().method(),
-            ctx.request().path(), f.getMessage(), suppressed);
-      }
+      // Mostly answered by the connection guard before a route sees it; this is the rest.
+      logMalformed(ctx.request().method().name(), ctx.request().path(), f.getMessage());
       if (!ctx.response().headWritten()) ctx.response().putHeader("Connection", "close");
-      send(ctx, 400, "bad_request", "the request body could not be decoded: " + f.getMessage());
+      send(ctx, 400, "malformed_body", "the request body could not be decoded: " + f.getMessage());
     } else if (f instanceof io.vertx.core.http.HttpClosedException) {
       // The connection closed under the request (its client left, or a body timeout's 408): nobody to answer.
       LOG.debug("Connection closed during {} {}", ctx.request().method(), ctx.request().path());

@@ -12,6 +12,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
@@ -35,8 +36,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * request's line and headers must be complete {@code headerTimeoutMs} after their first byte (on
  * a new connection, after it opened: a silent one goes too), and its body {@code bodyTimeoutMs}
  * after its headers, else {@code 408 request_timeout} and the connection closes. A trickle of
- * bytes keeps the idle timeout away, not these. It also keeps the node's count of open
- * connections and closes one over the bound at once.
+ * bytes keeps the idle timeout away, not these. A body Netty cannot decode (a bad chunk size)
+ * is answered {@code 400 malformed_body} and the connection closed, where Vert.x would drop it
+ * unanswered. It also keeps the node's count of open connections and closes one over the bound
+ * at once.
  *
  * <p>Netty handlers, not Vert.x timers: only the pipeline sees the first byte of a request and
  * the last of its body, on every request of a keep-alive connection. Vert.x has no public way
@@ -53,6 +56,7 @@ final class ConnectionGuard extends ChannelDuplexHandler {
   private ChannelHandlerContext ctx;
   /** The current request's path (the 408's instance), and whether its answer began or ended. */
   private String path = "";
+  private String method = "";
   private boolean answerStarted;
   private boolean answerEnded;
 
@@ -119,9 +123,15 @@ final class ConnectionGuard extends ChannelDuplexHandler {
       phase = Phase.BODY;
       int q = req.uri().indexOf('?');
       path = q < 0 ? req.uri() : req.uri().substring(0, q);
+      method = req.method().name();
       answerStarted = false;
       answerEnded = false;
       arm(limits.bodyTimeoutMs(), this::bodyLate);
+    }
+    if (msg instanceof HttpContent c && c.decoderResult().isFailure() && phase == Phase.BODY) {
+      ReferenceCountUtil.release(msg);
+      malformed(c.decoderResult().cause());
+      return;
     }
     if (msg instanceof LastHttpContent && phase == Phase.BODY) {
       disarm();
@@ -175,10 +185,32 @@ final class ConnectionGuard extends ChannelDuplexHandler {
       ctx.close(); // answered already (a 413, say): nothing more to say
       return;
     }
-    byte[] body = Problems.json(408, "request_timeout", "the request body was not complete within "
-        + limits.bodyTimeoutMs() + " ms of its headers", path).getBytes(StandardCharsets.UTF_8);
-    DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.REQUEST_TIMEOUT,
-        Unpooled.wrappedBuffer(body));
+    answer(HttpResponseStatus.REQUEST_TIMEOUT, Problems.json(408, "request_timeout", "the request body was not complete within "
+        + limits.bodyTimeoutMs() + " ms of its headers", path));
+  }
+
+  /**
+   * The body's framing broke: nothing after it can be read as this request or the next, so the
+   * request never reaches its route (it would see a truncated body, or Vert.x would close the
+   * connection with no answer at all): a 400, then the close.
+   */
+  private void malformed(Throwable cause) {
+    disarm();
+    phase = Phase.CLOSED;
+    ctx.channel().config().setAutoRead(false);
+    Problems.logMalformed(method, path, String.valueOf(cause.getMessage()));
+    if (answerStarted) {
+      ctx.close();
+      return;
+    }
+    answer(HttpResponseStatus.BAD_REQUEST, Problems.json(400, "malformed_body", "the request body could not be decoded: "
+        + cause.getMessage(), path));
+  }
+
+  /** A whole answer of the guard's own, then the close. */
+  private void answer(HttpResponseStatus status, String problem) {
+    byte[] body = problem.getBytes(StandardCharsets.UTF_8);
+    DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
     res.headers().set(HttpHeaderNames.CONTENT_TYPE, Problems.CONTENT_TYPE).setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
         .set(HttpHeaderNames.CACHE_CONTROL, "no-store").set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
