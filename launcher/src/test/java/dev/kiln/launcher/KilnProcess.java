@@ -29,8 +29,18 @@ final class KilnProcess implements AutoCloseable {
 
   static KilnProcess start(String name, Path logDir, String clusterName, Map<String, String> env, String... args)
       throws IOException {
+    return start(List.of(), name, logDir, clusterName, env, args);
+  }
+
+  /**
+   * The same, run through {@code prefix} (e.g. {@code ip netns exec <ns>}), which must exec the
+   * JVM in its own process, so that what this class kills or stops is the JVM itself.
+   */
+  static KilnProcess start(List<String> prefix, String name, Path logDir, String clusterName, Map<String, String> env,
+      String... args) throws IOException {
     String jar = System.getProperty("kiln.jar", "target/kiln.jar");
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    List<String> cmd = new ArrayList<>(prefix);
+    cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dkiln.cluster.name=" + clusterName, "-jar", jar));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

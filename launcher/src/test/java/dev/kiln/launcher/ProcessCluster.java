@@ -5,6 +5,7 @@ import dev.kiln.testing.TestStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,14 +14,16 @@ import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Kiln JVMs from the built jar, one Hazelcast cluster on 127.0.0.1, for one failsafe test (a
- * JUnit extension): a fresh database, one data directory, logs under {@code target/<name>},
- * cluster ports from the test's own range, and every process it started stopped after the test.
+ * Kiln JVMs from the built jar, one Hazelcast cluster on 127.0.0.1 (or on the addresses given
+ * with {@link #host}), for one failsafe test (a JUnit extension): a fresh database, one data
+ * directory, logs under {@code target/<name>}, cluster ports from the test's own range, and every
+ * process it started stopped after the test.
  */
 final class ProcessCluster implements BeforeEachCallback, AfterEachCallback {
   private final String name;
   private final int firstPort;
   private final int size;
+  private final String[] hosts;
   private final List<KilnProcess> started = new ArrayList<>();
   private String db;
   private Path data;
@@ -31,6 +34,14 @@ final class ProcessCluster implements BeforeEachCallback, AfterEachCallback {
     this.name = name;
     this.firstPort = firstPort + (int) (ProcessHandle.current().pid() % 25) * size;
     this.size = size;
+    this.hosts = new String[size];
+    Arrays.fill(hosts, "127.0.0.1");
+  }
+
+  /** Member {@code member} binds and is found at {@code address} (a host of a {@link NetLab}); call before {@link #env}. */
+  ProcessCluster host(int member, String address) {
+    hosts[member] = address;
+    return this;
   }
 
   @Override
@@ -56,9 +67,9 @@ final class ProcessCluster implements BeforeEachCallback, AfterEachCallback {
    */
   Map<String, String> env(int member, String roles, Map<String, String> extra) throws Exception {
     List<String> members = new ArrayList<>();
-    for (int i = 0; i < size; i++) members.add("127.0.0.1:" + (firstPort + i));
+    for (int i = 0; i < size; i++) members.add(hosts[i] + ":" + (firstPort + i));
     Map<String, String> env = new HashMap<>(Map.of("KILN_CLUSTER_MEMBERS", String.join(",", members),
-        "KILN_CLUSTER_HOST", "127.0.0.1", "KILN_CLUSTER_PORT", String.valueOf(firstPort + member),
+        "KILN_CLUSTER_HOST", hosts[member], "KILN_CLUSTER_PORT", String.valueOf(firstPort + member),
         "KILN_HTTP_PORT", String.valueOf(EmbeddedStores.freePort()), "KILN_DATA_DIR", data.toString(),
         "KILN_DEBUG_EXECUTORS", "true", "KILN_ADMIN_KEY", KilnNode.ADMIN_KEY));
     if (roles.contains("http") || roles.contains("dispatcher")) {
@@ -70,7 +81,12 @@ final class ProcessCluster implements BeforeEachCallback, AfterEachCallback {
 
   /** Starts {@code java -jar kiln.jar --roles <roles> --cluster}, logging to {@code target/<name>/<logName>.log}. */
   KilnProcess start(String logName, Map<String, String> env, String roles) throws Exception {
-    KilnProcess p = KilnProcess.start(logName, Path.of("target", name), clusterName, env, "--roles", roles, "--cluster");
+    return start(List.of(), logName, env, roles);
+  }
+
+  /** The same through a command prefix, e.g. {@link NetLab.Host#exec()} to run it in a network namespace. */
+  KilnProcess start(List<String> prefix, String logName, Map<String, String> env, String roles) throws Exception {
+    KilnProcess p = KilnProcess.start(prefix, logName, Path.of("target", name), clusterName, env, "--roles", roles, "--cluster");
     started.add(p);
     return p;
   }
