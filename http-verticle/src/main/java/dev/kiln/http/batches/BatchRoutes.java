@@ -15,6 +15,7 @@ import dev.kiln.http.api.ApiException;
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.http.api.Cursor;
 import dev.kiln.http.api.Json;
+import dev.kiln.http.api.ListParams;
 import dev.kiln.http.auth.Caller;
 import dev.kiln.http.tasks.TaskActionRoutes;
 import dev.kiln.http.tasks.TaskRoutes;
@@ -40,7 +41,7 @@ public final class BatchRoutes {
   static final Set<String> CREATE_FIELDS = Set.of("prompt", "negative_prompt", "width", "height", "num_inference_steps",
       "guidance_scale", "base_seed", "batch_size", "title", "metadata", "priority", "webhook_url");
   public static final int MAX_BATCH_SIZE = 64;
-  static final int HISTORY_PAGE = 20;
+  static final Set<String> PAGE_PARAMS = Set.of("limit", "cursor");
   /** What a seed-002 batch makes, and where it runs. */
   static final String GENERATE = "image.generate";
   static final String IMAGE = "image";
@@ -233,20 +234,8 @@ public final class BatchRoutes {
 
   private void history(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    var p = ctx.queryParams();
-    for (String name : p.names()) {
-      if (!Set.of("limit", "cursor").contains(name)) throw ApiException.badRequest("unknown_parameter", "unknown query parameter '" + name + "'");
-    }
-    int limit = HISTORY_PAGE;
-    if (p.get("limit") != null) {
-      try {
-        limit = Integer.parseInt(p.get("limit"));
-      } catch (NumberFormatException e) {
-        limit = 0;
-      }
-      if (limit < 1 || limit > 100) throw ApiException.badRequest("invalid_parameter", "limit is 1 to 100");
-    }
-    Cursor cursor = Cursor.parse(p.get("cursor"));
+    int limit = ListParams.limit(ctx.queryParams(), PAGE_PARAMS);
+    Cursor cursor = Cursor.parse(ctx.queryParams().get("cursor"));
     batches.history(caller.scope(), cursor == null ? null : cursor.createdAt(), cursor == null ? null : cursor.id(), limit)
         .onSuccess(page -> Json.send(ctx, 200, new JsonObject().put("items", new JsonArray(new ArrayList<>(page.items())))
             .put("next_cursor", Cursor.of(page.next()))))

@@ -1,6 +1,7 @@
 package dev.kiln.http.models;
 
 import dev.kiln.http.api.ApiException;
+import dev.kiln.http.api.ListParams;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
 import io.vertx.ext.web.Router;

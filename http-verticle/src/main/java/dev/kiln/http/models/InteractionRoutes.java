@@ -2,6 +2,7 @@ package dev.kiln.http.models;
 
 import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.http.api.ApiException;
+import dev.kiln.http.api.ListParams;
 import dev.kiln.http.api.Cursor;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;

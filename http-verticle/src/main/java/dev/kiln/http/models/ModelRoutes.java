@@ -5,6 +5,7 @@ import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.image.BoundedImageDecoder;
 import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.http.api.ApiException;
+import dev.kiln.http.api.ListParams;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.assets.SignedRequest;
 import dev.kiln.http.auth.Caller;

@@ -6,6 +6,7 @@ import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Cursor;
 import dev.kiln.http.api.Json;
+import dev.kiln.http.api.ListParams;
 import dev.kiln.http.auth.Caller;
 import dev.kiln.http.tasks.TaskActionRoutes;
 import dev.kiln.http.tasks.TaskRoutes;
@@ -39,7 +40,7 @@ public final class GenerationRequestRoutes {
   public static final int DEFAULT_IMAGE_COUNT = 4;
   public static final int MAX_IMAGE_COUNT = 8;
   public static final int DEFAULT_SIDE = 512;
-  static final int PAGE = 20;
+  static final Set<String> PAGE_PARAMS = Set.of("limit", "cursor");
   static final String GENERATE = "image.generate";
   static final String MODEL = "model3d.generate";
 
@@ -166,20 +167,8 @@ public final class GenerationRequestRoutes {
 
   private void list(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    var p = ctx.queryParams();
-    for (String name : p.names()) {
-      if (!Set.of("limit", "cursor").contains(name)) throw ApiException.badRequest("unknown_parameter", "unknown query parameter '" + name + "'");
-    }
-    int limit = PAGE;
-    if (p.get("limit") != null) {
-      try {
-        limit = Integer.parseInt(p.get("limit"));
-      } catch (NumberFormatException e) {
-        limit = 0;
-      }
-      if (limit < 1 || limit > 100) throw ApiException.badRequest("invalid_parameter", "limit is 1 to 100");
-    }
-    Cursor cursor = Cursor.parse(p.get("cursor"));
+    int limit = ListParams.limit(ctx.queryParams(), PAGE_PARAMS);
+    Cursor cursor = Cursor.parse(ctx.queryParams().get("cursor"));
     requests.list(caller.scope(), cursor == null ? null : cursor.createdAt(), cursor == null ? null : cursor.id(), limit)
         .onSuccess(page -> Json.send(ctx, 200, new JsonObject().put("items", new JsonArray(new ArrayList<>(page.items())))
             .put("next_cursor", Cursor.of(page.next()))))

@@ -1,18 +1,17 @@
-package dev.kiln.http.models;
+package dev.kiln.http.api;
 
-import dev.kiln.http.api.ApiException;
 import io.vertx.core.MultiMap;
 import java.util.Set;
 
-/** The query string of a model list, read strictly: every parameter known and given once, limit 1 to 100. */
-final class ListParams {
-  static final int DEFAULT_LIMIT = 20;
-  static final int MAX_LIMIT = 100;
+/** The query string of a keyset-paged list (models, gallery, history, generation requests), read strictly: every parameter known and given once, limit 1 to 100. */
+public final class ListParams {
+  public static final int DEFAULT_LIMIT = 20;
+  public static final int MAX_LIMIT = 100;
 
   private ListParams() {}
 
   /** The page size; refuses a parameter not in {@code known}, or one given twice. */
-  static int limit(MultiMap p, Set<String> known) {
+  public static int limit(MultiMap p, Set<String> known) {
     for (String name : p.names()) {
       if (!known.contains(name)) throw ApiException.badRequest("unknown_parameter", "unknown query parameter '" + name + "'");
       if (p.getAll(name).size() > 1) throw ApiException.badRequest("invalid_parameter", "'" + name + "' given twice");
@@ -29,7 +28,7 @@ final class ListParams {
   }
 
   /** A route that takes no query string refuses one, so a typo is not silently ignored. */
-  static void none(MultiMap p) {
+  public static void none(MultiMap p) {
     for (String name : p.names()) {
       throw ApiException.badRequest("unknown_parameter", "unknown query parameter '" + name + "'");
     }
