@@ -940,14 +940,7 @@ class ApiBadInputTest {
   @TestFactory
   Stream<DynamicTest> rejectedRequestsAreProblemsAndLeaveNoTrace() throws Exception {
     Map<String, Object> before = snapshot();
-    List<Case> all = rejected();
-    Set<String> names = new java.util.HashSet<>();
-    for (Case x : all) {
-      if (!names.add(x.name())) throw new IllegalStateException("two cases named " + x.name());
-    }
-    Stream<DynamicTest> cases = all.stream().map(x -> DynamicTest.dynamicTest(x.name(), () -> BadRequests.check(kiln.port(), x)));
-    Stream<DynamicTest> after = Stream.of(
-        DynamicTest.dynamicTest("the database is unchanged", () -> assertEquals(before, snapshot())),
+    return BadRequests.sweep(kiln.port(), rejected(), "the database is unchanged", () -> assertEquals(before, snapshot()),
         DynamicTest.dynamicTest("the node still takes a valid batch", () -> {
           Api.Reply r = kiln.api().post(API + "/batches", "{\"prompt\":\"after the sweep\",\"width\":64,\"height\":64}");
           assertEquals(202, r.status(), r.body());
@@ -963,7 +956,6 @@ class ApiBadInputTest {
           assertEquals(200, r.status(), r.body());
           assertEquals(16, r.json().getInteger("max_concurrency"));
         }));
-    return Stream.concat(cases, after);
   }
 
   /** What a request could have written: row counts, and the rows an action changes in place. */

@@ -76,6 +76,22 @@ final class BadRequests {
   }
 
   /** Sends the case to the node on {@code port} and checks the problem it earns. */
+  /**
+   * A sweep as dynamic tests: every case (names unique), then {@code unchanged} (what the cases
+   * must not have changed), then the checks that the node still works.
+   */
+  static java.util.stream.Stream<org.junit.jupiter.api.DynamicTest> sweep(int port, java.util.List<Case> all, String unchangedName,
+      org.junit.jupiter.api.function.Executable unchanged, org.junit.jupiter.api.DynamicTest... after) {
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (Case x : all) {
+      if (!names.add(x.name())) throw new IllegalStateException("two cases named " + x.name());
+    }
+    return java.util.stream.Stream.concat(
+        all.stream().map(x -> org.junit.jupiter.api.DynamicTest.dynamicTest(x.name(), () -> check(port, x))),
+        java.util.stream.Stream.concat(java.util.stream.Stream.of(org.junit.jupiter.api.DynamicTest.dynamicTest(unchangedName, unchanged)),
+            java.util.stream.Stream.of(after)));
+  }
+
   static void check(int port, Case c) throws Exception {
     Answer r;
     try {

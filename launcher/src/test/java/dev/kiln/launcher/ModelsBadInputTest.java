@@ -312,21 +312,13 @@ class ModelsBadInputTest {
   @TestFactory
   Stream<DynamicTest> rejectedRequestsAreProblemsAndLeaveNoTrace() throws Exception {
     Map<String, Object> before = snapshot();
-    List<Case> all = rejected();
-    Set<String> names = new java.util.HashSet<>();
-    for (Case x : all) {
-      if (!names.add(x.name())) throw new IllegalStateException("two cases named " + x.name());
-    }
-    Stream<DynamicTest> cases = all.stream().map(x -> DynamicTest.dynamicTest(x.name(), () -> BadRequests.check(kiln.port(), x)));
-    Stream<DynamicTest> after = Stream.of(
-        DynamicTest.dynamicTest("nothing changed: rows, counts, stored files", () -> assertEquals(before, snapshot())),
+    return BadRequests.sweep(kiln.port(), rejected(), "nothing changed: rows, counts, stored files", () -> assertEquals(before, snapshot()),
         DynamicTest.dynamicTest("no upload is left on disk", () -> dev.kiln.testing.Eventually.await("uploads deleted",
             java.time.Duration.ofSeconds(10), () -> files(kiln.node().dataDir.resolve("uploads")) == 0)),
         DynamicTest.dynamicTest("the node still takes a valid model", () -> {
           JsonObject m = ModelsTest.uploadGlb(kiln.api(), "after the sweep");
           assertEquals(200, kiln.api().post(API + "/models/" + m.getString("id") + "/like", "").status());
         }));
-    return Stream.concat(cases, after);
   }
 
   private static long files(Path dir) throws Exception {

@@ -128,7 +128,9 @@ final class ConnectionGuard extends ChannelDuplexHandler {
       answerEnded = false;
       arm(limits.bodyTimeoutMs(), this::bodyLate);
     }
-    if (msg instanceof HttpContent c && c.decoderResult().isFailure() && phase == Phase.BODY) {
+    // A request whose head failed (a line too long, say) is Vert.x's to answer (414, 431, 400);
+    // a broken body is not answered by Vert.x at all.
+    if (msg instanceof HttpContent c && !(msg instanceof HttpRequest) && c.decoderResult().isFailure() && phase == Phase.BODY) {
       ReferenceCountUtil.release(msg);
       malformed(c.decoderResult().cause());
       return;
