@@ -88,12 +88,17 @@ final class RequestProgress {
    * claim stays one statement. {@code started} names the claimed rows' CTE.
    */
   static final String START_CTE =
+      // "EXISTS (...)" is a one-time filter: a claim of no request's task (nearly every claim)
+      // touches none of these tables, whatever plan they would get.
       "rs AS (UPDATE generation_requests SET status = CASE status WHEN 'IMAGE_PENDING' THEN 'IMAGE_GENERATING' "
-          + "ELSE 'MODEL_GENERATING' END WHERE status IN ('IMAGE_PENDING', 'MODEL_PENDING') "
+          + "ELSE 'MODEL_GENERATING' END WHERE EXISTS (SELECT 1 FROM %1$s WHERE generation_request_id IS NOT NULL) "
+          + "AND status IN ('IMAGE_PENDING', 'MODEL_PENDING') "
           + "AND id IN (SELECT generation_request_id FROM %1$s WHERE generation_request_id IS NOT NULL)), "
-          + "ri AS (UPDATE generated_images SET image_status = 'GENERATING' WHERE image_status = 'PENDING' "
+          + "ri AS (UPDATE generated_images SET image_status = 'GENERATING' WHERE EXISTS (SELECT 1 FROM %1$s WHERE "
+          + "generation_request_id IS NOT NULL) AND image_status = 'PENDING' "
           + "AND task_id IN (SELECT id FROM %1$s WHERE generation_request_id IS NOT NULL)), "
-          + "rm AS (UPDATE models SET status = 'GENERATING' WHERE status = 'PENDING' "
+          + "rm AS (UPDATE models SET status = 'GENERATING' WHERE EXISTS (SELECT 1 FROM %1$s WHERE "
+          + "generation_request_id IS NOT NULL) AND status = 'PENDING' "
           + "AND task_id IN (SELECT id FROM %1$s WHERE generation_request_id IS NOT NULL))";
 
   /** A request whose status the recount changed. */
