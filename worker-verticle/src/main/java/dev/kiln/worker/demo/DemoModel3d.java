@@ -11,21 +11,17 @@ import de.javagl.jgltf.model.io.GltfModelWriter;
 import de.javagl.jgltf.model.structure.BufferStructure;
 import de.javagl.jgltf.model.structure.BufferStructureBuilder;
 import de.javagl.jgltf.model.v2.MaterialModelV2;
+import dev.kiln.common.mesh.MeshPreview;
 import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.Outcome;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.Polygon;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Locale;
 
 /**
@@ -39,6 +35,8 @@ public final class DemoModel3d implements Executor {
   public static final int DEFAULT_RESOLUTION = 64;
   public static final double DEFAULT_HEIGHT_SCALE = 0.25;
   static final int PREVIEW_SIZE = 512;
+  private static final MeshPreview.View PREVIEW_VIEW = new MeshPreview.View(PREVIEW_SIZE * 2, -30, 35, 0x2b2d31, 0.88,
+      new MeshPreview.Light(-0.45, 0.8, 0.4, MeshPreview.Frame.MODEL, 0.3, 0.7), false);
 
   @Override
   public String toolAction() {
@@ -231,74 +229,13 @@ public final class DemoModel3d implements Executor {
     }
 
     /**
-     * A three-quarter view: orthographic, yawed and tilted, Lambert-shaded flat triangles drawn
-     * far to near (painter's algorithm) at twice the size, then Lanczos-reduced to smooth edges.
+     * A three-quarter view, coloured by the vertex colours and lit from the model's upper left;
+     * drawn at twice the size without antialiasing, then Lanczos-reduced, which smooths the
+     * edges without seams between neighbouring triangles.
      */
     BufferedImage preview() {
-      int size = PREVIEW_SIZE * 2;
-      double yaw = Math.toRadians(-30), pitch = Math.toRadians(35);
-      double cy = Math.cos(yaw), sy = Math.sin(yaw), cp = Math.cos(pitch), sp = Math.sin(pitch);
-      int n = vertexCount();
-      double[] sxs = new double[n], sys = new double[n], depth = new double[n];
-      double minX = Double.MAX_VALUE, maxX = -Double.MAX_VALUE, minY = Double.MAX_VALUE, maxY = -Double.MAX_VALUE;
-      for (int v = 0; v < n; v++) {
-        double x = positions[v * 3], y = positions[v * 3 + 1], z = positions[v * 3 + 2];
-        double xr = x * cy + z * sy, zr = -x * sy + z * cy;
-        sxs[v] = xr;
-        sys[v] = y * cp - zr * sp;
-        depth[v] = y * sp + zr * cp;
-        minX = Math.min(minX, sxs[v]);
-        maxX = Math.max(maxX, sxs[v]);
-        minY = Math.min(minY, sys[v]);
-        maxY = Math.max(maxY, sys[v]);
-      }
-      double scale = size * 0.88 / Math.max(1e-9, Math.max(maxX - minX, maxY - minY));
-      double ox = size / 2.0 - (minX + maxX) / 2 * scale, oy = size / 2.0 + (minY + maxY) / 2 * scale;
-
-      int tris = triangleCount();
-      Integer[] order = new Integer[tris];
-      double[] triDepth = new double[tris];
-      for (int t = 0; t < tris; t++) {
-        order[t] = t;
-        triDepth[t] = depth[indices[t * 3]] + depth[indices[t * 3 + 1]] + depth[indices[t * 3 + 2]];
-      }
-      Arrays.sort(order, Comparator.comparingDouble(t -> triDepth[t]));
-
-      double lx = -0.45, ly = 0.8, lz = 0.4, ll = Math.sqrt(lx * lx + ly * ly + lz * lz);
-      BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
-      Graphics2D g = img.createGraphics();
-      try {
-        g.setColor(new Color(0x2b2d31));
-        g.fillRect(0, 0, size, size);
-        int[] xs = new int[3], ys = new int[3];
-        for (int t : order) {
-          int a = indices[t * 3], b = indices[t * 3 + 1], c = indices[t * 3 + 2];
-          // Face normal from the world-space edges; the light is fixed in world space.
-          double ux = positions[b * 3] - positions[a * 3], uy = positions[b * 3 + 1] - positions[a * 3 + 1];
-          double uz = positions[b * 3 + 2] - positions[a * 3 + 2];
-          double vx = positions[c * 3] - positions[a * 3], vy = positions[c * 3 + 1] - positions[a * 3 + 1];
-          double vz = positions[c * 3 + 2] - positions[a * 3 + 2];
-          double nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
-          double nl = Math.sqrt(nx * nx + ny * ny + nz * nz);
-          double lambert = nl == 0 ? 1 : Math.abs(nx * lx + ny * ly + nz * lz) / (nl * ll);
-          double shade = 0.3 + 0.7 * lambert;
-          int rgb = 0;
-          for (int ch = 0; ch < 3; ch++) {
-            double mean = (srgb[a * 3 + ch] + srgb[b * 3 + ch] + srgb[c * 3 + ch]) / 3;
-            rgb = rgb << 8 | DemoImages.clamp(mean * shade * 255);
-          }
-          for (int q = 0; q < 3; q++) {
-            int v = indices[t * 3 + q];
-            xs[q] = (int) Math.round(ox + sxs[v] * scale);
-            ys[q] = (int) Math.round(oy - sys[v] * scale);
-          }
-          g.setColor(new Color(rgb));
-          g.fill(new Polygon(xs, ys, 3));
-        }
-      } finally {
-        g.dispose();
-      }
-      return DemoImages.resize(img, PREVIEW_SIZE, PREVIEW_SIZE);
+      return DemoImages.resize(MeshPreview.render(new MeshPreview.Input(positions, indices, srgb), PREVIEW_VIEW),
+          PREVIEW_SIZE, PREVIEW_SIZE);
     }
 
     private static float toLinear(float c) {
