@@ -102,8 +102,8 @@ final class Scheduler implements LeaderService {
   }
 
   private Future<Fired> fire(long id) {
-    // The clock is read when the fire's transaction decides, not when the tick began.
-    return store.fire(epoch, id, Instant.now(), Duration.ofMillis(config.misfireGraceMs()))
+    // The fire decides by PostgreSQL's clock under the row's lock; this node's only said when to look.
+    return store.fire(epoch, id, Duration.ofMillis(config.misfireGraceMs()))
         .onSuccess(f -> {
           if (stopped) return; // a deposed term's cache is gone with it; the new leader reads the row afresh
           configs.put(id, f.config());

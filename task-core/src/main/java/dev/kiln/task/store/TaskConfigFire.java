@@ -30,17 +30,21 @@ final class TaskConfigFire {
   private TaskConfigFire() {}
 
   private static final String LOCK = "SELECT " + TaskConfig.COLUMNS + " FROM task_configs WHERE id = $1 FOR NO KEY UPDATE";
+  /** With PostgreSQL's clock, the one every time that orders tasks is read from (docs/failures.md), not the leader's. */
+  private static final String LOCK_AT = "SELECT " + TaskConfig.COLUMNS + ", clock_timestamp() AS now FROM task_configs "
+      + "WHERE id = $1 FOR NO KEY UPDATE";
   private static final String MOVE_ON = "UPDATE task_configs SET next_run_at = $2, is_active = is_active AND $2::timestamptz IS NOT NULL, "
       + "last_run_at = CASE WHEN $3 THEN now() ELSE last_run_at END WHERE id = $1 RETURNING " + TaskConfig.COLUMNS;
   private static final String RAN = "UPDATE task_configs SET last_run_at = now() WHERE id = $1";
 
-  static Future<Fired> fire(Pool pool, long epoch, long configId, Instant now, Duration grace) {
+  static Future<Fired> fire(Pool pool, long epoch, long configId, Duration grace) {
     return Tx.run(pool, conn -> {
       Future<Void> fenced = Fence.hold(conn, epoch);
-      Future<TaskConfig> locked = conn.preparedQuery(LOCK).execute(Tuple.of(configId)).map(TaskConfigFire::config);
+      Future<RowSet<Row>> locked = conn.preparedQuery(LOCK_AT).execute(Tuple.of(configId));
       return Future.all(fenced, locked).compose(v -> {
-        TaskConfig c = locked.result();
+        TaskConfig c = config(locked.result());
         if (c == null || !c.scheduled()) return Future.succeededFuture(new Fired(configId, c, null, List.of()));
+        Instant now = locked.result().iterator().next().getOffsetDateTime("now").toInstant();
         FirePlan plan = FirePlan.of(c.schedule(), c.nextRunAt().toInstant(), now, grace, c.misfirePolicy());
         if (plan.nothingDue()) return Future.succeededFuture(new Fired(configId, c, plan, List.of()));
         List<NewTask> tasks = new ArrayList<>();

@@ -148,12 +148,12 @@ public final class TaskStore {
   }
 
   /**
-   * The leader's fire of a task config's due instants at {@code now} (instants more than
+   * The leader's fire of a task config's instants due by PostgreSQL's clock (instants more than
    * {@code grace} late follow its misfire policy): one task per instant that fires, and the
    * config's next instant. Fails with {@link Deposed} when {@code epoch} no longer leads.
    */
-  public Future<Fired> fire(long epoch, long configId, java.time.Instant now, Duration grace) {
-    return TaskConfigFire.fire(pool, epoch, configId, now, grace);
+  public Future<Fired> fire(long epoch, long configId, Duration grace) {
+    return TaskConfigFire.fire(pool, epoch, configId, grace);
   }
 
   /** A task config's task now, by hand (any scheduler type, even inactive); null when there is no such config. */

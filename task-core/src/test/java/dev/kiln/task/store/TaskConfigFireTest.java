@@ -52,29 +52,29 @@ class TaskConfigFireTest {
   void aDeposedLeaderFiresNothingAndRacingFiresOfOneInstantMakeOneTask() throws Exception {
     long id = config(Instant.now().minusMillis(200), null, null);
     ExecutionException deposed = assertThrows(ExecutionException.class,
-        () -> await(db.store.fire(db.epoch - 1, id, Instant.now(), GRACE)));
+        () -> await(db.store.fire(db.epoch - 1, id, GRACE)));
     assertInstanceOf(Deposed.class, deposed.getCause());
     assertEquals(0, tasksOf(id), "a deposed leader's fire changes nothing");
 
     List<Future<Fired>> racing = new ArrayList<>();
-    for (int i = 0; i < 8; i++) racing.add(db.store.fire(db.epoch, id, Instant.now(), GRACE));
+    for (int i = 0; i < 8; i++) racing.add(db.store.fire(db.epoch, id, GRACE));
     await(Future.all(racing));
     int created = racing.stream().mapToInt(f -> f.result().created().size()).sum();
     assertEquals(1, created, "eight fires of one instant, one task");
     assertEquals(1, tasksOf(id));
     TaskConfig after = await(new TaskConfigs(db.pool).get(id));
     assertTrue(!after.isActive() && after.nextRunAt() == null, "a DATE that fired is over");
-    assertTrue(await(db.store.fire(db.epoch, id, Instant.now(), GRACE)).created().isEmpty(), "and fires no more");
+    assertTrue(await(db.store.fire(db.epoch, id, GRACE)).created().isEmpty(), "and fires no more");
   }
 
   @Test
   void theUniqueKeyRefusesASecondTaskForAnInstantEvenWhenTheRowSaysItIsDue() throws Exception {
     Instant runAt = Instant.now().minusMillis(100).truncatedTo(ChronoUnit.MILLIS);
     long id = config(runAt, null, null);
-    assertEquals(1, await(db.store.fire(db.epoch, id, Instant.now(), GRACE)).created().size());
+    assertEquals(1, await(db.store.fire(db.epoch, id, GRACE)).created().size());
     // As if a bug or a hand put the row back: the instant is due again.
     db.sql.update("UPDATE task_configs SET is_active = true, next_run_at = ?::timestamptz WHERE id = ?", runAt.toString(), id);
-    ExecutionException twice = assertThrows(ExecutionException.class, () -> await(db.store.fire(db.epoch, id, Instant.now(), GRACE)));
+    ExecutionException twice = assertThrows(ExecutionException.class, () -> await(db.store.fire(db.epoch, id, GRACE)));
     assertInstanceOf(PgException.class, twice.getCause());
     assertEquals("23505", ((PgException) twice.getCause()).getSqlState());
     assertEquals(1, tasksOf(id), "still one task for the instant");
@@ -85,7 +85,7 @@ class TaskConfigFireTest {
   void theTaskHasTheConfigsRetriesAndTimeoutAndItsRunsAreTheConfigs() throws Exception {
     db.sql.update("UPDATE tasks SET status = 'cancelled', finished_at = now() WHERE status IN ('pending', 'retrying', 'running')");
     long id = config(Instant.now().minusMillis(50), 0, 2);
-    Fired fired = await(db.store.fire(db.epoch, id, Instant.now(), GRACE));
+    Fired fired = await(db.store.fire(db.epoch, id, GRACE));
     Created task = fired.created().get(0);
     assertEquals(0, task.task().getInteger("max_retries"), "the config's, not the queue's 3");
     assertEquals(5, task.task().getInteger("priority"));
