@@ -187,6 +187,23 @@ class TaskConfigTest {
   }
 
   @Test
+  void aConfigsInputImageIsResolvedWhenSavedAndEachOfItsTasksGetsItsOwnInputAsset() throws Exception {
+    Api.Reply file = kiln.api().post("/api/v1/files", "image/png", dev.kiln.testing.Pngs.blank(32, 24));
+    assertEquals(201, file.status(), file.body());
+    long id = create(new JsonObject().put("name", "nightly upscale").put("task_type", "image.hires").put("scheduler_type", "MANUAL")
+        .put("parameters", new JsonObject().put("source_image", file.json().getString("id")).put("scale", 2))).getLong("id");
+    for (int i = 0; i < 2; i++) {
+      String task = run(id).getString("id");
+      JsonObject done = kiln.api().awaitEnded(task, Duration.ofSeconds(30));
+      assertEquals("completed", done.getString("status"), done.encode());
+      JsonArray assets = kiln.api().get("/api/v1/tasks/" + task + "/assets").json().getJsonArray("items");
+      assertEquals(1, assets.stream().filter(a -> "input".equals(((JsonObject) a).getString("asset_type"))).count(), assets.encode());
+      assertTrue(assets.stream().anyMatch(a -> "output".equals(((JsonObject) a).getString("asset_type"))
+          && ((JsonObject) a).getInteger("width") == 64), "upscaled from the uploaded file: " + assets.encode());
+    }
+  }
+
+  @Test
   void deletingAConfigKeepsItsTasksAndTheirExecutions() throws Exception {
     long id = create(new JsonObject().put("name", "doomed").put("task_type", "debug.noop").put("scheduler_type", "MANUAL")).getLong("id");
     String task = run(id).getString("id");

@@ -25,7 +25,7 @@ import java.util.Optional;
  */
 public record FirePlan(List<Instant> onTime, Instant caughtUp, int skipped, Instant nextRunAt) {
   /** Missed instants walked one by one at most; past that the walk jumps to the last one (a long outage). */
-  public static final int MAX_WALK = 10_000;
+  public static final int MAX_WALK = 1_000; // ~30 ms of cron-utils on the leader's event loop, once per config and outage
 
   /** Every instant that gets a task, oldest first. */
   public List<Instant> fires() {
