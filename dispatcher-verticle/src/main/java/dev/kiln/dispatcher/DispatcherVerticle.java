@@ -34,7 +34,8 @@ public final class DispatcherVerticle extends VerticleBase {
     return new LeaderTerm.Config(QueueConfigCache.Config.defaults(), Claimer.Config.defaults(), HandOff.Config.defaults(),
         Settler.Config.defaults(), WorkerWatch.Config.defaults(), Rescuer.Config.defaults(), ProgressFlusher.Config.defaults(),
         QueueMetrics.Config.defaults(), WebhookSender.Config.of(kiln),
-        Pruner.Config.of(days(kiln.eventRetentionDays()), days(kiln.taskRetentionDays())), WorkerRegistry.DEFAULT_LEASE_MS);
+        Pruner.Config.of(days(kiln.eventRetentionDays()), days(kiln.taskRetentionDays())), WorkerRegistry.DEFAULT_LEASE_MS,
+        Scheduler.Config.defaults());
   }
 
   private static Duration days(int n) {

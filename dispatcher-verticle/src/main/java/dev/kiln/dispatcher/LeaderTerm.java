@@ -6,6 +6,7 @@ import dev.kiln.task.store.BatchReads;
 import dev.kiln.task.store.GenerationRequests;
 import dev.kiln.task.store.QueueConfigs;
 import dev.kiln.task.store.RunningAttempt;
+import dev.kiln.task.store.TaskConfigs;
 import dev.kiln.task.store.TaskReads;
 import dev.kiln.task.store.TaskStore;
 import dev.kiln.task.store.WebhookOutbox;
@@ -29,7 +30,8 @@ final class LeaderTerm {
   /** Every service's configuration, each with its named defaults. */
   record Config(QueueConfigCache.Config configs, Claimer.Config claimer, HandOff.Config handOff, Settler.Config settler,
                 WorkerWatch.Config workerWatch, Rescuer.Config rescuer, ProgressFlusher.Config progress,
-                QueueMetrics.Config metrics, WebhookSender.Config webhooks, Pruner.Config pruner, long workerLeaseMs) {}
+                QueueMetrics.Config metrics, WebhookSender.Config webhooks, Pruner.Config pruner, long workerLeaseMs,
+                Scheduler.Config scheduler) {}
 
   private final Vertx vertx;
   private final long epoch;
@@ -65,6 +67,9 @@ final class LeaderTerm {
     services.add(new WebhookSender(vertx, config.webhooks(), outbox, reads, new BatchReads(pool),
         new GenerationRequests(pool), urls));
     services.add(new Pruner(vertx, config.pruner(), store, outbox, config.webhooks().maxAttempts()).every());
+    TaskConfigCache taskConfigs = new TaskConfigCache(vertx, new TaskConfigs(pool), config.scheduler().reloadMs());
+    services.add(taskConfigs);
+    services.add(new Scheduler(vertx, config.scheduler(), epoch, store, taskConfigs, claimers));
   }
 
   /** Reads the configs and the attempts already running, then starts every service. */

@@ -52,10 +52,10 @@ class ApiBadInputTest {
   /** Tables a request could write; queue_configs is compared whole, below. */
   private static final List<String> TABLES = List.of("tasks", "task_events", "task_executions", "task_assets",
       "task_batches", "files", "api_clients", "wallets", "credit_ledger", "email_verification_codes", "users",
-      "user_sessions", "webhook_deliveries", "generation_requests", "generated_images", "models");
+      "user_sessions", "webhook_deliveries", "generation_requests", "generated_images", "models", "task_configs");
   /** Tables whose rows an action changes in place (retry, restore, delete, cancel, revoke, grant). */
   private static final List<String> UPDATED = List.of("tasks", "task_batches", "api_clients", "wallets", "files",
-      "generation_requests", "generated_images", "models");
+      "generation_requests", "generated_images", "models", "task_configs");
 
   static {
     NOT_UUIDS.put("not-a-uuid", "not-a-uuid");
@@ -64,7 +64,10 @@ class ApiBadInputTest {
     NOT_UUIDS.put("emoji", "%F0%9F%94%A5");
   }
 
-  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_SIGNING_KEY", SIGNING_KEY));
+  // The per-user rate limit off: the sweep sends a signed-in user's cases faster than 20 a second,
+  // and a 429 there would stand for the answer under test (IdempotencyAndLimitsTest tests the limits).
+  @RegisterExtension static final KilnNode.Running kiln = KilnNode.running(Map.of("KILN_SIGNING_KEY", SIGNING_KEY,
+      "KILN_RATE_LIMIT_USER", "0"));
   /** A finished task and a finished batch of the admin's, for the {id} routes to refuse around. */
   private static String knownTask;
   private static String knownBatch;
@@ -73,6 +76,8 @@ class ApiBadInputTest {
   private static String cancelledRequest;
   /** The known batch's metadata.batch_id: its owner's name for it. */
   private static final String KNOWN_BATCH_NAME = java.util.UUID.randomUUID().toString();
+  /** A MANUAL task config of the admin's (it never fires by itself), for the {id} routes and PUTs to refuse around. */
+  private static long knownConfig;
   /** A third_party client's key: may not act for end users, may not use the admin API. */
   private static String thirdPartyKey;
   /** The bearer token of a signed-in end user: not an admin, and not the owner of the known task. */
@@ -91,6 +96,10 @@ class ApiBadInputTest {
     cancelledRequest = kiln.api().post(API + "/generation-requests", "{\"prompt\":\"a cancelled request\",\"width\":64,"
         + "\"height\":64,\"image_count\":1}").json().getString("id");
     assertEquals(200, kiln.api().post(API + "/generation-requests/" + cancelledRequest + "/cancel", "").status());
+    Api.Reply config = kiln.api().post(API + "/admin/task-configs", "{\"name\":\"known\",\"task_type\":\"debug.noop\","
+        + "\"scheduler_type\":\"MANUAL\"}");
+    assertEquals(201, config.status(), config.body());
+    knownConfig = config.json().getLong("id");
     Api.Reply client = kiln.api().post(API + "/admin/clients", "{\"display_name\": \"bad input\", \"role\": \"third_party\"}");
     assertEquals(201, client.status(), client.body());
     thirdPartyKey = client.json().getString("api_key");
@@ -810,6 +819,137 @@ class ApiBadInputTest {
       c.add(json("POST /admin/wallets/grant " + b[0], "POST", grant, b[1], Integer.parseInt(b[2]), b[3]));
     }
 
+    // ---- Admin: task configs (seed 001).
+    String taskConfigs = API + "/admin/task-configs";
+    String oneConfig = taskConfigs + "/" + knownConfig;
+    String fineConfig = "{\"name\":\"x\",\"task_type\":\"debug.noop\",\"scheduler_type\":\"MANUAL\"}";
+    bodies(c, "POST /admin/task-configs", "POST", taskConfigs, fineConfig, KilnNode.ADMIN_KEY);
+    bodies(c, "PUT /admin/task-configs/{id}", "PUT", oneConfig, "{\"name\":\"y\"}", KilnNode.ADMIN_KEY);
+    String past = java.time.Instant.now().minusSeconds(3600).toString();
+    String cronWith = "{\"name\":\"x\",\"task_type\":\"debug.noop\",\"scheduler_type\":\"CRON\",\"schedule_config\":";
+    String dateWith = "{\"name\":\"x\",\"task_type\":\"debug.noop\",\"scheduler_type\":\"DATE\",\"schedule_config\":";
+    String manualWith = "{\"name\":\"x\",\"task_type\":\"debug.noop\",\"scheduler_type\":\"MANUAL\",";
+    String[][] configBad = {
+        {"no field", "{}", "missing_field"},
+        {"name missing", "{\"task_type\":\"debug.noop\",\"scheduler_type\":\"MANUAL\"}", "missing_field"},
+        {"name empty", "{\"name\":\"\",\"task_type\":\"debug.noop\",\"scheduler_type\":\"MANUAL\"}", "invalid_field"},
+        {"name 201 chars", "{\"name\":\"" + "n".repeat(201) + "\",\"task_type\":\"debug.noop\",\"scheduler_type\":\"MANUAL\"}",
+            "invalid_field"},
+        {"name number", "{\"name\":5,\"task_type\":\"debug.noop\",\"scheduler_type\":\"MANUAL\"}", "invalid_field"},
+        {"task_type missing", "{\"name\":\"x\",\"scheduler_type\":\"MANUAL\"}", "missing_field"},
+        {"task_type unknown", "{\"name\":\"x\",\"task_type\":\"image.upscale\",\"scheduler_type\":\"MANUAL\"}",
+            "unknown_tool_action"},
+        {"task_type SQL", new JsonObject().put("name", "x").put("task_type", INJECTION).put("scheduler_type", "MANUAL").encode(),
+            "unknown_tool_action"},
+        {"task_type number", "{\"name\":\"x\",\"task_type\":1,\"scheduler_type\":\"MANUAL\"}", "invalid_field"},
+        {"scheduler_type missing", "{\"name\":\"x\",\"task_type\":\"debug.noop\"}", "missing_field"},
+        {"scheduler_type lower case", "{\"name\":\"x\",\"task_type\":\"debug.noop\",\"scheduler_type\":\"cron\"}", "invalid_field"},
+        {"scheduler_type HOURLY", "{\"name\":\"x\",\"task_type\":\"debug.noop\",\"scheduler_type\":\"HOURLY\"}", "invalid_field"},
+        {"scheduler_type number", "{\"name\":\"x\",\"task_type\":\"debug.noop\",\"scheduler_type\":1}", "invalid_field"},
+        {"parameters a string", manualWith + "\"parameters\":\"x\"}", "invalid_field"},
+        {"parameters an array", manualWith + "\"parameters\":[]}", "invalid_field"},
+        {"parameters the action refuses", manualWith + "\"parameters\":{\"x\":1}}", "invalid_input"},
+        {"parameters of the wrong type", "{\"name\":\"x\",\"task_type\":\"debug.sleep\",\"scheduler_type\":\"MANUAL\","
+            + "\"parameters\":{\"duration_ms\":-1}}", "invalid_input"},
+        {"parameters naming a file nobody has", "{\"name\":\"x\",\"task_type\":\"image.hires\",\"scheduler_type\":\"MANUAL\","
+            + "\"parameters\":{\"source_image\":\"" + nowhere + "\"}}", "invalid_image"},
+        {"schedule_config a string", manualWith + "\"schedule_config\":\"0 0 * * *\"}", "invalid_field"},
+        {"MANUAL with a cron_expression", manualWith + "\"schedule_config\":{\"cron_expression\":\"0 0 * * *\"}}",
+            "invalid_schedule_config"},
+        {"CRON without schedule_config", "{\"name\":\"x\",\"task_type\":\"debug.noop\",\"scheduler_type\":\"CRON\"}",
+            "invalid_schedule_config"},
+        {"CRON minute 61", cronWith + "{\"cron_expression\":\"61 * * * *\"}}", "invalid_cron_expression"},
+        {"CRON four fields", cronWith + "{\"cron_expression\":\"* * * *\"}}", "invalid_cron_expression"},
+        {"CRON six fields (seconds)", cronWith + "{\"cron_expression\":\"0 0 0 * * *\"}}", "invalid_cron_expression"},
+        {"CRON a nickname", cronWith + "{\"cron_expression\":\"@daily\"}}", "invalid_cron_expression"},
+        {"CRON Quartz's ?", cronWith + "{\"cron_expression\":\"0 0 ? * *\"}}", "invalid_cron_expression"},
+        {"CRON that never fires", cronWith + "{\"cron_expression\":\"0 0 31 2 *\"}}", "invalid_cron_expression"},
+        {"CRON SQL", cronWith + new JsonObject().put("cron_expression", INJECTION).encode() + "}", "invalid_cron_expression"},
+        {"CRON empty", cronWith + "{\"cron_expression\":\"\"}}", "invalid_schedule_config"},
+        {"CRON 201 chars", cronWith + "{\"cron_expression\":\"" + "*".repeat(201) + "\"}}", "invalid_schedule_config"},
+        {"CRON a number", cronWith + "{\"cron_expression\":5}}", "invalid_schedule_config"},
+        {"CRON an unknown field", cronWith + "{\"cron_expression\":\"0 0 * * *\",\"every\":\"day\"}}", "invalid_schedule_config"},
+        {"CRON an unknown time zone", cronWith + "{\"cron_expression\":\"0 0 * * *\",\"timezone\":\"Mars/Olympus\"}}",
+            "unknown_time_zone"},
+        {"CRON an offset for a zone", cronWith + "{\"cron_expression\":\"0 0 * * *\",\"timezone\":\"+02:00\"}}", "unknown_time_zone"},
+        {"CRON a zone in lower case", cronWith + "{\"cron_expression\":\"0 0 * * *\",\"timezone\":\"europe/paris\"}}",
+            "unknown_time_zone"},
+        {"CRON a zone that is a number", cronWith + "{\"cron_expression\":\"0 0 * * *\",\"timezone\":2}}", "invalid_schedule_config"},
+        {"DATE run_at in the past", dateWith + "{\"run_at\":\"" + past + "\"}}", "run_at_in_past"},
+        {"DATE run_at without an offset", dateWith + "{\"run_at\":\"2099-01-01T00:00:00\"}}", "invalid_schedule_config"},
+        {"DATE run_at words", dateWith + "{\"run_at\":\"tomorrow\"}}", "invalid_schedule_config"},
+        {"DATE run_at a number", dateWith + "{\"run_at\":4102444800}}", "invalid_schedule_config"},
+        {"DATE without run_at", dateWith + "{}}", "invalid_schedule_config"},
+        {"max_retries -1", manualWith + "\"max_retries\":-1}", "invalid_field"},
+        {"max_retries 101", manualWith + "\"max_retries\":101}", "invalid_field"},
+        {"max_retries string", manualWith + "\"max_retries\":\"3\"}", "invalid_field"},
+        {"max_retries 1.5", manualWith + "\"max_retries\":1.5}", "invalid_field"},
+        {"timeout_seconds 0", manualWith + "\"timeout_seconds\":0}", "invalid_field"},
+        {"timeout_seconds over a week", manualWith + "\"timeout_seconds\":604801}", "invalid_field"},
+        {"timeout_seconds past long", manualWith + "\"timeout_seconds\":99999999999999999999}", "invalid_field"},
+        {"priority 1001", manualWith + "\"priority\":1001}", "invalid_field"},
+        {"priority string", manualWith + "\"priority\":\"high\"}", "invalid_field"},
+        {"is_active string", manualWith + "\"is_active\":\"yes\"}", "invalid_field"},
+        {"is_active 1", manualWith + "\"is_active\":1}", "invalid_field"},
+        {"misfire_policy upper case", manualWith + "\"misfire_policy\":\"FIRE_ONCE\"}", "invalid_field"},
+        {"misfire_policy unknown", manualWith + "\"misfire_policy\":\"later\"}", "invalid_field"},
+        {"misfire_policy number", manualWith + "\"misfire_policy\":1}", "invalid_field"},
+        {"id is not a field", manualWith + "\"id\":1}", "unknown_field"},
+        {"next_run_at is not a field", manualWith + "\"next_run_at\":\"2099-01-01T00:00:00Z\"}", "unknown_field"},
+        {"is_scheduled is not a field", manualWith + "\"is_scheduled\":true}", "unknown_field"},
+    };
+    for (String[] b : configBad) c.add(json("POST /admin/task-configs " + b[0], "POST", taskConfigs, b[1], 422, b[2]));
+    String[][] configChangeBad = {
+        {"no field", "{}", "missing_field"},
+        {"name null", "{\"name\":null}", "missing_field"},
+        {"name empty", "{\"name\":\"\"}", "invalid_field"},
+        {"CRON without a schedule_config", "{\"scheduler_type\":\"CRON\"}", "invalid_schedule_config"},
+        {"a cron_expression on a MANUAL config", "{\"schedule_config\":{\"cron_expression\":\"0 0 * * *\"}}", "invalid_schedule_config"},
+        {"CRON a bad expression", "{\"scheduler_type\":\"CRON\",\"schedule_config\":{\"cron_expression\":\"0 0 * *\"}}",
+            "invalid_cron_expression"},
+        {"CRON an unknown time zone", "{\"scheduler_type\":\"CRON\",\"schedule_config\":{\"cron_expression\":\"0 0 * * *\","
+            + "\"timezone\":\"Nowhere/City\"}}", "unknown_time_zone"},
+        {"DATE in the past", "{\"scheduler_type\":\"DATE\",\"schedule_config\":{\"run_at\":\"" + past + "\"}}", "run_at_in_past"},
+        {"parameters the action refuses", "{\"parameters\":{\"x\":1}}", "invalid_input"},
+        {"a task_type its parameters do not fit", "{\"task_type\":\"debug.sleep\",\"parameters\":{\"hang\":\"yes\"}}",
+            "invalid_input"},
+        {"task_type unknown", "{\"task_type\":\"nope\"}", "unknown_tool_action"},
+        {"is_active string", "{\"is_active\":\"no\"}", "invalid_field"},
+        {"max_retries -1", "{\"max_retries\":-1}", "invalid_field"},
+        {"a good field and a bad one", "{\"name\":\"fine\",\"priority\":5000}", "invalid_field"},
+        {"id is not a field", "{\"id\":5}", "unknown_field"},
+    };
+    for (String[] b : configChangeBad) c.add(json("PUT /admin/task-configs/{id} " + b[0], "PUT", oneConfig, b[1], 422, b[2]));
+    String[][] configIds = {{"letters", "abc"}, {"0", "0"}, {"negative", "-1"}, {"1.5", "1.5"}, {"1e3", "1e3"},
+        {"a UUID", nowhere}, {"SQL", "%27%20OR%201%3D1%20--"}, {"19 digits", "9".repeat(19)}, {"emoji", "%F0%9F%94%A5"},
+        {"padded", "%201"}};
+    for (String[] b : configIds) {
+      c.add(get("GET /admin/task-configs/{id} " + b[0], taskConfigs + "/" + b[1], 400, "invalid_id"));
+      c.add(json("PUT /admin/task-configs/{id} " + b[0], "PUT", taskConfigs + "/" + b[1], "{\"name\":\"y\"}", 400, "invalid_id"));
+      c.add(delete("DELETE /admin/task-configs/{id} " + b[0], taskConfigs + "/" + b[1], 400, "invalid_id"));
+      c.add(post("POST /admin/task-configs/{id}/run " + b[0], taskConfigs + "/" + b[1] + "/run", 400, "invalid_id"));
+      c.add(get("GET /admin/task-configs/{id}/executions " + b[0], taskConfigs + "/" + b[1] + "/executions", 400, "invalid_id"));
+    }
+    String noConfig = taskConfigs + "/987654321";
+    c.add(get("GET /admin/task-configs/{id} unknown", noConfig, 404, "not_found"));
+    c.add(json("PUT /admin/task-configs/{id} unknown", "PUT", noConfig, "{\"name\":\"y\"}", 404, "not_found"));
+    c.add(delete("DELETE /admin/task-configs/{id} unknown", noConfig, 404, "not_found"));
+    c.add(post("POST /admin/task-configs/{id}/run unknown", noConfig + "/run", 404, "not_found"));
+    c.add(get("GET /admin/task-configs/{id}/executions unknown", noConfig + "/executions", 404, "not_found"));
+    String runs = oneConfig + "/executions";
+    String[][] runsBad = {
+        {"unknown parameter", "status=completed", "unknown_parameter"},
+        {"limit 0", "limit=0", "invalid_parameter"},
+        {"limit 101", "limit=101", "invalid_parameter"},
+        {"limit words", "limit=ten", "invalid_parameter"},
+        {"limit twice", "limit=1&limit=2", "invalid_parameter"},
+        {"cursor garbage", "cursor=garbage", "invalid_cursor"},
+        {"cursor without an id", "cursor=" + base64("2026-01-01T00:00:00Z"), "invalid_cursor"},
+        {"cursor with a bad id", "cursor=" + base64("2026-01-01T00:00:00Z|x"), "invalid_cursor"},
+        {"cursor with a bad time", "cursor=" + base64("yesterday|5"), "invalid_cursor"},
+    };
+    for (String[] b : runsBad) c.add(get("GET /admin/task-configs/{id}/executions " + b[0], runs + "?" + b[1], 400, b[2]));
+
     // ---- Credentials, on every endpoint that wants them.
     String client = "{\"display_name\":\"x\",\"role\":\"third_party\"}";
     String grantBody = "{\"api_client_id\":\"admin\",\"amount\":5}";
@@ -844,6 +984,13 @@ class ApiBadInputTest {
         get("GET /admin/clients", clients, 0, null),
         delete("DELETE /admin/clients/{id}", clients + "/no-such-client", 0, null),
         json("POST /admin/wallets/grant", "POST", grant, grantBody, 0, null),
+        json("POST /admin/task-configs", "POST", taskConfigs, fineConfig, 0, null),
+        get("GET /admin/task-configs", taskConfigs, 0, null),
+        get("GET /admin/task-configs/{id}", oneConfig, 0, null),
+        json("PUT /admin/task-configs/{id}", "PUT", oneConfig, "{\"name\":\"y\"}", 0, null),
+        delete("DELETE /admin/task-configs/{id}", oneConfig, 0, null),
+        post("POST /admin/task-configs/{id}/run", oneConfig + "/run", 0, null),
+        get("GET /admin/task-configs/{id}/executions", runs, 0, null),
         get("GET /admin/routes", API + "/admin/routes", 0, null));
     for (Case e : endpoints) {
       c.add(unauthorized(e, "no credentials").key(null));
@@ -908,6 +1055,9 @@ class ApiBadInputTest {
     c.add(get("GET /admin/wallets/grant", grant, ANY_4XX, null));
     c.add(get("GET /admin/workers/{id}/drain", workers + "/no-such-worker/drain", ANY_4XX, null));
     c.add(json("PUT /admin/clients", "PUT", clients, client, ANY_4XX, null));
+    c.add(json("PATCH /admin/task-configs/{id}", "PATCH", oneConfig, "{\"name\":\"y\"}", ANY_4XX, null));
+    c.add(delete("DELETE /admin/task-configs", taskConfigs, ANY_4XX, null));
+    c.add(json("PUT /admin/task-configs", "PUT", taskConfigs, fineConfig, ANY_4XX, null));
     c.add(request("POST /assets/{id}/content", "POST", good, "application/json", utf8("{}"), ANY_4XX, null).key(null));
 
     // ---- What java.net.URI refuses to send: raw HTTP/1.1.

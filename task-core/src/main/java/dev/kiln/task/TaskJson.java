@@ -11,7 +11,8 @@ public final class TaskJson {
   /** The columns {@link #of(Row)} reads, for SELECT and RETURNING lists. */
   public static final String COLUMNS =
       "id, status, tool_action, channel, queue, priority, progress, attempt, retry_count, max_retries, input, result, "
-          + "error_code, error_message, batch_id, worker_id, webhook_url, created_at, started_at, finished_at, next_retry_at";
+          + "error_code, error_message, batch_id, worker_id, webhook_url, created_at, started_at, finished_at, next_retry_at, "
+          + "config_id, scheduled_for";
 
   public static JsonObject of(Row r) {
     return new JsonObject()
@@ -35,6 +36,9 @@ public final class TaskJson {
         .put("created_at", Iso.of(r.getOffsetDateTime("created_at")))
         .put("started_at", Iso.of(r.getOffsetDateTime("started_at")))
         .put("finished_at", Iso.of(r.getOffsetDateTime("finished_at")))
-        .put("next_retry_at", Iso.of(r.getOffsetDateTime("next_retry_at")));
+        .put("next_retry_at", Iso.of(r.getOffsetDateTime("next_retry_at")))
+        // the task config that made it (seed 001) and the instant of its schedule it stands for; null by hand
+        .put("config_id", r.getLong("config_id"))
+        .put("scheduled_for", Iso.of(r.getOffsetDateTime("scheduled_for")));
   }
 }

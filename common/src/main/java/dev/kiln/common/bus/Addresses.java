@@ -36,6 +36,9 @@ public final class Addresses {
   /** Published by HTTP after an admin changed a queue_configs row: {@code {queue}}. A hint. */
   public static final String QUEUES_CHANGED = "kiln.queues.changed";
 
+  /** Published by HTTP after an admin made, changed or deleted a task config: {@code {id}}. A hint; the leader rereads that one. */
+  public static final String TASK_CONFIGS_CHANGED = "kiln.task-configs.changed";
+
   /**
    * Local to each node: the cluster manager saw a member leave, {@code {node_id}}. The leader
    * takes the workers that heartbeat from that member for gone at once, not a lease later.

@@ -14,19 +14,20 @@ import java.util.UUID;
 /**
  * The images a task's input names ({@code source_image}, {@code reference_image}): each an
  * uploaded file or an asset of one of the caller's own tasks. Resolved before the task is
- * written; each becomes an {@code input} asset of the new task (seed 000).
+ * written; each becomes an {@code input} asset of the new task (seed 000). A task config's are
+ * resolved when it is saved, and each of its tasks gets them (admin/TaskConfigRoutes).
  */
-final class InputImages {
+public final class InputImages {
   private InputImages() {}
 
   /** One resolved image: the new input asset's row (with a fresh id) and the field it fills. */
-  record Image(String field, JsonObject asset) {
+  public record Image(String field, JsonObject asset) {
     String objectKey() {
       return asset.getString("object_key");
     }
   }
 
-  static Future<List<Image>> resolve(TaskReads reads, Caller caller, ToolAction action, JsonObject input) {
+  public static Future<List<Image>> resolve(TaskReads reads, Caller caller, ToolAction action, JsonObject input) {
     List<Future<Image>> found = new ArrayList<>();
     for (String field : action.imageFields()) {
       String ref = input.getString(field);
@@ -61,7 +62,7 @@ final class InputImages {
     });
   }
 
-  static JsonArray assets(List<Image> images) {
+  public static JsonArray assets(List<Image> images) {
     JsonArray out = new JsonArray();
     for (Image i : images) out.add(i.asset());
     return out;

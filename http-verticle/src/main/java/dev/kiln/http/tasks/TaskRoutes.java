@@ -118,7 +118,7 @@ public final class TaskRoutes {
   }
 
   /** After commit: each task's created event and count, and one wake-up hint per queue. */
-  static void announce(Vertx vertx, List<Created> created) {
+  public static void announce(Vertx vertx, List<Created> created) {
     Set<String> queues = new HashSet<>();
     for (Created c : created) {
       c.event().publish(vertx.eventBus());

@@ -39,7 +39,9 @@ final class TaskClaim {
           // clock_timestamp(), not now(): an attempt's times are when its row changed, so the
           // recorded attempts of a task never overlap however transactions interleave.
           + "c AS (UPDATE tasks t SET status = 'running', attempt = t.attempt + 1, worker_id = slots.w, started_at = clock_timestamp(), "
-          + "timeout_at = clock_timestamp() + make_interval(secs => (SELECT job_timeout FROM cap) / 1000.0), next_retry_at = NULL, "
+          // the task's own timeout (a task config's) or else its queue's: a column of the row, no lookup more
+          + "timeout_at = clock_timestamp() + make_interval(secs => coalesce(t.timeout_ms, (SELECT job_timeout FROM cap)) / 1000.0), "
+          + "next_retry_at = NULL, "
           + "progress = 0, error_code = NULL, error_message = NULL "
           + "FROM numbered JOIN slots ON slots.n = numbered.rn WHERE t.id = numbered.id "
           + "RETURNING t.id, t.attempt, t.queue, t.worker_id, t.tool_action, t.input, t.source_image, t.reference_image, "

@@ -41,11 +41,13 @@ final class TaskInsert {
       "WITH v AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], "
           + "$8::text[], $9::text[], $10::text[], $11::bigint[], $12::uuid[], $13::text[], $14::text[], $15::text[], $16::text[], "
           + "$17::text[], $18::text[], $19::uuid[], $20::int[], $21::bigint[], $22::text[], $23::text[], $24::int[], $25::int[], "
-          + "$26::int[], $27::float8[]) WITH ORDINALITY AS v(id, api_client_id, user_id, channel, tool_action, queue, priority, "
+          + "$26::int[], $27::float8[], $28::int[], $29::int[], $30::bigint[], $31::timestamptz[]) WITH ORDINALITY AS v(id, "
+          + "api_client_id, user_id, channel, tool_action, queue, priority, "
           + "input, idempotency_key, request_hash, points_cost, wallet_hold_id, webhook_url, mode, source_image, reference_image, "
           + "config, input_assets, batch_id, batch_index, seed, prompt, negative_prompt, width, height, num_inference_steps, "
-          + "guidance_scale, n)), "
-          + "q AS (SELECT v.*, c.max_retries, c.enable_priority, "
+          + "guidance_scale, own_max_retries, timeout_ms, config_id, scheduled_for, n)), "
+          // a task config's max_retries overrides its queue's for its tasks (issue 12)
+          + "q AS (SELECT v.*, coalesce(v.own_max_retries, c.max_retries) AS max_retries, c.enable_priority, "
           + "row_number() OVER (PARTITION BY v.queue, v.api_client_id, v.user_id ORDER BY v.n) - 1 AS nth, "
           + "v.queue || '|' || v.api_client_id || '|' || coalesce(v.user_id, '') || '|' || v.priority AS line "
           + "FROM v JOIN queue_configs c ON c.queue = v.queue), "
@@ -56,7 +58,7 @@ final class TaskInsert {
           + "t AS (INSERT INTO tasks (id, api_client_id, user_id, channel, tool_action, queue, priority, input, max_retries, "
           + "idempotency_key, request_hash, points_cost, wallet_hold_id, webhook_url, mode, source_image, reference_image, config, "
           + "result, batch_id, batch_index, seed, prompt, negative_prompt, width, height, num_inference_steps, guidance_scale, "
-          + "fair_seq, created_at) "
+          + "fair_seq, timeout_ms, config_id, scheduled_for, created_at) "
           + "SELECT q.id, q.api_client_id, q.user_id, q.channel, q.tool_action, q.queue, q.priority, q.input::jsonb, q.max_retries, "
           + "q.idempotency_key, q.request_hash, q.points_cost, q.wallet_hold_id, q.webhook_url, q.mode, q.source_image, "
           + "q.reference_image, q.config::jsonb, "
@@ -64,7 +66,7 @@ final class TaskInsert {
           + "CASE WHEN jsonb_array_length(q.input_assets::jsonb) > 0 "
           + "THEN jsonb_build_object('input_preview_asset_id', q.input_assets::jsonb -> 0 ->> 'id') END, "
           + "q.batch_id, q.batch_index, q.seed, q.prompt, q.negative_prompt, q.width, q.height, q.num_inference_steps, "
-          + "q.guidance_scale, (SELECT g.base FROM g WHERE g.line = q.line) + q.nth, "
+          + "q.guidance_scale, (SELECT g.base FROM g WHERE g.line = q.line) + q.nth, q.timeout_ms, q.config_id, q.scheduled_for, "
           // clock_timestamp, not now(): tasks written in one statement still get distinct, ordered times
           + "clock_timestamp() FROM q ORDER BY q.n "
           // A repeated Idempotency-Key inserts nothing (and returns no row): the caller replays.
@@ -99,6 +101,9 @@ final class TaskInsert {
     String[] prompt = new String[n], negative = new String[n];
     Integer[] width = new Integer[n], height = new Integer[n], steps = new Integer[n];
     Double[] guidance = new Double[n];
+    Integer[] ownRetries = new Integer[n], timeoutMs = new Integer[n];
+    Long[] configId = new Long[n];
+    java.time.OffsetDateTime[] scheduledFor = new java.time.OffsetDateTime[n];
     for (int i = 0; i < n; i++) {
       NewTask t = tasks.get(i);
       id[i] = t.id();
@@ -131,6 +136,13 @@ final class TaskInsert {
         steps[i] = b.numInferenceSteps();
         guidance[i] = b.guidanceScale();
       }
+      NewTask.Template from = t.template();
+      if (from != null) {
+        configId[i] = from.configId();
+        scheduledFor[i] = from.scheduledFor();
+        ownRetries[i] = from.maxRetries();
+        timeoutMs[i] = from.timeoutMs();
+      }
     }
     Tuple args = Tuple.tuple().addArrayOfUUID(id).addArrayOfString(client).addArrayOfString(user).addArrayOfString(channel)
         .addArrayOfString(action).addArrayOfString(queue).addArrayOfInteger(priority).addArrayOfString(input)
@@ -138,7 +150,8 @@ final class TaskInsert {
         .addArrayOfString(mode).addArrayOfString(source).addArrayOfString(reference).addArrayOfString(config)
         .addArrayOfString(assets).addArrayOfUUID(batch).addArrayOfInteger(index).addArrayOfLong(seed)
         .addArrayOfString(prompt).addArrayOfString(negative).addArrayOfInteger(width).addArrayOfInteger(height)
-        .addArrayOfInteger(steps).addArrayOfDouble(guidance);
+        .addArrayOfInteger(steps).addArrayOfDouble(guidance).addArrayOfInteger(ownRetries).addArrayOfInteger(timeoutMs)
+        .addArrayOfLong(configId).addArrayOfOffsetDateTime(scheduledFor);
     return conn.preparedQuery(INSERT).execute(args);
   }
 }

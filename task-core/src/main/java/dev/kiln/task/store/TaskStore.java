@@ -22,7 +22,8 @@ import java.util.function.Function;
  * coming scheduler and pipeline call it; none writes task SQL of its own. Each method is one
  * transaction; the SQL lives in the step class named for it ({@code TaskInsert},
  * {@code TaskClaim}, {@code TaskSettle}, ...), and every status change ends with the same
- * {@code Bookkeeping}: credits, the webhook outbox and batch counters.
+ * {@code Bookkeeping}: credits, the webhook outbox and batch counters. Task configs' tasks come
+ * through here too ({@link #fire}, {@link #runConfig}).
  *
  * <p>Events are returned, never published here: the caller publishes them after commit
  * ({@link TaskEvent#publish}), so nothing is announced that Postgres does not hold.
@@ -144,6 +145,20 @@ public final class TaskStore {
   public Future<List<Settled>> settle(long epoch, List<Settlement> settlements, Function<String, Backoff> backoffOf) {
     if (settlements.isEmpty()) return Future.succeededFuture(List.of());
     return TaskSettle.settle(pool, epoch, settlements, policy, backoffOf);
+  }
+
+  /**
+   * The leader's fire of a task config's instants due by PostgreSQL's clock (instants more than
+   * {@code grace} late follow its misfire policy): one task per instant that fires, and the
+   * config's next instant. Fails with {@link Deposed} when {@code epoch} no longer leads.
+   */
+  public Future<Fired> fire(long epoch, long configId, Duration grace) {
+    return TaskConfigFire.fire(pool, epoch, configId, grace);
+  }
+
+  /** A task config's task now, by hand (any scheduler type, even inactive); null when there is no such config. */
+  public Future<Created> runConfig(long configId) {
+    return TaskConfigFire.runNow(pool, configId);
   }
 
   /** Coarse progress of running attempts; returns the progress events written. */

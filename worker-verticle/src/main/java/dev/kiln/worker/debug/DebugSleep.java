@@ -11,7 +11,8 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * {@code debug.sleep}: waits {@code duration_ms} on timers (no thread held), reporting
- * {@code progress_steps} evenly; the first {@code fail_attempts} attempts fail retryably,
+ * {@code progress_steps} evenly; the first {@code fail_attempts} attempts fail retryably (thrown, so
+ * with a stack trace),
  * {@code fail_permanently} fails at once, {@code hang} runs until cancelled.
  */
 public final class DebugSleep implements Executor {
@@ -44,9 +45,12 @@ public final class DebugSleep implements Executor {
       });
     }
     if (!hang) {
-      timers[1] = ex.vertx().setTimer(Math.max(1, duration), t -> done.tryComplete(fail
-          ? Outcome.retryable(ErrorCode.EXECUTOR_ERROR, "debug.sleep failed attempt " + ex.attempt() + " on purpose")
-          : Outcome.success(new JsonObject().put("slept_ms", duration).put("attempt", ex.attempt()), new JsonArray())));
+      // A failure on purpose is thrown, as a real executor's bug would be: the worker reports it
+      // retryable with its stack trace (the execution's error_traceback).
+      timers[1] = ex.vertx().setTimer(Math.max(1, duration), t -> {
+        if (fail) done.tryFail(new IllegalStateException("debug.sleep failed attempt " + ex.attempt() + " on purpose"));
+        else done.tryComplete(Outcome.success(new JsonObject().put("slept_ms", duration).put("attempt", ex.attempt()), new JsonArray()));
+      });
     }
     ex.cancellation().onSuccess(reason -> done.tryFail("cancelled: " + reason));
     return done.future().onComplete(ar -> {
