@@ -48,8 +48,14 @@ class ScheduleIT {
       long epoch = sql.count("SELECT epoch FROM dispatcher_leadership");
       Api api = new Api(httpPort, KilnNode.ADMIN_KEY);
 
-      // A minute boundary far enough ahead to set everything up before it.
-      Instant boundary = Instant.now().plusSeconds(8).truncatedTo(ChronoUnit.MINUTES).plus(1, ChronoUnit.MINUTES);
+      // The next minute boundary, the one a "* * * * *" config names from now on, far enough
+      // ahead to set everything up before it: when it is nearer than 8 s, the one after it.
+      Instant boundary = Instant.now().truncatedTo(ChronoUnit.MINUTES).plus(1, ChronoUnit.MINUTES);
+      if (Duration.between(Instant.now(), boundary).toSeconds() < 8) {
+        Instant tooNear = boundary;
+        Eventually.await("past a boundary too near to set up before", Duration.ofSeconds(15), () -> !Instant.now().isBefore(tooNear));
+        boundary = tooNear.plus(1, ChronoUnit.MINUTES);
+      }
       long cron = create(api, new JsonObject().put("name", "every minute").put("task_type", "debug.noop").put("scheduler_type", "CRON")
           .put("schedule_config", new JsonObject().put("cron_expression", "* * * * *")));
       assertEquals(boundary.toString(), api.get("/api/v1/admin/task-configs/" + cron).json().getString("next_run_at"));
