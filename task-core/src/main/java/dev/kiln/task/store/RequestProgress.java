@@ -16,7 +16,7 @@ import java.util.UUID;
  * moves a task (settle, retry, cancel, timeout, lost worker, fail-over) can leave it stale.
  *
  * <pre>
- * IMAGE_PENDING ─ first image starts ─▶ IMAGE_GENERATING ─ all ended ─┬─ one completed ─▶ IMAGE_COMPLETED  (AWAITING_SELECTION)
+ * IMAGE_PENDING ─ first image claimed ─▶ IMAGE_GENERATING ─ all ended ─┬─ one completed ─▶ IMAGE_COMPLETED  (AWAITING_SELECTION)
  *                                                                     └─ none ──────────▶ IMAGE_FAILED     (COMPLETED)
  * selection ─▶ MODEL_PENDING ─ starts ─▶ MODEL_GENERATING ─┬─ completed ─▶ COMPLETED     (COMPLETED)
  *                                                         └─ failed ────▶ MODEL_FAILED  (AWAITING_SELECTION: pick again)
@@ -83,23 +83,29 @@ final class RequestProgress {
           + "SELECT u.id, u.status, old.status AS old_status FROM u JOIN old ON old.id = u.id";
 
   /**
-   * As a CTE of the claim: a request's first image to start moves it to IMAGE_GENERATING, its
-   * model's task to MODEL_GENERATING (and the image or model with it), without a recount, so the
-   * claim stays one statement. {@code started} names the claimed rows' CTE.
+   * After a claim that started some of a request's tasks: the request to IMAGE_GENERATING (or
+   * MODEL_GENERATING) and the image or model with it, each only forward from PENDING, so a part
+   * that already ended (a fast task settled first) is left as its recount made it. Locks the
+   * requests before their images and models, as the recount does.
    */
-  static final String START_CTE =
-      // "EXISTS (...)" is a one-time filter: a claim of no request's task (nearly every claim)
-      // touches none of these tables, whatever plan they would get.
-      "rs AS (UPDATE generation_requests SET status = CASE status WHEN 'IMAGE_PENDING' THEN 'IMAGE_GENERATING' "
-          + "ELSE 'MODEL_GENERATING' END WHERE EXISTS (SELECT 1 FROM %1$s WHERE generation_request_id IS NOT NULL) "
-          + "AND status IN ('IMAGE_PENDING', 'MODEL_PENDING') "
-          + "AND id IN (SELECT generation_request_id FROM %1$s WHERE generation_request_id IS NOT NULL)), "
-          + "ri AS (UPDATE generated_images SET image_status = 'GENERATING' WHERE EXISTS (SELECT 1 FROM %1$s WHERE "
-          + "generation_request_id IS NOT NULL) AND image_status = 'PENDING' "
-          + "AND task_id IN (SELECT id FROM %1$s WHERE generation_request_id IS NOT NULL)), "
-          + "rm AS (UPDATE models SET status = 'GENERATING' WHERE EXISTS (SELECT 1 FROM %1$s WHERE "
-          + "generation_request_id IS NOT NULL) AND status = 'PENDING' "
-          + "AND task_id IN (SELECT id FROM %1$s WHERE generation_request_id IS NOT NULL))";
+  private static final String STARTED =
+      "WITH rs AS (UPDATE generation_requests SET status = CASE status WHEN 'IMAGE_PENDING' THEN 'IMAGE_GENERATING' "
+          + "ELSE 'MODEL_GENERATING' END WHERE status IN ('IMAGE_PENDING', 'MODEL_PENDING') "
+          + "AND id IN (SELECT generation_request_id FROM tasks WHERE id = ANY($1::uuid[])) RETURNING id), "
+          + "ri AS (UPDATE generated_images SET image_status = 'GENERATING' WHERE image_status = 'PENDING' AND task_id = ANY($1::uuid[])) "
+          + "UPDATE models SET status = 'GENERATING' WHERE status = 'PENDING' AND task_id = ANY($1::uuid[])";
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RequestProgress.class);
+
+  /** Marks the requests of these just-claimed tasks started; never fails (the recount repairs what this misses). */
+  static Future<Void> started(io.vertx.sqlclient.Pool pool, List<UUID> taskIds) {
+    if (taskIds.isEmpty()) return Future.succeededFuture();
+    return pool.preparedQuery(STARTED).execute(Tuple.of((Object) taskIds.toArray(new UUID[0]))).<Void>mapEmpty()
+        .recover(e -> {
+          LOG.warn("could not mark {} request tasks started: {}", taskIds.size(), e.getMessage());
+          return Future.succeededFuture();
+        });
+  }
 
   /** A request whose status the recount changed. */
   record Moved(UUID requestId, String status, String oldStatus) {}

@@ -7,6 +7,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * The claim (DESIGN §2): one statement takes up to the free worker slots of a queue and what its
@@ -47,7 +48,6 @@ final class TaskClaim {
           + "RETURNING t.id, t.attempt, t.queue, t.worker_id, t.tool_action, t.input, t.source_image, t.reference_image, "
           + "t.created_at, t.started_at, t.timeout_at, t.batch_id, t.api_client_id, t.user_id, t.generation_request_id), "
           + String.format(BatchCounts.START_CTE, "c") + ", "
-          + String.format(RequestProgress.START_CTE, "c") + ", "
           + "e AS (INSERT INTO task_events (task_id, event_type, payload) "
           + "SELECT id, '" + TaskEvent.STARTED + "', jsonb_build_object('status', 'running', 'attempt', attempt, 'worker_id', worker_id) "
           + "FROM c RETURNING " + TaskEvent.INSERTED + ") "
@@ -62,15 +62,20 @@ final class TaskClaim {
   static Future<List<Claimed>> claim(Pool pool, long epoch, String queue, List<String> slots, boolean byPriority) {
     return pool.preparedQuery(byPriority ? BY_PRIORITY : FIFO)
         .execute(Tuple.of(epoch, queue, slots.size(), slots.toArray(new String[0])))
-        .map(rows -> {
+        .compose(rows -> {
           List<Claimed> out = new ArrayList<>(rows.size());
+          List<UUID> requestTasks = new ArrayList<>();
           for (Row r : rows) {
             out.add(new Claimed(r.getUUID("id"), r.getInteger("attempt"), r.getString("queue"), r.getString("worker_id"),
                 r.getString("tool_action"), r.getJsonObject("input"), r.getString("source_image"), r.getString("reference_image"),
                 r.getOffsetDateTime("created_at"), r.getOffsetDateTime("started_at"), r.getOffsetDateTime("timeout_at"),
                 TaskEvent.of(r)));
+            if (r.getUUID("generation_request_id") != null) requestTasks.add(r.getUUID("id"));
           }
-          return out;
+          // A generation request's parts started: its own statement, after the claim and only for
+          // such tasks (in the claim statement it cost every claim a fifth of its throughput).
+          // The claim stands whatever becomes of it: the next recount derives the same from the tasks.
+          return RequestProgress.started(pool, requestTasks).map(out);
         });
   }
 }
