@@ -80,10 +80,10 @@ class FrozenWorkerIT {
           + "the worker completed work again %.1f s after it resumed; %d/%d tasks completed%n",
           FROZEN.toSeconds(), failedHandOffs, maxAttempt, rejoinSeconds, completed, TASKS);
       assertEquals(TASKS, completed, "nothing lost: every task completed");
-      // One claim's worth per time the leader forgets and re-meets the worker (its slots, 2, and
-      // its prefetch); before the fix, 1,139 in 5.6 s.
-      assertTrue(failedHandOffs <= 12, "failed hand-offs bounded: " + failedHandOffs);
-      assertTrue(maxAttempt <= 4, "no task circles: highest attempt " + maxAttempt);
+      // One claim's worth (its 2 slots) each time the leader forgets and meets the worker again
+      // before the split heals: 2 to 10 in runs here; before the fix, 1,139 in 5.6 s.
+      assertTrue(failedHandOffs <= 30, "failed hand-offs bounded: " + failedHandOffs);
+      assertTrue(maxAttempt <= 6, "no task circles: highest attempt " + maxAttempt);
       assertTrue(rejoinSeconds < 30, "the split worker works again within seconds, not minutes: " + rejoinSeconds);
       assertEquals(0, sql.count("SELECT count(*) FROM task_executions a JOIN task_executions b "
           + "ON a.task_id = b.task_id AND a.attempt < b.attempt AND b.started_at < a.completed_at"), "no attempts overlapped");
