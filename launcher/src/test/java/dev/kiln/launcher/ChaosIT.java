@@ -52,7 +52,8 @@ class ChaosIT {
     String[] names = {"http", "dispatcher-0", "dispatcher-1", "worker-0", "worker-1", "worker-2"};
     String[] roles = {"http", "dispatcher", "dispatcher", "worker", "worker", "worker"};
     for (int i = 0; i < 6; i++) {
-      Map<String, String> extra = new HashMap<>(Map.of("KILN_HTTP_PORT", String.valueOf(ports[i])));
+      // Only the HTTP node's port is named: the others' is picked at each (re)start (ProcessCluster.env).
+      Map<String, String> extra = new HashMap<>(i == 0 ? Map.of("KILN_HTTP_PORT", String.valueOf(ports[i])) : Map.of());
       if (i == 0) extra.put("KILN_PRICES", "debug.sleep=3"); // credits must come out exact after all of it
       if (i >= 3) extra.putAll(Map.of("KILN_WORKER_ID", names[i], "KILN_WORKER_SLOTS", "4", "KILN_WORKER_QUEUES", "debug"));
       start(i, names[i], cluster.env(i, roles[i], extra), roles[i]);

@@ -70,7 +70,10 @@ final class ProcessCluster implements BeforeEachCallback, AfterEachCallback {
     for (int i = 0; i < size; i++) members.add(hosts[i] + ":" + (firstPort + i));
     Map<String, String> env = new HashMap<>(Map.of("KILN_CLUSTER_MEMBERS", String.join(",", members),
         "KILN_CLUSTER_HOST", hosts[member], "KILN_CLUSTER_PORT", String.valueOf(firstPort + member),
-        "KILN_HTTP_PORT", String.valueOf(EmbeddedStores.freePort()), "KILN_DATA_DIR", data.toString(),
+        // An HTTP node's port is the caller's (its tests talk to it); any other node's /health and
+        // /metrics take whatever port is free at its bind: a port picked before, and bound again at
+        // a restart, can meanwhile be some connection's local port ("Address already in use").
+        "KILN_HTTP_PORT", roles.contains("http") ? String.valueOf(EmbeddedStores.freePort()) : "0", "KILN_DATA_DIR", data.toString(),
         "KILN_DEBUG_EXECUTORS", "true", "KILN_ADMIN_KEY", KilnNode.ADMIN_KEY));
     if (roles.contains("http") || roles.contains("dispatcher")) {
       env.putAll(Map.of("DATABASE_URL", db, "REDIS_URL", TestStores.redisUrl()));
