@@ -48,8 +48,12 @@ class NetFaultIT {
   static final Duration CUT = Duration.ofSeconds(20);
   static final Duration SLOW = Duration.ofSeconds(20);
   static final Duration PG_PARTITION = Duration.ofSeconds(15);
-  /** A worker healed from a fault completes work again within this. */
-  static final Duration RECOVERY_BOUND = Duration.ofSeconds(30);
+  /**
+   * A worker healed from a fault completes work again within this: measured 7-19 s here (the
+   * split merge runs every 5 s, then a probe); the bound leaves room for a slower machine, and a
+   * split that waits for Hazelcast's default merge (300 s, as before issue 10) still fails it.
+   */
+  static final Duration RECOVERY_BOUND = Duration.ofSeconds(45);
   /** A leader cut from Postgres is replaced within this (as a hung one is, FailoverIT). */
   static final Duration FAILOVER_BOUND = Duration.ofSeconds(10);
   static final long CREDITS = 1_000_000;
