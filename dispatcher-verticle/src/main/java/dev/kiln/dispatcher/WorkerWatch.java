@@ -7,6 +7,7 @@ import dev.kiln.task.store.Settlement;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -110,7 +111,7 @@ final class WorkerWatch implements LeaderService {
    * A worker stopped on purpose (SIGTERM, undeploy): forgotten now, its row offline, anything it
    * still held lost now rather than a lease later. Answered once the row is written.
    */
-  private void onStopped(io.vertx.core.eventbus.Message<JsonObject> m) {
+  private void onStopped(Message<JsonObject> m) {
     String id = m.body().getString("worker_id");
     if (stopped || id == null) {
       m.fail(503, "not leading");

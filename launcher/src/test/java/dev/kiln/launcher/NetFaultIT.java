@@ -140,10 +140,8 @@ class NetFaultIT {
       fault.apply(hosts[W0]);
       held = sql.rows("SELECT id, attempt FROM tasks WHERE status = 'running' AND worker_id = ?", w0);
       long faultEnd = faultAt + length.toMillis();
-      while (System.currentTimeMillis() < faultEnd && detectedMs == null) {
-        if (runningOn(w0) == 0) detectedMs = System.currentTimeMillis() - faultAt;
-        else Thread.sleep(50); // polling interval, within the fault's fixed length
-      }
+      detectedMs = Eventually.within(Duration.ofMillis(faultEnd - System.currentTimeMillis()),
+          () -> runningOn(w0) == 0 ? System.currentTimeMillis() - faultAt : null);
       holdUntil(faultEnd);
       healAt = System.currentTimeMillis();
       hosts[W0].heal();
@@ -198,10 +196,8 @@ class NetFaultIT {
       faultAt = System.currentTimeMillis();
       hosts[leader].cutFrom(pg.port());
       long faultEnd = faultAt + PG_PARTITION.toMillis();
-      while (System.currentTimeMillis() < faultEnd && failoverMs == null) {
-        if (sql.count("SELECT epoch FROM dispatcher_leadership") > epoch) failoverMs = System.currentTimeMillis() - faultAt;
-        else Thread.sleep(20); // polling interval, within the partition's fixed length
-      }
+      failoverMs = Eventually.within(Duration.ofMillis(faultEnd - System.currentTimeMillis()),
+          () -> sql.count("SELECT epoch FROM dispatcher_leadership") > epoch ? System.currentTimeMillis() - faultAt : null);
       Eventually.await("a task claimed after the cut completed", Duration.ofSeconds(30), () -> sql.count(
           "SELECT count(*) FROM task_executions WHERE is_success AND started_at > to_timestamp(? / 1000.0)", faultAt) > 0);
       holdUntil(faultEnd);
@@ -322,14 +318,8 @@ class NetFaultIT {
   }
 
   private Long awaitSuccessOn(String workerId, long afterMs, Duration deadline) throws Exception {
-    long end = System.currentTimeMillis() + deadline.toMillis();
-    while (System.currentTimeMillis() < end) {
-      Long t = millis("SELECT min(started_at) FROM task_executions WHERE worker_id = ? AND is_success "
-          + "AND started_at > to_timestamp(? / 1000.0)", workerId, afterMs);
-      if (t != null) return t;
-      Thread.sleep(50); // polling interval
-    }
-    return null;
+    return Eventually.within(deadline, () -> millis("SELECT min(started_at) FROM task_executions WHERE worker_id = ? "
+        + "AND is_success AND started_at > to_timestamp(? / 1000.0)", workerId, afterMs));
   }
 
   private int leadingDispatcher() throws Exception {

@@ -175,19 +175,17 @@ public final class BatchRoutes {
     return UUID.nameUUIDFromBytes((kind + caller.tenant() + "\n" + key).getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
-  /** A batch's id, or the caller's own name for it (its metadata.batch_id): the id of the caller's batch either way, if any. */
-  private Future<UUID> resolve(Caller caller, UUID idOrName) {
-    return batches.get(caller.scope(), idOrName).compose(b -> {
-      if (b != null) return Future.succeededFuture(idOrName);
-      UUID named = named(caller, idOrName);
-      return batches.get(caller.scope(), named).compose(n -> n != null ? Future.succeededFuture(named)
-          : Future.failedFuture(ApiException.notFound("batch")));
-    });
+  /**
+   * The caller's batch by its id, or by the caller's own name for it (its metadata.batch_id):
+   * one lookup when the id is the batch's, a second only when it is not.
+   */
+  private Future<JsonObject> findByIdOrName(Caller caller, UUID idOrName) {
+    return find(caller, idOrName).recover(e -> e instanceof ApiException api && api.status() == 404
+        ? find(caller, named(caller, idOrName)) : Future.failedFuture(e));
   }
 
   private void get(RoutingContext ctx) {
-    Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    resolve(caller, Json.pathId(ctx, "id")).compose(id -> find(caller, id)).onSuccess(b -> Json.send(ctx, 200, b)).onFailure(ctx::fail);
+    findByIdOrName(ctx.get(Caller.CONTEXT_KEY), Json.pathId(ctx, "id")).onSuccess(b -> Json.send(ctx, 200, b)).onFailure(ctx::fail);
   }
 
   /** The batch with its tasks (and each one's output image), if the caller may see it. */
@@ -209,7 +207,8 @@ public final class BatchRoutes {
   /** Cancels what waits at once and what runs through the leader; the batch's status follows. */
   private void cancel(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
-    resolve(caller, Json.pathId(ctx, "id")).compose(id -> cancel(ctx, caller, id)).onFailure(ctx::fail);
+    findByIdOrName(caller, Json.pathId(ctx, "id")).compose(b -> cancel(ctx, caller, UUID.fromString(b.getString("id"))))
+        .onFailure(ctx::fail);
   }
 
   private Future<Void> cancel(RoutingContext ctx, Caller caller, UUID id) {

@@ -1,8 +1,6 @@
 package dev.kiln.http.requests;
 
 import dev.kiln.common.asset.AssetUrls;
-import dev.kiln.common.bus.Addresses;
-import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Cursor;
 import dev.kiln.http.api.Json;
@@ -11,7 +9,6 @@ import dev.kiln.http.auth.Caller;
 import dev.kiln.http.tasks.TaskActionRoutes;
 import dev.kiln.http.tasks.TaskRoutes;
 import dev.kiln.task.ToolAction;
-import dev.kiln.task.store.Created;
 import dev.kiln.task.store.GenerationRequests;
 import dev.kiln.task.store.NewTask;
 import dev.kiln.task.store.RunningAttempt;
@@ -98,7 +95,7 @@ public final class GenerationRequestRoutes {
     GenerationRequests.NewRequest request = new GenerationRequests.NewRequest(id, caller.apiClientId(), caller.userId(), prompt,
         negative, width, height, seed, count, TaskRoutes.webhookUrl(body));
     requests.create(request, images)
-        .onSuccess(created -> announce(created, "image"))
+        .onSuccess(created -> TaskRoutes.announce(vertx, created))
         .compose(v -> find(caller, id))
         .onSuccess(r -> {
           ctx.response().putHeader("Location", "/api/v1/generation-requests/" + id);
@@ -116,10 +113,9 @@ public final class GenerationRequestRoutes {
     int index = Json.optionalInt(body, "selected_image_index", 0, 0, MAX_IMAGE_COUNT - 1);
     String name = Json.optionalString(body, "name", 200);
     if (name != null && name.isBlank()) throw ApiException.invalid("invalid_field", "'name' must not be blank");
-    find(caller, id)
-        .compose(req -> requests.select(caller.scope(), id, index, name != null ? name : modelName(req.getString("prompt")),
-            image -> modelTask(caller, image)))
-        .onSuccess(selected -> announce(List.of(selected.task()), "model3d"))
+    // the store's lookup under the caller's scope is the 404 for another's request
+    requests.select(caller.scope(), id, index, name, image -> modelTask(caller, image))
+        .onSuccess(selected -> TaskRoutes.announce(vertx, List.of(selected.task())))
         .compose(v -> find(caller, id))
         .onSuccess(r -> Json.send(ctx, 200, r))
         .onFailure(e -> ctx.fail(refusal(e)));
@@ -134,11 +130,6 @@ public final class GenerationRequestRoutes {
     JsonObject input = new JsonObject().put("source_image", image.assetId().toString());
     return new NewTask(UUID.randomUUID(), caller.apiClientId(), caller.userId(), "openapi", MODEL, "model3d", 0, input, null, null,
         prices.apply(MODEL), null, null, image.objectKey(), null, null, new JsonArray().add(asset), null);
-  }
-
-  private static String modelName(String prompt) {
-    String p = prompt.strip();
-    return p.length() <= 200 ? p : p.substring(0, 199) + "…";
   }
 
   /** Cancels what waits at once and what runs through the leader; the request is CANCELLED at once. */
@@ -181,12 +172,6 @@ public final class GenerationRequestRoutes {
       if (r == null) return Future.failedFuture(ApiException.notFound("generation request"));
       return Future.succeededFuture(urls.presentRequest(r));
     });
-  }
-
-  private void announce(List<Created> created, String queue) {
-    for (Created c : created) c.event().publish(vertx.eventBus());
-    vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", queue));
-    for (int i = 0; i < created.size(); i++) KilnMetrics.submitted(queue);
   }
 
   private static Throwable refusal(Throwable e) {

@@ -61,7 +61,8 @@ public final class CallerEventStreams {
     ctx.response().closeHandler(v -> s.close());
     // Follow first, replay after: what commits in between arrives live, and is sent once.
     feed.followScope(scope, s)
-        .compose(v -> resume ? replay(scope, after, new ArrayList<>()) : Future.succeededFuture(List.<TaskEvent>of()))
+        .compose(v -> resume ? TaskEventStreams.replay(after, REPLAY_PAGE, from -> reads.eventsAfter(scope, from, REPLAY_PAGE))
+            : Future.succeededFuture(List.<TaskEvent>of()))
         .onSuccess(missed -> {
           HttpServerResponse res = ctx.response();
           TaskEventStreams.head(res);
@@ -72,13 +73,6 @@ public final class CallerEventStreams {
           s.close();
           ctx.fail(e);
         });
-  }
-
-  private Future<List<TaskEvent>> replay(Scope scope, long after, List<TaskEvent> into) {
-    return reads.eventsAfter(scope, after, REPLAY_PAGE).compose(page -> {
-      into.addAll(page);
-      return page.size() < REPLAY_PAGE ? Future.succeededFuture(into) : replay(scope, page.get(page.size() - 1).id(), into);
-    });
   }
 
   private final class Stream implements EventFeed.Listener {

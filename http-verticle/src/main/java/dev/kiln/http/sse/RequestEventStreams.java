@@ -64,7 +64,9 @@ final class RequestEventStreams {
           s.learn(request);
           ctx.response().closeHandler(v -> s.close());
           // Follow first, replay after: what commits in between arrives live (and is sent once).
-          feed.followScope(caller.scope(), s).compose(v -> replay(List.copyOf(s.tasks), after, new ArrayList<>()))
+          List<UUID> tasks = List.copyOf(s.tasks);
+          feed.followScope(caller.scope(), s).compose(v -> TaskEventStreams.replay(after, TaskEventStreams.REPLAY_PAGE,
+                  from -> reads.eventsAfter(from, List.of(), tasks, false, TaskEventStreams.REPLAY_PAGE)))
               .onSuccess(missed -> s.begin(missed, request))
               .onFailure(e -> {
                 s.close();
@@ -73,14 +75,6 @@ final class RequestEventStreams {
           return null;
         }))
         .onFailure(ctx::fail);
-  }
-
-  private Future<List<TaskEvent>> replay(List<UUID> tasks, long after, List<TaskEvent> into) {
-    return reads.eventsAfter(after, List.of(), tasks, false, TaskEventStreams.REPLAY_PAGE).compose(page -> {
-      into.addAll(page);
-      return page.size() < TaskEventStreams.REPLAY_PAGE ? Future.succeededFuture(into)
-          : replay(tasks, page.get(page.size() - 1).id(), into);
-    });
   }
 
   static String requestFrame(JsonObject r) {

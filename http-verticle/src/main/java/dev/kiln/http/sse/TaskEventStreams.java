@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * {@code GET /api/v1/tasks/{id}/events}: a task's lifecycle and progress as Server-Sent Events.
@@ -68,7 +69,7 @@ public final class TaskEventStreams {
     Stream s = new Stream(ctx.response(), id.toString(), after, o.slot());
     ctx.response().closeHandler(v -> s.close());
     // Follow first, replay after: what commits in between arrives live (and is sent once).
-    feed.followTask(s.taskId, s).compose(v -> replay(id, after, new ArrayList<>()))
+    feed.followTask(s.taskId, s).compose(v -> replay(after, REPLAY_PAGE, from -> reads.eventsAfter(id, from, REPLAY_PAGE)))
         .onSuccess(missed -> s.begin(missed, o.taskEnded()))
         .onFailure(e -> {
           s.close();
@@ -76,10 +77,19 @@ public final class TaskEventStreams {
         });
   }
 
-  private Future<List<TaskEvent>> replay(UUID taskId, long after, List<TaskEvent> into) {
-    return reads.eventsAfter(taskId, after, REPLAY_PAGE).compose(page -> {
+  /**
+   * Everything after {@code after} that {@code pageAfter} reads, {@code pageSize} at a time (a
+   * full page is followed by the next): a reconnecting stream's missed events.
+   */
+  static Future<List<TaskEvent>> replay(long after, int pageSize, Function<Long, Future<List<TaskEvent>>> pageAfter) {
+    return replay(after, pageSize, pageAfter, new ArrayList<>());
+  }
+
+  private static Future<List<TaskEvent>> replay(long after, int pageSize, Function<Long, Future<List<TaskEvent>>> pageAfter,
+                                                List<TaskEvent> into) {
+    return pageAfter.apply(after).compose(page -> {
       into.addAll(page);
-      return page.size() < REPLAY_PAGE ? Future.succeededFuture(into) : replay(taskId, page.get(page.size() - 1).id(), into);
+      return page.size() < pageSize ? Future.succeededFuture(into) : replay(page.get(page.size() - 1).id(), pageSize, pageAfter, into);
     });
   }
 

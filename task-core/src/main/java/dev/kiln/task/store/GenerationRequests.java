@@ -11,7 +11,9 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 
@@ -121,7 +123,7 @@ public final class GenerationRequests {
   /**
    * The pick: allowed only while the request awaits a selection and only of a completed image;
    * the request's one model (made, or its failed one made again) and its task from {@code task},
-   * given the image's output. Concurrent picks queue on the request's row: one wins, the others
+   * given the image's output. {@code modelName} null: the model is named after the prompt. Concurrent picks queue on the request's row: one wins, the others
    * find it past selection ({@link Refused} 409).
    */
   public Future<Selected> select(Scope scope, UUID requestId, int index, String modelName, Function<SourceImage, NewTask> task) {
@@ -143,7 +145,8 @@ public final class GenerationRequests {
             image.getString("mime_type"), image.getLong("size_bytes"), image.getInteger("width"), image.getInteger("height"),
             image.getString("checksum")));
         return TaskStore.insertAndHold(conn, List.of(t)).compose(created -> conn.preparedQuery(UPSERT_MODEL)
-            .execute(Tuple.of(req.getString("api_client_id"), req.getString("user_id"), requestId, index, t.id(), modelName))
+            .execute(Tuple.of(req.getString("api_client_id"), req.getString("user_id"), requestId, index, t.id(),
+                modelName != null ? modelName : nameOf(req.getString("prompt"))))
             .compose(model -> conn.preparedQuery(TO_MODEL_PHASE).execute(Tuple.of(requestId, index, t.id()))
                 .map(v -> new Selected(model.iterator().next().getUUID("id"), created.get(0)))));
       });
@@ -183,10 +186,16 @@ public final class GenerationRequests {
         .map(rows -> TaskReads.page(rows, limit, GenerationRequests::json));
   }
 
+  /** A model's name from its request's prompt: at most 200 characters, as a name may be. */
+  private static String nameOf(String prompt) {
+    String p = prompt.strip();
+    return p.length() <= 200 ? p : p.substring(0, 199) + "…";
+  }
+
   /** How many requests are in each status (absent: none). */
-  public Future<java.util.Map<String, Long>> countByStatus() {
+  public Future<Map<String, Long>> countByStatus() {
     return pool.query(BY_STATUS).execute().map(rows -> {
-      java.util.Map<String, Long> out = new java.util.HashMap<>();
+      Map<String, Long> out = new HashMap<>();
       for (Row r : rows) out.put(r.getString("status"), r.getLong("n"));
       return out;
     });

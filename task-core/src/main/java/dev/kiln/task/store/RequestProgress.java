@@ -1,13 +1,14 @@
 package dev.kiln.task.store;
 
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A generation request's state machine (seed 003), kept by PostgreSQL in the transaction that
@@ -73,14 +74,13 @@ final class RequestProgress {
           + "u AS (UPDATE generation_requests q SET status = n.status, phase = n.phase, "
           + "completed_at = CASE WHEN n.status IN ('COMPLETED', 'IMAGE_FAILED', 'CANCELLED') THEN coalesce(q.completed_at, now()) END "
           + "FROM n WHERE q.id = n.request_id AND (q.status, q.phase) IS DISTINCT FROM (n.status, n.phase) "
-          + "RETURNING q.id, q.status, q.webhook_url), "
+          + "RETURNING q.id, q.status, q.webhook_url) "
           // request.awaiting_selection, request.completed, request.failed: announced once, when it gets there
-          + "w AS (INSERT INTO webhook_deliveries (request_id, url, event) "
+          + "INSERT INTO webhook_deliveries (request_id, url, event) "
           + "SELECT u.id, u.webhook_url, CASE WHEN u.status = 'IMAGE_COMPLETED' THEN 'awaiting_selection' "
           + "WHEN u.status = 'COMPLETED' THEN 'completed' ELSE 'failed' END FROM u JOIN old ON old.id = u.id "
           + "WHERE u.webhook_url IS NOT NULL AND u.status <> old.status "
-          + "AND u.status IN ('IMAGE_COMPLETED', 'COMPLETED', 'IMAGE_FAILED', 'MODEL_FAILED')) "
-          + "SELECT u.id, u.status, old.status AS old_status FROM u JOIN old ON old.id = u.id";
+          + "AND u.status IN ('IMAGE_COMPLETED', 'COMPLETED', 'IMAGE_FAILED', 'MODEL_FAILED')";
 
   /**
    * After a claim that started some of a request's tasks: the request to IMAGE_GENERATING (or
@@ -91,14 +91,14 @@ final class RequestProgress {
   private static final String STARTED =
       "WITH rs AS (UPDATE generation_requests SET status = CASE status WHEN 'IMAGE_PENDING' THEN 'IMAGE_GENERATING' "
           + "ELSE 'MODEL_GENERATING' END WHERE status IN ('IMAGE_PENDING', 'MODEL_PENDING') "
-          + "AND id IN (SELECT generation_request_id FROM tasks WHERE id = ANY($1::uuid[])) RETURNING id), "
+          + "AND id IN (SELECT generation_request_id FROM tasks WHERE id = ANY($1::uuid[]))), "
           + "ri AS (UPDATE generated_images SET image_status = 'GENERATING' WHERE image_status = 'PENDING' AND task_id = ANY($1::uuid[])) "
           + "UPDATE models SET status = 'GENERATING' WHERE status = 'PENDING' AND task_id = ANY($1::uuid[])";
 
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RequestProgress.class);
+  private static final Logger LOG = LoggerFactory.getLogger(RequestProgress.class);
 
   /** Marks the requests of these just-claimed tasks started; never fails (the recount repairs what this misses). */
-  static Future<Void> started(io.vertx.sqlclient.Pool pool, List<UUID> taskIds) {
+  static Future<Void> started(Pool pool, List<UUID> taskIds) {
     if (taskIds.isEmpty()) return Future.succeededFuture();
     return pool.preparedQuery(STARTED).execute(Tuple.of((Object) taskIds.toArray(new UUID[0]))).<Void>mapEmpty()
         .recover(e -> {
@@ -107,19 +107,11 @@ final class RequestProgress {
         });
   }
 
-  /** A request whose status the recount changed. */
-  record Moved(UUID requestId, String status, String oldStatus) {}
-
-  static Future<List<Moved>> recount(SqlConnection conn, Collection<UUID> requestIds) {
-    if (requestIds.isEmpty()) return Future.succeededFuture(List.of());
+  static Future<Void> recount(SqlConnection conn, Collection<UUID> requestIds) {
+    if (requestIds.isEmpty()) return Future.succeededFuture();
     UUID[] ids = requestIds.stream().distinct().sorted().toArray(UUID[]::new);
     Future<?> locked = conn.preparedQuery(LOCK).execute(Tuple.of((Object) ids));
-    return Future.all(locked, conn.preparedQuery(RECOUNT).execute(Tuple.of((Object) ids))).map(all -> {
-      List<Moved> moved = new ArrayList<>();
-      for (Row r : all.<io.vertx.sqlclient.RowSet<Row>>resultAt(1)) {
-        moved.add(new Moved(r.getUUID("id"), r.getString("status"), r.getString("old_status")));
-      }
-      return moved;
-    });
+    Future<?> counted = conn.preparedQuery(RECOUNT).execute(Tuple.of((Object) ids));
+    return Future.all(locked, counted).mapEmpty();
   }
 }
