@@ -1,5 +1,6 @@
 package dev.kiln.task;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.json.schema.Draft;
 import io.vertx.json.schema.JsonSchema;
@@ -12,15 +13,19 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A {@code tool_action}: which queue it runs on and the JSON schema its {@code input} must meet.
- * The schemas live in {@code schemas/<tool_action>.json} on the classpath.
+ * The schemas live in {@code schemas/<tool_action>.json} on the classpath; {@code inputFields} are
+ * its properties and {@code requiredFields} those it requires.
  */
-public record ToolAction(String name, String queue, boolean debug, Validator validator, List<String> imageFields) {
+public record ToolAction(String name, String queue, boolean debug, Validator validator, List<String> imageFields,
+                         Set<String> inputFields, Set<String> requiredFields) {
   /** Input fields that name an image (an uploaded file or an asset): they become {@code input} assets. */
   public static final List<String> IMAGE_FIELDS = List.of("source_image", "reference_image");
 
@@ -43,7 +48,10 @@ public record ToolAction(String name, String queue, boolean debug, Validator val
     Validator validator = Validator.create(JsonSchema.of(schema),
         new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setOutputFormat(OutputFormat.Basic).setBaseUri("https://kiln.dev/schemas/"));
     JsonObject props = schema.getJsonObject("properties", new JsonObject());
-    ALL.put(name, new ToolAction(name, queue, debug, validator, IMAGE_FIELDS.stream().filter(props::containsKey).toList()));
+    Set<String> required = new LinkedHashSet<>();
+    schema.getJsonArray("required", new JsonArray()).forEach(f -> required.add((String) f));
+    ALL.put(name, new ToolAction(name, queue, debug, validator, IMAGE_FIELDS.stream().filter(props::containsKey).toList(),
+        Set.copyOf(props.fieldNames()), Set.copyOf(required)));
   }
 
   public static Optional<ToolAction> of(String name) {

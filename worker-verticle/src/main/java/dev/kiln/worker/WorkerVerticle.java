@@ -86,7 +86,7 @@ public final class WorkerVerticle extends VerticleBase {
     reports = new Reports(vertx);
     // Off the event loop: the registry loads and compiles every action's input schema, nvidia-smi may take a while.
     return vertx.executeBlocking(() -> {
-      registry = ExecutorRegistry.fromConfig(config);
+      registry = ExecutorRegistry.fromConfig(config, vertx);
       gpu = Gpu.probe();
       host = InetAddress.getLocalHost().getHostName();
       return null;
@@ -237,9 +237,14 @@ public final class WorkerVerticle extends VerticleBase {
       running.remove(ex.taskId(), ex);
       startQueued();
       if (ex.isCancelled()) return; // the dispatcher already settled this attempt (cancel, timeout, undo)
+      long runMs = System.currentTimeMillis() - t0;
+      // An inference server's slot is a GPU held for the whole run; the in-process stand-ins hold none.
+      boolean onGpu = entry.map(en -> en.source().slots() > 0).orElse(false);
       reports.send(o.toJson().put("task_id", ex.taskId()).put("attempt", ex.attempt()).put("worker_id", workerId)
           .put("provider", entry.map(ExecutorRegistry.Entry::provider).orElse(null))
-          .put("queue", task.getString("queue")).put("run_ms", System.currentTimeMillis() - t0));
+          .put("provider_job_id", ex.providerJobId()).put("logs", ex.logs())
+          .put("gpu_seconds", onGpu ? runMs / 1000.0 : 0.0)
+          .put("queue", task.getString("queue")).put("run_ms", runMs));
     });
   }
 

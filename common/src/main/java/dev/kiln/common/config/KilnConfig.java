@@ -37,7 +37,8 @@ public record KilnConfig(
     int eventRetentionDays,      // the events of a task that ended are kept this long; 0 = for ever
     int taskRetentionDays,       // a task that ended is kept this long, with its history; 0 = for ever
     ApiConfig api,
-    ImageLimits images) {        // how large an image is decoded, and how many at once per node
+    ImageLimits images,          // how large an image is decoded, and how many at once per node
+    WorkerHost workerHost) {     // a worker's providers file, GPUs and asset transport
 
   public static final int DEFAULT_HTTP_PORT = 8080;
   public static final String DEFAULT_DATA_DIR = "./data";
@@ -125,19 +126,19 @@ public record KilnConfig(
         blankToNull(env.get("KILN_WEBHOOK_SECRET")), bool(env, "KILN_WEBHOOK_PRIVATE_ADDRESSES", false),
         intIn(env, "KILN_EVENT_RETENTION_DAYS", DEFAULT_EVENT_RETENTION_DAYS, 0, 36_500),
         intIn(env, "KILN_TASK_RETENTION_DAYS", DEFAULT_TASK_RETENTION_DAYS, 0, 36_500), ApiConfig.from(env),
-        ImageLimits.from(env));
+        ImageLimits.from(env), WorkerHost.from(env));
   }
 
   public KilnConfig withAdminKey(String key) {
     return new KilnConfig(databaseUrl, redisUrl, httpPort, key, apiKeys, dataDir, clusterMembers, clusterHost,
         clusterPort, workerQueues, workerSlots, workerPrefetch, debugExecutors, demoProviders, workerId, rateLimitClient, rateLimitUser, prices,
-        webhookSecret, webhookPrivateAddresses, eventRetentionDays, taskRetentionDays, api, images);
+        webhookSecret, webhookPrivateAddresses, eventRetentionDays, taskRetentionDays, api, images, workerHost);
   }
 
   public KilnConfig withStores(String db, String redis) {
     return new KilnConfig(db, redis, httpPort, adminKey, apiKeys, dataDir, clusterMembers, clusterHost,
         clusterPort, workerQueues, workerSlots, workerPrefetch, debugExecutors, demoProviders, workerId, rateLimitClient, rateLimitUser, prices,
-        webhookSecret, webhookPrivateAddresses, eventRetentionDays, taskRetentionDays, api, images);
+        webhookSecret, webhookPrivateAddresses, eventRetentionDays, taskRetentionDays, api, images, workerHost);
   }
 
   /** Credits a task of this tool_action holds (0: free). */

@@ -27,6 +27,11 @@ public final class Attempt {
   private final BoundedImageDecoder decoder;
   private final BiConsumer<Integer, String> progressSink;
   private final Promise<String> cancelled = Promise.promise();
+  private volatile String providerJobId;
+  private final StringBuilder logs = new StringBuilder();
+
+  /** The attempt's log keeps its last this many characters: a chatty model does not fill a row. */
+  public static final int MAX_LOG_CHARS = 65_536;
 
   /**
    * {@code images}: input image field to its asset key, as the HTTP role resolved them (null:
@@ -133,5 +138,39 @@ public final class Attempt {
   /** Stops the attempt (the first reason wins); the executor sees it through {@link #cancellation()}. */
   public void cancel(String reason) {
     cancelled.tryComplete(reason);
+  }
+
+  /** Names the provider's own job for this attempt (a ComfyUI prompt_id, a Cog prediction id), kept on the task. */
+  public void providerJob(String id) {
+    providerJobId = id;
+  }
+
+  /** The provider's own job id, or null before it has one. */
+  public String providerJobId() {
+    return providerJobId;
+  }
+
+  /** Keeps what the provider logged (Cog's {@code logs}), the last {@link #MAX_LOG_CHARS} of it; safe from any thread. */
+  public void log(String text) {
+    if (text == null || text.isEmpty()) return;
+    synchronized (logs) {
+      logs.append(text);
+      if (logs.length() > MAX_LOG_CHARS) logs.delete(0, logs.length() - MAX_LOG_CHARS);
+    }
+  }
+
+  /** Replaces the log with the provider's whole log so far (Cog sends all of it each time). */
+  public void logsSoFar(String text) {
+    synchronized (logs) {
+      logs.setLength(0);
+    }
+    log(text);
+  }
+
+  /** What the provider logged, or null when nothing. */
+  public String logs() {
+    synchronized (logs) {
+      return logs.isEmpty() ? null : logs.toString();
+    }
   }
 }

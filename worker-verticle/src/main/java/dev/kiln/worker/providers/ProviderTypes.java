@@ -1,0 +1,19 @@
+package dev.kiln.worker.providers;
+
+import dev.kiln.worker.executor.Provider;
+import io.vertx.core.Vertx;
+import java.util.List;
+
+/** Makes the provider a providers-file entry describes, by its {@code type}. */
+public final class ProviderTypes {
+  private ProviderTypes() {}
+
+  /** {@code actions}: the file's actions this provider serves (at least one, or it serves nothing). */
+  public static Provider create(ProvidersFile.ProviderSpec spec, List<ProvidersFile.ActionSpec> actions, Vertx vertx) {
+    switch (spec.type()) {
+      case "comfyui" -> throw new UnsupportedOperationException("comfyui provider: being built");
+      case "http" -> throw new UnsupportedOperationException("http provider: being built");
+      default -> throw new IllegalArgumentException("unknown provider type " + spec.type());
+    }
+  }
+}
