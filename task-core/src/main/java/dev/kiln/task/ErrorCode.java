@@ -17,7 +17,17 @@ public enum ErrorCode {
   /** Cancelled by its owner. */
   CANCELLED,
   /** The worker has no executor for this tool_action. */
-  NO_EXECUTOR;
+  NO_EXECUTOR,
+  /**
+   * The inference server refused the job as submitted (a ComfyUI {@code 400} with
+   * {@code node_errors}, a Cog {@code 422}): the same job would be refused again, so not retried.
+   */
+  PROVIDER_REJECTED,
+  /**
+   * The inference server did not answer, dropped the connection, or restarted and forgot the job
+   * (ComfyUI keeps its history in memory only): retried, here or on another provider.
+   */
+  PROVIDER_UNAVAILABLE;
 
   /** The value in SQL and JSON. */
   public String value() {
