@@ -11,6 +11,7 @@ import dev.kiln.worker.executor.Attempt;
 import dev.kiln.worker.executor.Executor;
 import dev.kiln.worker.executor.ExecutorRegistry;
 import dev.kiln.worker.executor.Outcome;
+import dev.kiln.worker.executor.Provider;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -52,6 +53,12 @@ public final class WorkerVerticle extends VerticleBase {
   public static final String VERSION = "0.1.0";
   /** Where nvidia-smi answers, the GPU gauges are refreshed this often. */
   public static final long GPU_PROBE_MILLIS = 10_000;
+  /**
+   * Each inference server's health check runs this often; one that fails it has its slots and
+   * actions out of the heartbeat until it passes again (a lease's worth of heartbeats later the
+   * dispatcher has stopped placing work there).
+   */
+  public static final long PROVIDER_HEALTH_MILLIS = 2_000;
 
   private final KilnConfig config;
   private final String workerId;
@@ -60,7 +67,7 @@ public final class WorkerVerticle extends VerticleBase {
   private final AssetStore assets;
   private final Map<String, Attempt> running = new LinkedHashMap<>();   // task_id -> attempt it has (started or queued)
   private final ArrayDeque<Queued> queued = new ArrayDeque<>();  // taken beyond the slots, in order
-  private int started;                                                   // attempts running in a slot now
+  private Slots slots;                                                   // each provider's slots, and which answer
   private Reports reports;
   private JsonObject gpu = new JsonObject();
   private String host;
@@ -87,6 +94,7 @@ public final class WorkerVerticle extends VerticleBase {
     // Off the event loop: the registry loads and compiles every action's input schema, nvidia-smi may take a while.
     return vertx.executeBlocking(() -> {
       registry = ExecutorRegistry.fromConfig(config, vertx);
+      slots = new Slots(registry, config.workerSlots());
       gpu = Gpu.probe();
       host = InetAddress.getLocalHost().getHostName();
       return null;
@@ -97,6 +105,10 @@ public final class WorkerVerticle extends VerticleBase {
         .onSuccess(v -> {
           heartbeat();
           heartbeatTimer = vertx.setPeriodic(HEARTBEAT_MILLIS, t -> heartbeat());
+          if (registry.sources().stream().anyMatch(p -> p.slots() > 0)) {
+            checkHealth();
+            vertx.setPeriodic(PROVIDER_HEALTH_MILLIS, t -> checkHealth());
+          }
           if (!gpu.isEmpty()) {
             gpuGauges();
             vertx.setPeriodic(GPU_PROBE_MILLIS, t -> vertx.executeBlocking(Gpu::probe, false).onSuccess(g -> {
@@ -105,7 +117,7 @@ public final class WorkerVerticle extends VerticleBase {
             }));
           }
           LOG.info("Worker {} up: queues {}, {} slots, executors {}{}", workerId, config.workerQueues(),
-              config.workerSlots(), registry.providers(), gpu.isEmpty() ? "" : ", GPU " + gpu.getString("gpu_name"));
+              slots.total(), registry.providers(), gpu.isEmpty() ? "" : ", GPU " + gpu.getString("gpu_name"));
         });
   }
 
@@ -144,6 +156,21 @@ public final class WorkerVerticle extends VerticleBase {
     return p.future();
   }
 
+  /** Asks each inference server whether it answers; a change goes out in a heartbeat at once. */
+  private void checkHealth() {
+    for (Provider p : registry.sources()) {
+      if (p.slots() == 0) continue;
+      p.health().onComplete(ar -> {
+        if (!slots.health(p, ar.succeeded())) return;
+        if (ar.succeeded()) LOG.info("Worker {}: provider {} answers again, its {} slots are back", workerId, p.name(), p.slots());
+        else LOG.warn("Worker {}: provider {} fails its health check ({}), its {} slots are out", workerId, p.name(),
+            ar.cause().getMessage(), p.slots());
+        heartbeat();
+        startQueued();
+      });
+    }
+  }
+
   private void gpuGauges() {
     Map<String, String> tags = Map.of("worker", workerId, "gpu", gpu.getString("gpu_name", "unknown"));
     KilnMetrics.set("kiln_gpu_memory_total_bytes", tags, gpu.getLong("gpu_memory_mb", 0L) * 1024 * 1024);
@@ -161,9 +188,9 @@ public final class WorkerVerticle extends VerticleBase {
         .put("host", host)
         .put("node_id", clusterNodeId)
         .put("queues", new JsonArray(List.copyOf(config.workerQueues())))
-        .put("tool_actions", new JsonArray(List.copyOf(registry.toolActions())))
+        .put("tool_actions", new JsonArray(List.copyOf(slots.actions())))
         .put("providers", new JsonObject(new LinkedHashMap<String, Object>(registry.providers())))
-        .put("slots", config.workerSlots())
+        .put("slots", slots.total())
         .put("prefetch", config.workerPrefetch())
         .put("running", runningNow)
         .put("draining", draining)
@@ -171,7 +198,7 @@ public final class WorkerVerticle extends VerticleBase {
         .put("sent_at", Instant.now().toString())
         .mergeIn(gpu);
     vertx.eventBus().publish(Addresses.WORKERS_HEARTBEAT, hb);
-    KilnMetrics.set("kiln_worker_slots_busy", Map.of("worker", workerId), started);
+    KilnMetrics.set("kiln_worker_slots_busy", Map.of("worker", workerId), slots.busy());
   }
 
   /**
@@ -206,13 +233,15 @@ public final class WorkerVerticle extends VerticleBase {
     Attempt already = running.get(taskId);
     if (already != null) return already.attempt() == attempt ? null : "another attempt of this task runs here";
     if (draining) return "draining";
-    if (running.size() >= config.workerSlots() + config.workerPrefetch()) return "no free slot";
+    if (running.size() >= slots.total() + config.workerPrefetch()) return "no free slot";
     String toolAction = task.getString("tool_action");
     Attempt ex = new Attempt(vertx, taskId, attempt, toolAction,
         task.getJsonObject("input", new JsonObject()), task.getJsonObject("images"), assets,
         BoundedImageDecoder.shared(vertx, config.images()), progressSink(taskId, attempt));
     running.put(taskId, ex);
-    if (started < config.workerSlots()) start(ex, task);
+    // A slot of the provider that runs it, or a place in line: an attempt for a busy server waits
+    // here while one for another provider of this worker starts.
+    if (slots.tryTake(toolAction)) start(ex, task);
     else queued.add(new Queued(ex, task));
     return null;
   }
@@ -220,8 +249,8 @@ public final class WorkerVerticle extends VerticleBase {
   /** An attempt taken while every slot was busy: it starts the moment one frees. */
   private record Queued(Attempt attempt, JsonObject task) {}
 
+  /** Runs an attempt in the slot {@link Slots#tryTake} gave it. */
   private void start(Attempt ex, JsonObject task) {
-    started++;
     String toolAction = ex.toolAction();
     Optional<ExecutorRegistry.Entry> entry = registry.entry(toolAction);
     long timeoutMs = task.getLong("timeout_ms", 0L);
@@ -233,7 +262,7 @@ public final class WorkerVerticle extends VerticleBase {
         : safeRun(entry.get().executor(), ex);
     outcome.recover(e -> Future.succeededFuture(Outcome.crashed(ErrorCode.EXECUTOR_ERROR, e))).onSuccess(o -> {
       if (guard >= 0) vertx.cancelTimer(guard);
-      started--;
+      slots.free(toolAction);
       running.remove(ex.taskId(), ex);
       startQueued();
       if (ex.isCancelled()) return; // the dispatcher already settled this attempt (cancel, timeout, undo)
@@ -248,11 +277,22 @@ public final class WorkerVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * Starts, in order, each waiting attempt whose provider has a free slot now. Taken out of the
+   * line first: an attempt that ends at once (cancelled) comes back here before start returns.
+   */
   private void startQueued() {
-    while (started < config.workerSlots() && !queued.isEmpty()) {
-      Queued q = queued.poll();
-      if (running.get(q.attempt().taskId()) == q.attempt()) start(q.attempt(), q.task()); // not cancelled meanwhile
+    List<Queued> now = new java.util.ArrayList<>();
+    for (var it = queued.iterator(); it.hasNext(); ) {
+      Queued q = it.next();
+      if (running.get(q.attempt().taskId()) != q.attempt()) {
+        it.remove(); // cancelled meanwhile
+      } else if (slots.tryTake(q.attempt().toolAction())) {
+        it.remove();
+        now.add(q);
+      }
     }
+    now.forEach(q -> start(q.attempt(), q.task()));
   }
 
   private static Future<Outcome> safeRun(Executor executor, Attempt ex) {

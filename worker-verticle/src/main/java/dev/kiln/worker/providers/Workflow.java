@@ -24,7 +24,7 @@ public final class Workflow {
     this.graph = graph.copy();
     Set<String> found = new LinkedHashSet<>();
     collect(this.graph, found);
-    this.placeholders = Set.copyOf(found);
+    this.placeholders = java.util.Collections.unmodifiableSet(found); // in the order written: errors name the first
   }
 
   /** The field names its placeholders name. */
