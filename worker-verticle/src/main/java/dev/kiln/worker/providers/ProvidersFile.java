@@ -120,7 +120,8 @@ public record ProvidersFile(Path file, Map<String, ProviderSpec> providers, Map<
         if (!tool.inputFields().contains(field)) {
           throw fail(file, at + ": workflow " + wf.getFileName() + " has placeholder {{" + field + "}}, which is no input field of " + action);
         }
-        if (!tool.requiredFields().contains(field) && !tool.imageFields().contains(field) && !defaults.containsKey(field)) {
+        if (!tool.requiredFields().contains(field) && !tool.imageFields().contains(field) && !defaults.containsKey(field)
+            && !field.equals(Workflow.SEED)) {
           throw fail(file, at + ": workflow " + wf.getFileName() + " has placeholder {{" + field + "}} for an optional field: give it a value in "
               + at + ".defaults");
         }

@@ -37,16 +37,22 @@ public final class Workflow {
     return graph.copy();
   }
 
+  /** The one optional field that needs no default: a task without a seed gets a random one, not the same image as every other. */
+  public static final String SEED = "seed";
+
   /**
    * The graph with every placeholder replaced: {@code images} (field to uploaded name) first,
-   * then the input, then {@code defaults}. A placeholder none of them has is an
-   * {@link IllegalArgumentException} naming the field.
+   * then the input, then {@code defaults}; an absent {@code seed} becomes a random one (the
+   * schema's range). A placeholder none of them has is an {@link IllegalArgumentException}
+   * naming the field.
    */
   public JsonObject fill(JsonObject input, JsonObject defaults, Map<String, String> images) {
+    long seed = java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 53);
     return (JsonObject) fill(graph, field -> {
       if (images.containsKey(field)) return images.get(field);
       if (input.containsKey(field)) return input.getValue(field);
       if (defaults != null && defaults.containsKey(field)) return defaults.getValue(field);
+      if (field.equals(SEED)) return seed;
       throw new IllegalArgumentException("the workflow needs input." + field + ", which the task does not have");
     });
   }

@@ -52,6 +52,16 @@ class ProvidersFileTest {
     assertEquals(List.of(gen), p.actionsOf("comfy-a"));
   }
 
+  @Test
+  void theShippedExamplesRead() {
+    // The repository's providers/ folder: what README tells a GPU host to copy and adapt.
+    for (String name : List.of("example.json", "example-flux.json")) {
+      ProvidersFile p = ProvidersFile.load(Path.of("..", "providers", name).toAbsolutePath().normalize());
+      assertTrue(p.actions().containsKey("image.generate"), name);
+      assertTrue(p.actions().get("image.hires").workflow().placeholders().contains("source_image"), name);
+    }
+  }
+
   private void refused(String json, String says) throws IOException {
     Path f = file(json);
     ConfigException e = assertThrows(ConfigException.class, () -> ProvidersFile.load(f));

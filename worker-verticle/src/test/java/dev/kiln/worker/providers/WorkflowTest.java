@@ -36,6 +36,15 @@ class WorkflowTest {
   }
 
   @Test
+  void aTaskWithoutASeedGetsARandomOneEachTime() {
+    Workflow w = new Workflow(new JsonObject().put("3", new JsonObject().put("seed", "{{seed}}")));
+    Set<Object> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 5; i++) seen.add(w.fill(new JsonObject(), null, Map.of()).getJsonObject("3").getValue("seed"));
+    assertTrue(seen.size() > 1, "five fills drew " + seen);
+    seen.forEach(v -> assertTrue(v instanceof Long l && l >= 0 && l < (1L << 53), String.valueOf(v)));
+  }
+
+  @Test
   void aPlaceholderNothingFillsNamesTheField() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new Workflow(GRAPH).fill(new JsonObject().put("prompt", "x"), new JsonObject(), Map.of()));
