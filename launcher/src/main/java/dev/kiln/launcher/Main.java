@@ -61,6 +61,10 @@ public final class Main {
     try {
       config = KilnConfig.fromEnv();
       tls = ClusterTls.from(System.getenv());
+      // Read here, before anything starts, so a typo in it is one line and exit 2 like any bad setting.
+      if (roles.contains(Role.WORKER) && config.workerHost().providersFile() != null) {
+        dev.kiln.worker.providers.ProvidersFile.load(config.workerHost().providersFile());
+      }
     } catch (ConfigException e) {
       System.err.println("kiln: " + e.getMessage());
       System.exit(2);

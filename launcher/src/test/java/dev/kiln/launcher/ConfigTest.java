@@ -109,6 +109,25 @@ class ConfigTest {
 
   @Test
   void theLauncherExitsWithCode2AndOneLineOnABadPort(@TempDir Path dir) throws Exception {
+    List<String> err = exitsWith2(dir, Map.of("KILN_HTTP_PORT", "notaport"));
+    assertTrue(err.get(0).contains("KILN_HTTP_PORT"), "names the variable: " + err.get(0));
+  }
+
+  /** A providers file that names a provider it does not define stops a worker before anything starts. */
+  @Test
+  void theLauncherExitsWithCode2AndOneLineOnABadProvidersFile(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("providers.json");
+    Files.writeString(file, """
+        {"providers": {"comfy-a": {"type": "comfyui", "url": "http://127.0.0.1:8188"}},
+         "actions": {"image.hires": {"provider": "comfy-b", "workflow": "upscale.json"}}}
+        """);
+    List<String> err = exitsWith2(dir, Map.of("KILN_PROVIDERS", file.toString()));
+    assertTrue(err.get(0).contains("KILN_PROVIDERS") && err.get(0).contains("actions.image.hires.provider: no provider named 'comfy-b'"),
+        "says which: " + err.get(0));
+  }
+
+  /** Runs the launcher with this environment; it must exit 2 with one line on stderr and start nothing. */
+  private static List<String> exitsWith2(Path dir, Map<String, String> settings) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName())
         .redirectOutput(dir.resolve("stdout").toFile())
@@ -119,18 +138,18 @@ class ConfigTest {
     env.remove("JAVA_TOOL_OPTIONS");
     env.remove("_JAVA_OPTIONS");
     env.remove("JDK_JAVA_OPTIONS");
-    env.put("KILN_HTTP_PORT", "notaport");
+    env.putAll(settings);
     env.put("KILN_DATA_DIR", dir.resolve("data").toString());
     Process p = pb.start();
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      throw new AssertionError("kiln did not exit within 60 s on a bad KILN_HTTP_PORT");
+      throw new AssertionError("kiln did not exit within 60 s on " + settings);
     }
     List<String> err = Files.readAllLines(dir.resolve("stderr"), StandardCharsets.UTF_8);
     assertEquals(2, p.exitValue(), "exit code; stderr " + err);
     assertEquals(1, err.size(), "exactly one line on stderr: " + err);
-    assertTrue(err.get(0).contains("KILN_HTTP_PORT"), "names the variable: " + err.get(0));
     assertFalse(Files.exists(dir.resolve("data")), "nothing started, nothing written");
+    return err;
   }
 
   /** A database Kiln cannot migrate (someone else's tables in it) stops start-up at once, saying why. */
