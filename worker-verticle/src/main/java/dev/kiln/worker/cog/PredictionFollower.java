@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
  *   <li>A dropped connection (reset, closed, the server restarting) re-sends the same PUT: the id
  *       is the Kiln attempt's, so the server joins the prediction it runs instead of starting
  *       another. Up to {@link #MAX_RESENDS} times, {@link #RESEND_PAUSE_MS} apart.</li>
- *   <li>An answer with the prediction still running (Cog 0.10-0.16 answer a repeated PUT with
- *       202 and its state so far) keeps its logs and asks again after the same pause.</li>
+ *   <li>An answer with the prediction still running (Cog's Python server answers a repeated PUT
+ *       with 202 and its state so far) keeps its logs and asks again after the same pause.</li>
  *   <li>A cancel (owner, timeout, drain) posts {@code /cancel} and waits up to the provider's
  *       {@code timeout_ms} for the held PUT to answer {@code canceled}, so the slot is given back
  *       only once the model has stopped; then it lets go of the request.</li>

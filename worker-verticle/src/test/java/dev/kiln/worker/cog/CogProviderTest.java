@@ -188,6 +188,8 @@ class CogProviderTest {
     Outcome o = run(p, attempt("image.hires", "t-down", new JsonObject()));
     assertTrue(o.retryable());
     assertEquals(ErrorCode.PROVIDER_UNAVAILABLE, o.errorCode());
+    // At once: nothing was sent, so there is no prediction to re-send to.
+    assertTrue(o.errorMessage().startsWith("unreachable"), o.errorMessage());
     assertTrue(p.health().toCompletionStage().toCompletableFuture().handle((v, e) -> e != null).get(10, SECONDS), "health fails");
   }
 
