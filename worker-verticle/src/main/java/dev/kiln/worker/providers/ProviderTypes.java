@@ -1,5 +1,6 @@
 package dev.kiln.worker.providers;
 
+import dev.kiln.worker.cog.CogProvider;
 import dev.kiln.worker.executor.Provider;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -12,7 +13,9 @@ public final class ProviderTypes {
   public static Provider create(ProvidersFile.ProviderSpec spec, List<ProvidersFile.ActionSpec> actions, Vertx vertx) {
     switch (spec.type()) {
       case "comfyui" -> throw new UnsupportedOperationException("comfyui provider: being built");
-      case "http" -> throw new UnsupportedOperationException("http provider: being built");
+      case "http" -> {
+        return new CogProvider(spec, actions, vertx);
+      }
       default -> throw new IllegalArgumentException("unknown provider type " + spec.type());
     }
   }
