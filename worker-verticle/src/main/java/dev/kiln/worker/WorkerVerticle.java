@@ -87,7 +87,7 @@ public final class WorkerVerticle extends VerticleBase {
     // Off the event loop: the registry loads and compiles every action's input schema, nvidia-smi may take a while.
     return vertx.executeBlocking(() -> {
       registry = ExecutorRegistry.fromConfig(config, vertx);
-      gpu = Gpu.probe();
+      gpu = Gpu.probe(config.workerHost().gpuMemoryMb());
       host = InetAddress.getLocalHost().getHostName();
       return null;
     }, false).compose(v -> Future.all(
@@ -99,7 +99,7 @@ public final class WorkerVerticle extends VerticleBase {
           heartbeatTimer = vertx.setPeriodic(HEARTBEAT_MILLIS, t -> heartbeat());
           if (!gpu.isEmpty()) {
             gpuGauges();
-            vertx.setPeriodic(GPU_PROBE_MILLIS, t -> vertx.executeBlocking(Gpu::probe, false).onSuccess(g -> {
+            vertx.setPeriodic(GPU_PROBE_MILLIS, t -> vertx.executeBlocking(() -> Gpu.probe(config.workerHost().gpuMemoryMb()), false).onSuccess(g -> {
               gpu = g;
               gpuGauges();
             }));
@@ -163,6 +163,7 @@ public final class WorkerVerticle extends VerticleBase {
         .put("queues", new JsonArray(List.copyOf(config.workerQueues())))
         .put("tool_actions", new JsonArray(List.copyOf(registry.toolActions())))
         .put("providers", new JsonObject(new LinkedHashMap<String, Object>(registry.providers())))
+        .put("min_vram_mb", new JsonObject(new LinkedHashMap<String, Object>(registry.minVramMb())))
         .put("slots", config.workerSlots())
         .put("prefetch", config.workerPrefetch())
         .put("running", runningNow)
