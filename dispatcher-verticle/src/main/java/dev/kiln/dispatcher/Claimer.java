@@ -1,6 +1,7 @@
 package dev.kiln.dispatcher;
 
 import dev.kiln.common.metrics.KilnMetrics;
+import dev.kiln.task.ToolAction;
 import dev.kiln.task.store.Claimed;
 import dev.kiln.task.store.QueueConfig;
 import dev.kiln.task.store.TaskStore;
@@ -16,7 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One queue's claimer: claims as much as free worker slots and {@code max_concurrency} allow
  * (one statement, see the task core's TaskClaim) and hands each claimed attempt to its worker.
- * One claim at a time per queue; woken by the created-hint, by settlements, by workers joining,
+ * Each claim is for workers that can run the same actions of the queue ({@link Placement}).
+ * One claim round at a time per queue; woken by the created-hint, by settlements, by workers joining,
  * and by the rescuer's sweep.
  */
 final class Claimer {
@@ -44,6 +46,8 @@ final class Claimer {
   private final HandOff handOff;
   private final Claimers all;
   private final EventBus bus;
+  /** The queue's tool_actions: what a group of workers may be unable to run. */
+  private final List<String> actions;
   private boolean busy;
   private boolean again;
   private boolean stopped;
@@ -59,6 +63,7 @@ final class Claimer {
     this.handOff = handOff;
     this.all = all;
     this.bus = bus;
+    this.actions = ToolAction.ofQueue(queue);
   }
 
   void wake() {
@@ -82,18 +87,42 @@ final class Claimer {
       idle();
       return;
     }
+    if (slots.room(queue, cfg.maxConcurrency()) <= 0) {
+      idle();
+      return;
+    }
+    List<Placement.Group> groups = slots.groups(queue, actions, System.currentTimeMillis());
+    if (groups.isEmpty()) {
+      all.starved(queue);
+      idle();
+      return;
+    }
+    claimGroups(cfg, groups, 0, false);
+  }
+
+  /**
+   * One claim per group of workers (each leaving out the actions its workers cannot run), one
+   * after the other, so each sees the room the one before left; another round when any came
+   * back full, since there may be more waiting.
+   */
+  private void claimGroups(QueueConfig cfg, List<Placement.Group> groups, int i, boolean anyFull) {
+    if (i == groups.size() || stopped) {
+      if (anyFull && !stopped) claimRound();
+      else idle();
+      return;
+    }
     int room = slots.room(queue, cfg.maxConcurrency());
     if (room <= 0) {
       idle();
       return;
     }
-    List<String> reserved = slots.reserve(queue, Math.min(config.claimBatch(), room), System.currentTimeMillis());
+    Placement.Group group = groups.get(i);
+    List<String> reserved = slots.reserve(group.workers(), Math.min(config.claimBatch(), room));
     if (reserved.isEmpty()) {
-      all.starved(queue);
-      idle();
+      claimGroups(cfg, groups, i + 1, anyFull);
       return;
     }
-    store.claim(epoch, queue, reserved, cfg.enablePriority()).onComplete(ar -> {
+    store.claim(epoch, queue, reserved, cfg.enablePriority(), group.excluded()).onComplete(ar -> {
       slots.unreserve(reserved);
       if (ar.failed()) {
         all.wakeStarved();
@@ -109,8 +138,7 @@ final class Claimer {
       }
       byWorker.forEach(handOff::send);
       if (claimed.size() < reserved.size()) all.wakeStarved();
-      if (claimed.size() == reserved.size() && !stopped) claimRound(); // there may be more waiting
-      else idle();
+      claimGroups(cfg, groups, i + 1, anyFull || claimed.size() == reserved.size());
     });
   }
 

@@ -173,7 +173,16 @@ final class Settler implements LeaderService {
     if (outcome == null) return null;
     return new Settlement(UUID.fromString(r.getString("task_id")), r.getInteger("attempt"), outcome,
         r.getBoolean("retryable", false), r.getJsonObject("result"), r.getString("error_code"), r.getString("error_message"),
-        r.getString("error_traceback"), r.getJsonArray("assets", new JsonArray()));
+        r.getString("error_traceback"), r.getJsonArray("assets", new JsonArray()), run(r));
+  }
+
+  /** Which provider ran it and what it cost, when the report says (a worker from before issue 13 does not). */
+  private static Settlement.Run run(JsonObject r) {
+    String provider = r.getString("provider");
+    if (provider == null) return null;
+    Object gpu = r.getValue("gpu_seconds");
+    return new Settlement.Run(provider, r.getString("provider_job_id"), gpu instanceof Number n ? n.doubleValue() : 0,
+        r.getString("logs"));
   }
 
   /**

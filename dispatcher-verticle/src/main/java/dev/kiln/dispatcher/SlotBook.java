@@ -1,6 +1,7 @@
 package dev.kiln.dispatcher;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -77,7 +78,22 @@ final class SlotBook {
    * {@link #unreserve} when the claim is done, whatever it took.
    */
   List<String> reserve(String queue, int max, long now) {
+    return reserve(workers.able(queue, now), max);
+  }
+
+  /**
+   * The live workers serving {@code queue} that have a free slot, grouped by the queue's actions
+   * they cannot run ({@link Placement}); empty when none has a free slot.
+   */
+  List<Placement.Group> groups(String queue, Collection<String> queueActions, long now) {
     List<WorkerRegistry.Worker> able = new ArrayList<>(workers.able(queue, now));
+    able.removeIf(w -> free(w) == 0);
+    return Placement.groups(able, queueActions);
+  }
+
+  /** As {@link #reserve(String, int, long)}, among these workers only. */
+  List<String> reserve(List<WorkerRegistry.Worker> among, int max) {
+    List<WorkerRegistry.Worker> able = new ArrayList<>(among);
     able.removeIf(w -> free(w) == 0);
     able.sort(Comparator.comparingInt(this::free).reversed().thenComparing(w -> w.id));
     List<String> slots = new ArrayList<>();

@@ -35,6 +35,12 @@ final class WorkerRegistry {
     /** Attempts it takes beyond its slots, queued to start the moment one frees. */
     int prefetch;
     boolean draining;
+    /** The actions it has an executor for; null when its heartbeat does not say (it takes them all, as before issue 13). */
+    Set<String> toolActions;
+    /** What its actions need of a GPU, in MB ({@code min_vram_mb}); an action absent needs none. */
+    Map<String, Integer> minVramMb = Map.of();
+    /** Its largest GPU's memory, in MB ({@code gpus}); 0: no GPU it knows of. */
+    int largestGpuMb;
     long lastSeen;
     /** The attempts its last heartbeat named ("task:attempt"): running, or done with a report not yet acknowledged. */
     Set<String> named = Set.of();
@@ -81,11 +87,18 @@ final class WorkerRegistry {
     int slots = w.slots, prefetch = w.prefetch;
     boolean draining = w.draining;
     Set<String> queues = w.queues;
+    Set<String> actions = w.toolActions;
+    Map<String, Integer> needs = w.minVramMb;
+    int gpuMb = w.largestGpuMb;
     w.nodeId = hb.getString("node_id");
     w.queues = Set.copyOf(hb.getJsonArray("queues", new JsonArray()).getList());
     w.slots = hb.getInteger("slots", 0);
     w.prefetch = hb.getInteger("prefetch", 0);
     w.draining = hb.getBoolean("draining", false);
+    JsonArray told = hb.getJsonArray("tool_actions");
+    w.toolActions = told == null ? null : Set.copyOf(told.getList());
+    w.minVramMb = needs(hb.getJsonObject("min_vram_mb"));
+    w.largestGpuMb = largestGpuMb(hb.getJsonArray("gpus"));
     w.lastSeen = now;
     Set<String> named = new HashSet<>();
     for (Object o : hb.getJsonArray("running", new JsonArray())) {
@@ -94,7 +107,27 @@ final class WorkerRegistry {
     }
     w.named = named;
     if (joined) return Change.JOINED;
-    return slots != w.slots || prefetch != w.prefetch || draining != w.draining || !queues.equals(w.queues) ? Change.CAPACITY : Change.NONE;
+    return slots != w.slots || prefetch != w.prefetch || draining != w.draining || !queues.equals(w.queues)
+        || !java.util.Objects.equals(actions, w.toolActions) || !needs.equals(w.minVramMb) || gpuMb != w.largestGpuMb
+        ? Change.CAPACITY : Change.NONE;
+  }
+
+  private static Map<String, Integer> needs(JsonObject told) {
+    if (told == null || told.isEmpty()) return Map.of();
+    Map<String, Integer> out = new HashMap<>();
+    for (String action : told.fieldNames()) {
+      if (told.getValue(action) instanceof Number mb) out.put(action, mb.intValue());
+    }
+    return Map.copyOf(out);
+  }
+
+  private static int largestGpuMb(JsonArray gpus) {
+    int largest = 0;
+    if (gpus == null) return largest;
+    for (Object o : gpus) {
+      if (o instanceof JsonObject g && g.getValue("memory_mb") instanceof Number mb) largest = Math.max(largest, mb.intValue());
+    }
+    return largest;
   }
 
   /**

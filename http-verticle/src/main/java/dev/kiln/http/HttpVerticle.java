@@ -124,6 +124,7 @@ public final class HttpVerticle extends VerticleBase {
     new InteractionRoutes(pool, models, urls).mount(api);
     new AdminRoutes(vertx, pool, new QueueConfigs(pool)).mount(api);
     new ClientAdminRoutes(vertx, pool).mount(api);
+    new dev.kiln.http.admin.UsageRoutes(new dev.kiln.task.store.Usage(pool)).mount(api);
     new dev.kiln.http.admin.TaskConfigRoutes(vertx, new dev.kiln.task.store.TaskConfigs(pool), store, reads, urls, config.debugExecutors()).mount(api);
     streams.mount(api);
     api.get("/admin/routes").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")

@@ -184,6 +184,12 @@ class TaskConfigTest {
         && failed.getString("error_traceback").contains("at dev.kiln.worker.debug.DebugSleep"), failed.getString("error_traceback"));
     JsonArray timedOut = kiln.api().get(CONFIGS + "/" + strict + "/executions").json().getJsonArray("items");
     assertEquals("timeout", timedOut.getJsonObject(0).getString("outcome"));
+    for (JsonObject reported : List.of(ok, failed)) {
+      assertEquals("debug", reported.getString("provider_name"), "the worker's report names its provider");
+      assertEquals(0.0, reported.getDouble("gpu_seconds"), "an in-process stand-in holds no GPU");
+      assertTrue(reported.containsKey("provider_job_id") && reported.containsKey("logs"));
+    }
+    assertNull(timedOut.getJsonObject(0).getString("provider_name"), "the dispatcher ended it: nothing was reported");
   }
 
   @Test

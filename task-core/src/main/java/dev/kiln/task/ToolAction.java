@@ -54,6 +54,11 @@ public record ToolAction(String name, String queue, boolean debug, Validator val
         Set.copyOf(props.fieldNames()), Set.copyOf(required)));
   }
 
+  /** The actions that run on {@code queue}, in the order they were registered. */
+  public static List<String> ofQueue(String queue) {
+    return ALL.values().stream().filter(a -> a.queue().equals(queue)).map(ToolAction::name).toList();
+  }
+
   public static Optional<ToolAction> of(String name) {
     return Optional.ofNullable(ALL.get(name));
   }

@@ -95,7 +95,7 @@ public final class WorkerVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> {
       registry = ExecutorRegistry.fromConfig(config, vertx);
       slots = new Slots(registry, config.workerSlots());
-      gpu = Gpu.probe();
+      gpu = Gpu.probe(config.workerHost().gpuMemoryMb());
       host = InetAddress.getLocalHost().getHostName();
       return null;
     }, false).compose(v -> Future.all(
@@ -111,7 +111,7 @@ public final class WorkerVerticle extends VerticleBase {
           }
           if (!gpu.isEmpty()) {
             gpuGauges();
-            vertx.setPeriodic(GPU_PROBE_MILLIS, t -> vertx.executeBlocking(Gpu::probe, false).onSuccess(g -> {
+            vertx.setPeriodic(GPU_PROBE_MILLIS, t -> vertx.executeBlocking(() -> Gpu.probe(config.workerHost().gpuMemoryMb()), false).onSuccess(g -> {
               gpu = g;
               gpuGauges();
             }));
@@ -190,6 +190,7 @@ public final class WorkerVerticle extends VerticleBase {
         .put("queues", new JsonArray(List.copyOf(config.workerQueues())))
         .put("tool_actions", new JsonArray(List.copyOf(slots.actions())))
         .put("providers", new JsonObject(new LinkedHashMap<String, Object>(registry.providers())))
+        .put("min_vram_mb", new JsonObject(new LinkedHashMap<String, Object>(registry.minVramMb())))
         .put("slots", slots.total())
         .put("prefetch", config.workerPrefetch())
         .put("running", runningNow)

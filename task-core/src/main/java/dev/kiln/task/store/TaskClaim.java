@@ -6,6 +6,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
 
@@ -28,9 +29,9 @@ final class TaskClaim {
           // until enough are taken (a lateral lookup per candidate, so the plan cannot turn into a
           // scan of every waiting row, whatever the statistics of a queue table say at the moment).
           + "candidates AS MATERIALIZED (SELECT id, priority, fair_seq, created_at FROM "
-          + "((SELECT id, priority, fair_seq, created_at FROM tasks WHERE queue = $2 AND status = 'pending' ORDER BY %1$s LIMIT $3 * 2) "
+          + "((SELECT id, priority, fair_seq, created_at FROM tasks WHERE queue = $2 AND status = 'pending'%2$s ORDER BY %1$s LIMIT $3 * 2) "
           + "UNION ALL (SELECT id, priority, fair_seq, created_at FROM tasks WHERE queue = $2 AND status = 'retrying' "
-          + "AND next_retry_at <= now() ORDER BY next_retry_at LIMIT $3 * 2)) u ORDER BY %1$s), "
+          + "AND next_retry_at <= now()%2$s ORDER BY next_retry_at LIMIT $3 * 2)) u ORDER BY %1$s), "
           + "picked AS (SELECT t.id FROM candidates k CROSS JOIN LATERAL (SELECT id FROM tasks WHERE id = k.id "
           + "AND (status = 'pending' OR (status = 'retrying' AND next_retry_at <= now())) AND NOT is_deleted "
           + "FOR UPDATE SKIP LOCKED) t WHERE EXISTS (SELECT 1 FROM fence) "
@@ -54,14 +55,33 @@ final class TaskClaim {
           + "SELECT c.*, e.task_id, e.event_id, e.event_type, e.payload, e.event_created_at FROM c JOIN e ON e.task_id = c.id";
 
   /** Priority first; within a level tenants round-robin (fair_seq); then oldest first. */
-  private static final String BY_PRIORITY = String.format(CLAIM, "priority DESC, fair_seq, created_at");
+  private static final String PRIORITY_ORDER = "priority DESC, fair_seq, created_at";
   /** Tenants round-robin, then oldest first. */
-  private static final String FIFO = String.format(CLAIM, "fair_seq, created_at");
+  private static final String FIFO_ORDER = "fair_seq, created_at";
+  /**
+   * For workers that cannot run some of the queue's actions (issue 13 placement): only in the
+   * statements that need it, so a claim that excludes nothing is the statement it always was.
+   */
+  private static final String EXCLUDING = " AND tool_action <> ALL($5::text[])";
 
-  /** Starts up to one attempt per slot (each a worker id); fewer when the queue has less waiting or less room. */
-  static Future<List<Claimed>> claim(Pool pool, long epoch, String queue, List<String> slots, boolean byPriority) {
-    return pool.preparedQuery(byPriority ? BY_PRIORITY : FIFO)
-        .execute(Tuple.of(epoch, queue, slots.size(), slots.toArray(new String[0])))
+  private static final String BY_PRIORITY = String.format(CLAIM, PRIORITY_ORDER, "");
+  private static final String FIFO = String.format(CLAIM, FIFO_ORDER, "");
+  private static final String BY_PRIORITY_EXCLUDING = String.format(CLAIM, PRIORITY_ORDER, EXCLUDING);
+  private static final String FIFO_EXCLUDING = String.format(CLAIM, FIFO_ORDER, EXCLUDING);
+
+  /**
+   * Starts up to one attempt per slot (each a worker id); fewer when the queue has less waiting or
+   * less room. No task of an {@code excluded} action is taken: the slots' workers cannot run them.
+   */
+  static Future<List<Claimed>> claim(Pool pool, long epoch, String queue, List<String> slots, boolean byPriority,
+                                     Collection<String> excluded) {
+    Tuple args = Tuple.of(epoch, queue, slots.size(), slots.toArray(new String[0]));
+    String sql = byPriority ? BY_PRIORITY : FIFO;
+    if (!excluded.isEmpty()) {
+      args.addArrayOfString(excluded.toArray(new String[0]));
+      sql = byPriority ? BY_PRIORITY_EXCLUDING : FIFO_EXCLUDING;
+    }
+    return pool.preparedQuery(sql).execute(args)
         .compose(rows -> {
           List<Claimed> out = new ArrayList<>(rows.size());
           List<UUID> requestTasks = new ArrayList<>();

@@ -36,7 +36,8 @@ public final class TaskConfigs {
   private static final String LOCK_TASKS = "SELECT id FROM tasks WHERE config_id = $1 ORDER BY id FOR UPDATE";
   private static final String DELETE = "DELETE FROM task_configs WHERE id = $1";
   private static final String EXECUTIONS = "SELECT id, task_id, attempt, worker_id, outcome, is_success, scheduled_for, "
-      + "started_at, completed_at, duration_seconds, result, error_code, error_message, error_traceback FROM task_executions "
+      + "started_at, completed_at, duration_seconds, result, error_code, error_message, error_traceback, "
+      + "provider_name, provider_job_id, gpu_seconds, logs FROM task_executions "
       + "WHERE config_id = $1 AND ($2::timestamptz IS NULL OR (started_at, id) < ($2, $3::bigint)) "
       + "ORDER BY started_at DESC, id DESC LIMIT $4";
 
@@ -122,7 +123,11 @@ public final class TaskConfigs {
         .put("result", r.getJson("result"))
         .put("error_code", r.getString("error_code"))
         .put("error_message", r.getString("error_message"))
-        .put("error_traceback", r.getString("error_traceback"));
+        .put("error_traceback", r.getString("error_traceback"))
+        .put("provider_name", r.getString("provider_name"))
+        .put("provider_job_id", r.getString("provider_job_id"))
+        .put("gpu_seconds", r.getDouble("gpu_seconds"))
+        .put("logs", r.getString("logs"));
   }
 
   private static Tuple args(Tuple t, TaskConfig.Values v) {

@@ -22,7 +22,8 @@ import java.util.function.Function;
 /**
  * Settlement of attempts (DESIGN §2 step 4), many in one transaction: lock the attempts still
  * running, let {@link RetryPolicy} decide each one in Java, write every decision in one
- * statement (the task, its {@code task_executions} row, its output assets, its event), then the
+ * statement (the task, its {@code task_executions} row with the provider and cost the worker
+ * reported, its output assets, its event), then the
  * {@link Bookkeeping} of the ended tasks. A stale, repeated or losing settlement finds no running
  * attempt and changes nothing; the fence refuses a deposed leader's.
  */
@@ -34,9 +35,10 @@ final class TaskSettle {
 
   private static final String APPLY =
       "WITH v AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::bool[], $5::bool[], $6::float8[], $7::bool[], "
-          + "$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[]) "
+          + "$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], $15::text[], "
+          + "$16::text[], $17::text[], $18::float8[], $19::text[]) "
           + "AS v(id, attempt, status, spends_retry, lost, retry_delay_ms, ends, result, error_code, error_message, "
-          + "error_traceback, outcome, assets, credits_consumed, event_type)), "
+          + "error_traceback, outcome, assets, credits_consumed, event_type, provider, provider_job_id, gpu_seconds, logs)), "
           + "t AS (UPDATE tasks SET status = v.status, "
           + "progress = CASE WHEN v.status = 'completed' THEN 100 ELSE tasks.progress END, "
           + "result = CASE WHEN v.status = 'completed' THEN coalesce(tasks.result, '{}'::jsonb) || coalesce(v.result::jsonb, '{}'::jsonb) "
@@ -50,17 +52,23 @@ final class TaskSettle {
           + "finished_at = CASE WHEN v.ends THEN now() END, "
           + "completed_at = CASE WHEN v.status = 'completed' THEN now() END, "
           + "failed_at = CASE WHEN v.status IN ('failed', 'timeout') THEN now() END, "
-          + "credits_consumed = coalesce(v.credits_consumed, tasks.credits_consumed) "
+          + "credits_consumed = coalesce(v.credits_consumed, tasks.credits_consumed), "
+          // the provider of its last attempt that a worker reported on (a lost one says nothing of it)
+          + "provider_name = coalesce(v.provider, tasks.provider_name), "
+          + "provider_job_id = CASE WHEN v.provider IS NOT NULL THEN v.provider_job_id ELSE tasks.provider_job_id END "
           + "FROM v WHERE tasks.id = v.id AND tasks.attempt = v.attempt AND tasks.status = 'running' "
           + "RETURNING tasks.id, tasks.status, tasks.attempt, tasks.worker_id, tasks.started_at, tasks.retry_count, "
           + "tasks.next_retry_at, tasks.error_code, tasks.error_message, tasks.result, tasks.api_client_id, tasks.user_id, "
-          + "tasks.config_id, tasks.scheduled_for, v.outcome, v.error_traceback, v.assets, v.event_type), "
+          + "tasks.config_id, tasks.scheduled_for, v.outcome, v.error_traceback, v.assets, v.event_type, "
+          + "v.provider AS run_provider, v.provider_job_id AS run_job_id, v.gpu_seconds, v.logs), "
           // a config's task's runs are its config's history (seed 001 TaskExecution.config_id)
           + "x AS (INSERT INTO task_executions (task_id, attempt, worker_id, outcome, is_success, started_at, completed_at, "
-          + "duration_seconds, result, error_code, error_message, error_traceback, config_id, scheduled_for) "
+          + "duration_seconds, result, error_code, error_message, error_traceback, config_id, scheduled_for, "
+          + "provider_name, provider_job_id, gpu_seconds, logs) "
           + "SELECT id, attempt, worker_id, outcome, status = 'completed', started_at, clock_timestamp(), "
           + "extract(epoch FROM clock_timestamp() - started_at), CASE WHEN status = 'completed' THEN result END, "
-          + "error_code, error_message, error_traceback, config_id, scheduled_for FROM t), "
+          + "error_code, error_message, error_traceback, config_id, scheduled_for, "
+          + "run_provider, run_job_id, gpu_seconds, logs FROM t), "
           + "a AS (INSERT INTO task_assets (task_id, asset_type, object_key, file_name, mime_type, size_bytes, width, height, checksum) "
           + "SELECT t.id, j.asset_type, j.object_key, j.file_name, j.mime_type, j.size_bytes, j.width, j.height, j.checksum "
           + "FROM t, jsonb_to_recordset(t.assets::jsonb) AS j(asset_type text, object_key text, file_name text, mime_type text, "
@@ -114,6 +122,8 @@ final class TaskSettle {
     Boolean[] spends = new Boolean[n], lost = new Boolean[n], ends = new Boolean[n];
     Double[] delay = new Double[n];
     Long[] consumed = new Long[n];
+    String[] provider = new String[n], jobId = new String[n], logs = new String[n];
+    Double[] gpuSeconds = new Double[n];
     List<Bookkeeping.Change> changes = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       Decided x = decided.get(i);
@@ -134,12 +144,19 @@ final class TaskSettle {
       assets[i] = (s.assets() == null ? new JsonArray() : s.assets()).encode();
       consumed[i] = d.ends() && x.before().priced() ? (d.status() == TaskStatus.COMPLETED ? x.before().pointsCost() : 0L) : null;
       type[i] = TaskEvent.typeOf(d.status());
+      if (s.run() != null) {
+        provider[i] = s.run().provider();
+        jobId[i] = s.run().providerJobId();
+        gpuSeconds[i] = s.run().gpuSeconds();
+        logs[i] = s.run().logs();
+      }
       changes.add(new Bookkeeping.Change(x.before(), d.status()));
     }
     Tuple args = Tuple.tuple().addArrayOfUUID(id).addArrayOfInteger(attempt).addArrayOfString(status).addArrayOfBoolean(spends)
         .addArrayOfBoolean(lost).addArrayOfDouble(delay).addArrayOfBoolean(ends).addArrayOfString(result).addArrayOfString(code)
         .addArrayOfString(message).addArrayOfString(trace).addArrayOfString(outcome).addArrayOfString(assets)
-        .addArrayOfLong(consumed).addArrayOfString(type);
+        .addArrayOfLong(consumed).addArrayOfString(type)
+        .addArrayOfString(provider).addArrayOfString(jobId).addArrayOfDouble(gpuSeconds).addArrayOfString(logs);
     Future<List<Settled>> written = conn.preparedQuery(APPLY).execute(args).map(rows -> {
       Map<UUID, Row> byId = new HashMap<>();
       for (Row r : rows) byId.put(r.getUUID("id"), r);

@@ -135,7 +135,13 @@ public final class TaskStore {
 
   /** The leader's claim on a queue: up to one attempt per slot (a worker id each). */
   public Future<List<Claimed>> claim(long epoch, String queue, List<String> slots, boolean byPriority) {
-    return TaskClaim.claim(pool, epoch, queue, slots, byPriority);
+    return claim(epoch, queue, slots, byPriority, List.of());
+  }
+
+  /** As {@link #claim(long, String, List, boolean)}, taking no task of the {@code excluded} actions (the slots' workers cannot run them). */
+  public Future<List<Claimed>> claim(long epoch, String queue, List<String> slots, boolean byPriority,
+                                     java.util.Collection<String> excluded) {
+    return TaskClaim.claim(pool, epoch, queue, slots, byPriority, excluded);
   }
 
   /**

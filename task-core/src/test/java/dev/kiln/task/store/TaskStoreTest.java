@@ -323,4 +323,45 @@ class TaskStoreTest {
     assertEquals(0, db.sql.count("SELECT count(*) FROM tasks WHERE id = ?", ended));
     assertEquals(1, db.sql.count("SELECT count(*) FROM tasks WHERE id = ?", live));
   }
+
+  @Test
+  void aClaimThatExcludesActionsLeavesTheirTasksWaitingForOtherWorkers() throws Exception {
+    NewTask sleep = task("a", null, 0);
+    NewTask noop = new NewTask(UUID.randomUUID(), "a", null, "openapi", "debug.noop", "debug", 0, new JsonObject(), null, null,
+        0, null, null, null, null, null, new JsonArray(), null);
+    await(db.store.create(List.of(sleep)));
+    await(db.store.create(List.of(noop)));
+    List<Claimed> c = await(db.store.claim(db.epoch, "debug", List.of("w-noop", "w-noop"), true, List.of("debug.sleep")));
+    assertEquals(List.of(noop.id()), c.stream().map(Claimed::taskId).toList(), "the older sleep is not for this worker");
+    assertEquals("pending", db.status(sleep.id()));
+    assertEquals(List.of(sleep.id()), await(db.store.claim(db.epoch, "debug", List.of("w-all"), true, List.of())).stream()
+        .map(Claimed::taskId).toList(), "a claim that excludes nothing takes it");
+  }
+
+  @Test
+  void theProviderAndCostAWorkerReportedAreTheExecutionsAndTheProviderIsTheTasks() throws Exception {
+    await(db.store.create(List.of(task("a", null, 0))));
+    Claimed first = claimOne("w-1");
+    Settlement.Run run = new Settlement.Run("comfy-a", "job-1", 2.5, "x".repeat(Settlement.Run.MAX_LOG_CHARS) + "tail");
+    Settlement failed = report(first, AttemptOutcome.FAILED, true);
+    await(db.store.settle(db.epoch, List.of(new Settlement(failed.taskId(), failed.attempt(), failed.outcome(), true, null,
+        failed.errorCode(), failed.errorMessage(), null, failed.assets(), run)), BACKOFF));
+    db.sql.update("UPDATE tasks SET next_retry_at = now() WHERE id = ?", first.taskId());
+    Claimed second = claimOne("w-2");
+    await(db.store.settle(db.epoch, List.of(Settlement.decided(second.taskId(), second.attempt(), AttemptOutcome.WORKER_LOST,
+        "gone")), BACKOFF));
+
+    List<Map<String, Object>> rows = db.sql.rows("SELECT attempt, provider_name, provider_job_id, gpu_seconds, length(logs) AS n, "
+        + "right(logs, 4) AS tail FROM task_executions WHERE task_id = ? ORDER BY attempt", first.taskId());
+    assertEquals("comfy-a", rows.get(0).get("provider_name"));
+    assertEquals("job-1", rows.get(0).get("provider_job_id"));
+    assertEquals(2.5, rows.get(0).get("gpu_seconds"));
+    assertEquals(Settlement.Run.MAX_LOG_CHARS, rows.get(0).get("n"), "logs keep their last 64 KiB");
+    assertEquals("tail", rows.get(0).get("tail"));
+    assertNull(rows.get(1).get("provider_name"), "a lost attempt says nothing of its provider");
+    assertNull(rows.get(1).get("gpu_seconds"));
+    assertEquals(Map.of("provider_name", "comfy-a", "provider_job_id", "job-1"),
+        db.sql.rows("SELECT provider_name, provider_job_id FROM tasks WHERE id = ?", first.taskId()).get(0),
+        "the task keeps the provider of its last reported attempt");
+  }
 }

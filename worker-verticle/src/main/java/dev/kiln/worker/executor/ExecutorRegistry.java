@@ -116,6 +116,15 @@ public final class ExecutorRegistry {
     return Collections.unmodifiableMap(out);
   }
 
+  /** The GPU memory each action that needs some needs here, as the heartbeat's {@code min_vram_mb}. */
+  public Map<String, Integer> minVramMb() {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    entries.values().forEach(e -> {
+      if (e.minVramMb() != null) out.put(e.toolAction(), e.minVramMb());
+    });
+    return Collections.unmodifiableMap(out);
+  }
+
   /**
    * Collects providers in order of precedence, the most general first: a provider added later
    * replaces an earlier one for each action it serves (a configured model over a stand-in).
