@@ -115,6 +115,9 @@ class PlacementIT {
             sql.rows("SELECT worker_id, provider_name, count(*) AS n FROM task_executions GROUP BY 1, 2"),
             "every attempt ran once, on the worker whose GPU holds 16 GB");
         assertEquals(n, cog.predictionsStarted());
+        JsonObject one = api.get("/api/v1/tasks?limit=1").json().getJsonArray("items").getJsonObject(0);
+        assertEquals("cog-a", one.getString("provider_name"), one.encodePrettily());
+        assertEquals(one.getString("id") + "-1", one.getString("provider_job_id"), "the task names the server's prediction");
         assertEquals(0, sql.count("SELECT count(*) FROM task_executions WHERE gpu_seconds < 0.2 OR provider_job_id IS NULL"),
             "each attempt held its server's slot (a GPU) for at least the 200 ms the prediction ran, and names the prediction");
         JsonObject usage = api.get("/api/v1/admin/usage?from=" + from + "&to=" + Instant.now().plusSeconds(1)).json();

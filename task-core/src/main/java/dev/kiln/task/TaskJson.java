@@ -12,7 +12,7 @@ public final class TaskJson {
   public static final String COLUMNS =
       "id, status, tool_action, channel, queue, priority, progress, attempt, retry_count, max_retries, input, result, "
           + "error_code, error_message, batch_id, worker_id, webhook_url, created_at, started_at, finished_at, next_retry_at, "
-          + "config_id, scheduled_for";
+          + "config_id, scheduled_for, provider_name, provider_job_id";
 
   public static JsonObject of(Row r) {
     return new JsonObject()
@@ -39,6 +39,9 @@ public final class TaskJson {
         .put("next_retry_at", Iso.of(r.getOffsetDateTime("next_retry_at")))
         // the task config that made it (seed 001) and the instant of its schedule it stands for; null by hand
         .put("config_id", r.getLong("config_id"))
-        .put("scheduled_for", Iso.of(r.getOffsetDateTime("scheduled_for")));
+        .put("scheduled_for", Iso.of(r.getOffsetDateTime("scheduled_for")))
+        // who ran its last reported attempt (a providers-file name, demo, debug) and that server's own job id
+        .put("provider_name", r.getString("provider_name"))
+        .put("provider_job_id", r.getString("provider_job_id"));
   }
 }
