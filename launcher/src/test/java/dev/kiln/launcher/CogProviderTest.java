@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.testing.CogServer;
+import dev.kiln.testing.Eventually;
 import dev.kiln.testing.Meshes;
 import dev.kiln.testing.Pngs;
 import io.vertx.core.Vertx;
@@ -103,5 +104,41 @@ class CogProviderTest {
     Api.Reply r = api.post("/api/v1/files", "image/png", png);
     assertEquals(201, r.status(), r.body());
     return r.json().getString("id");
+  }
+
+  /**
+   * A server that fails its health check has its slots out of the worker's heartbeat: a task
+   * waits, unplaced, through several checks (not sent to a server that cannot take it), and runs
+   * once the server answers READY again.
+   */
+  @Test
+  void aServerThatFailsItsHealthCheckGetsNoWorkUntilItAnswersAgain() throws Exception {
+    String up = "kiln_provider_up{provider=\"cog-a\"";
+    try {
+      cog.health("SETUP_FAILED");
+      Eventually.await("the worker counts cog-a down", Duration.ofSeconds(15), () -> metric(up) == 0.0);
+      int started = cog.predictionsStarted();
+      String id = api.submit(new JsonObject().put("tool_action", "model3d.generate")
+          .put("input", new JsonObject().put("source_image", upload(Pngs.blank(16, 16))))).getString("id");
+      int checks = cog.healthChecks();
+      // Three more checks (2 s apart) while it waits: the heartbeats between them said no slots.
+      Eventually.await("three more health checks", Duration.ofSeconds(20), () -> cog.healthChecks() >= checks + 3);
+      assertEquals("pending", api.get("/api/v1/tasks/" + id).json().getString("status"));
+      assertEquals(started, cog.predictionsStarted(), "nothing was sent to the server while it was down");
+      cog.health(null);
+      JsonObject done = api.awaitEnded(id, Duration.ofSeconds(30));
+      assertEquals("completed", done.getString("status"), done.encodePrettily());
+      assertEquals(1.0, metric(up));
+    } finally {
+      cog.health(null);
+    }
+  }
+
+  /** A gauge's value on the node's /metrics, by the start of its line; NaN when absent. */
+  private static double metric(String prefix) throws Exception {
+    for (String line : kiln.api().anonymous().get("/metrics").body().split("\n")) {
+      if (line.startsWith(prefix)) return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+    }
+    return Double.NaN;
   }
 }

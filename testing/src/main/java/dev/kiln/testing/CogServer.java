@@ -89,6 +89,7 @@ public final class CogServer implements AutoCloseable {
   private Duration dropFirstAfter;
   private Integer putStatus;
   private String health;
+  private int healthChecks;
   private int slots = 1;
   private JsonObject lastInput;
 
@@ -165,6 +166,11 @@ public final class CogServer implements AutoCloseable {
 
   // ---- what it saw ----
 
+  /** {@code GET /health-check} requests it answered. */
+  public synchronized int healthChecks() {
+    return healthChecks;
+  }
+
   /** Predictions it started (a PUT that joined one does not count). */
   public synchronized int predictionsStarted() {
     return runs.size();
@@ -215,6 +221,7 @@ public final class CogServer implements AutoCloseable {
   }
 
   private synchronized void healthCheck(HttpServerRequest req) {
+    healthChecks++;
     String status = health != null ? health : running() >= slots ? "BUSY" : "READY";
     json(req.response(), 200, new JsonObject().put("status", status).put("setup", new JsonObject().put("status", "succeeded")));
   }

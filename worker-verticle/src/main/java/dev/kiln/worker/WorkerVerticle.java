@@ -161,6 +161,7 @@ public final class WorkerVerticle extends VerticleBase {
     for (Provider p : registry.sources()) {
       if (p.slots() == 0) continue;
       p.health().onComplete(ar -> {
+        KilnMetrics.set("kiln_provider_up", Map.of("worker", workerId, "provider", p.name()), ar.succeeded() ? 1 : 0);
         if (!slots.health(p, ar.succeeded())) return;
         if (ar.succeeded()) LOG.info("Worker {}: provider {} answers again, its {} slots are back", workerId, p.name(), p.slots());
         else LOG.warn("Worker {}: provider {} fails its health check ({}), its {} slots are out", workerId, p.name(),
