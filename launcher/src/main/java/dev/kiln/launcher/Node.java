@@ -12,6 +12,7 @@ import dev.kiln.common.db.Migrations;
 import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.dispatcher.DispatcherVerticle;
 import dev.kiln.http.HttpVerticle;
+import dev.kiln.http.assets.AssetService;
 import dev.kiln.http.ops.OpsVerticle;
 import dev.kiln.worker.WorkerVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -139,6 +140,8 @@ public final class Node {
         f = f.compose(y -> vertx.deployVerticle(worker).onSuccess(id -> workerDeployment = id));
       }
       if (roles.contains(Role.HTTP)) {
+        // The store's bytes for workers on hosts without this node's disk (KILN_WORKER_ASSETS=cluster).
+        f = f.compose(y -> vertx.deployVerticle(new AssetService(config.assetDir(), config.databaseUrl())));
         f = f.compose(y -> vertx.deployVerticle(() -> new HttpVerticle(config), new DeploymentOptions().setInstances(HTTP_INSTANCES)));
       } else {
         f = f.compose(y -> vertx.deployVerticle(new OpsVerticle(config.httpPort(), config.api().limits())));

@@ -1,9 +1,11 @@
 package dev.kiln.worker;
 
 import dev.kiln.common.asset.AssetStore;
+import dev.kiln.common.asset.ClusterAssetStore;
 import dev.kiln.common.asset.DirectoryAssetStore;
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.config.WorkerHost;
 import dev.kiln.common.image.BoundedImageDecoder;
 import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.task.ErrorCode;
@@ -64,7 +66,7 @@ public final class WorkerVerticle extends VerticleBase {
   private final String workerId;
   private final String clusterNodeId;
   private ExecutorRegistry registry;         // which executor, of which provider, runs each tool_action
-  private final AssetStore assets;
+  private AssetStore assets;                 // the node's directory, or the HTTP nodes' store over the cluster
   private final Map<String, Attempt> running = new LinkedHashMap<>();   // task_id -> attempt it has (started or queued)
   private final ArrayDeque<Queued> queued = new ArrayDeque<>();  // taken beyond the slots, in order
   private Slots slots;                                                   // each provider's slots, and which answer
@@ -80,7 +82,6 @@ public final class WorkerVerticle extends VerticleBase {
     this.clusterNodeId = clusterNodeId;
     this.workerId = config.workerId() != null ? config.workerId()
         : "w-" + UUID.randomUUID().toString().substring(0, 8);
-    this.assets = new DirectoryAssetStore(config.assetDir());
   }
 
   /** The id this worker heartbeats and reports under. */
@@ -91,6 +92,9 @@ public final class WorkerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     reports = new Reports(vertx);
+    assets = config.workerHost().assets() == WorkerHost.AssetTransport.CLUSTER
+        ? new ClusterAssetStore(vertx, workerId, config.workerHost().assetsTimeoutMs())
+        : new DirectoryAssetStore(config.assetDir());
     // Off the event loop: the registry loads and compiles every action's input schema, nvidia-smi may take a while.
     return vertx.executeBlocking(() -> {
       registry = ExecutorRegistry.fromConfig(config, vertx);

@@ -45,6 +45,25 @@ public final class Addresses {
    */
   public static final String CLUSTER_NODE_LEFT = "kiln.cluster.node-left";
 
+  /**
+   * Request/reply to any node that holds the asset store (HTTP role), from a worker with
+   * KILN_WORKER_ASSETS=cluster: one chunk of an asset, {@code {worker_id, key, offset, max_bytes}},
+   * answered with the bytes as a Buffer (headers in {@link dev.kiln.common.asset.AssetWire}).
+   */
+  public static final String ASSETS_READ = "kiln.assets.read";
+
+  /**
+   * Request/reply to any store node: the first chunk of an asset a worker writes, a Buffer with
+   * its key and size in headers. When more chunks follow, the reply names the node's
+   * {@link #assetsUpload} address, which takes the rest (the part file is that node's).
+   */
+  public static final String ASSETS_WRITE = "kiln.assets.write";
+
+  /** Request/reply to the one store node that took an upload's first chunk: the next chunk. */
+  public static String assetsUpload(String serviceId) {
+    return "kiln.assets." + serviceId + ".upload";
+  }
+
   /** Request/reply to one worker: stop taking work, finish what runs (reply {@code {worker_id, draining}}). */
   public static String workerDrain(String workerId) {
     return "kiln.worker." + workerId + ".drain";

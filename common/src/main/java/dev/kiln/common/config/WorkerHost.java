@@ -13,7 +13,8 @@ import java.util.Map;
 public record WorkerHost(
     Path providersFile,       // KILN_PROVIDERS: JSON file of providers and actions; null = only the stand-ins
     List<Integer> gpuMemoryMb, // KILN_GPU_MEMORY_MB: each GPU's memory, overriding nvidia-smi; empty = ask nvidia-smi
-    AssetTransport assets) {   // KILN_WORKER_ASSETS: local (the node's directory) or cluster (through the HTTP role)
+    AssetTransport assets,     // KILN_WORKER_ASSETS: local (the node's directory) or cluster (through the HTTP role)
+    int assetsTimeoutMs) {     // KILN_WORKER_ASSETS_TIMEOUT_MS: each request of a cluster transfer (one chunk) waits this long
 
   /** How a worker reaches asset bytes. */
   public enum AssetTransport {
@@ -23,7 +24,13 @@ public record WorkerHost(
     CLUSTER
   }
 
-  public static final WorkerHost DEFAULT = new WorkerHost(null, List.of(), AssetTransport.LOCAL);
+  /**
+   * One chunk (1 MiB, ClusterAssetStore) in 10 s is 0.1 MB/s: a slow link still gets through, and a
+   * worker whose store node died learns it well inside a task's timeout.
+   */
+  public static final int DEFAULT_ASSETS_TIMEOUT_MS = 10_000;
+
+  public static final WorkerHost DEFAULT = new WorkerHost(null, List.of(), AssetTransport.LOCAL, DEFAULT_ASSETS_TIMEOUT_MS);
 
   static WorkerHost from(Map<String, String> env) {
     String file = KilnConfig.blankToNull(env.get("KILN_PROVIDERS"));
@@ -50,6 +57,7 @@ public record WorkerHost(
       case "cluster" -> AssetTransport.CLUSTER;
       default -> throw new ConfigException("KILN_WORKER_ASSETS", "must be local or cluster, got '" + transport + "'");
     };
-    return new WorkerHost(providers, List.copyOf(gpus), assets);
+    int timeoutMs = KilnConfig.intIn(env, "KILN_WORKER_ASSETS_TIMEOUT_MS", DEFAULT_ASSETS_TIMEOUT_MS, 100, 600_000);
+    return new WorkerHost(providers, List.copyOf(gpus), assets, timeoutMs);
   }
 }

@@ -26,4 +26,14 @@ class KilnConfigTest {
     assertFalse(off.withAdminKey("0123456789abcdef").demoProviders());
     assertFalse(off.withStores("postgresql://a@b/c", "redis://r:6379").demoProviders());
   }
+
+  @Test
+  void aWorkersAssetTransportAndItsTimeout() {
+    WorkerHost dflt = KilnConfig.from(Map.of()).workerHost();
+    assertTrue(dflt.assets() == WorkerHost.AssetTransport.LOCAL && dflt.assetsTimeoutMs() == WorkerHost.DEFAULT_ASSETS_TIMEOUT_MS);
+    WorkerHost cluster = KilnConfig.from(Map.of("KILN_WORKER_ASSETS", "cluster", "KILN_WORKER_ASSETS_TIMEOUT_MS", "2500")).workerHost();
+    assertTrue(cluster.assets() == WorkerHost.AssetTransport.CLUSTER && cluster.assetsTimeoutMs() == 2500);
+    ConfigException e = assertThrows(ConfigException.class, () -> KilnConfig.from(Map.of("KILN_WORKER_ASSETS_TIMEOUT_MS", "0")));
+    assertTrue(e.getMessage().startsWith("KILN_WORKER_ASSETS_TIMEOUT_MS"), e.getMessage());
+  }
 }

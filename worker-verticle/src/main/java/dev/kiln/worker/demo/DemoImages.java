@@ -7,6 +7,8 @@ import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
 import javax.imageio.ImageIO;
 
 /**
@@ -33,9 +35,12 @@ final class DemoImages {
     byte[] bytes;
     try {
       bytes = ex.image(field);
-    } catch (IOException | IllegalArgumentException e) {
+    } catch (NoSuchFileException | IllegalArgumentException e) {
       // Gone from the store, or a key it refuses: as unusable as a file that is not an image.
       throw new BadInput(field + " is missing or not a PNG or JPEG image");
+    } catch (IOException e) {
+      // The store did not answer (over the cluster, no store node in time) or failed: that may pass.
+      throw new UncheckedIOException(e);
     }
     if (bytes == null) {
       if (required) throw new BadInput(field + " is required");

@@ -1,5 +1,6 @@
 package dev.kiln.worker.demo;
 
+import dev.kiln.common.asset.AssetStoreUnavailable;
 import dev.kiln.common.image.BoundedImageDecoder;
 import dev.kiln.task.ErrorCode;
 import dev.kiln.worker.executor.Attempt;
@@ -8,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
 
 /**
@@ -34,13 +36,18 @@ final class DemoSteps {
     });
   }
 
-  /** Failure classification: cancelled (retryable), unusable input (permanent), else a crash. */
+  /** Failure classification: cancelled (retryable), unusable input (permanent), no asset store (retryable), else a crash (retryable). */
   static Future<Outcome> recover(Attempt ex, Throwable e) {
     if (ex.isCancelled()) return Future.succeededFuture(Outcome.retryable(ErrorCode.CANCELLED, "cancelled"));
     if (e instanceof DemoImages.BadInput) return Future.succeededFuture(Outcome.permanent(ErrorCode.BAD_INPUT, e.getMessage()));
     // An output over the node's image limits (Attempt.output): the input asked for too much.
     if (e instanceof BoundedImageDecoder.Rejected r && r.reason() == BoundedImageDecoder.Reason.TOO_LARGE) {
       return Future.succeededFuture(Outcome.permanent(ErrorCode.BAD_INPUT, "output: " + e.getMessage()));
+    }
+    // No store node answered (KILN_WORKER_ASSETS=cluster): retried, said plainly rather than as a crash.
+    Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+    if (cause instanceof AssetStoreUnavailable) {
+      return Future.succeededFuture(Outcome.retryable(ErrorCode.EXECUTOR_ERROR, cause.getMessage()));
     }
     return Future.succeededFuture(Outcome.crashed(ErrorCode.EXECUTOR_ERROR, e));
   }

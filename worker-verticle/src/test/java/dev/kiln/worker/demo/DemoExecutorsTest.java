@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.common.asset.AssetStore;
+import dev.kiln.common.asset.ClusterAssetStore;
 import dev.kiln.common.asset.DirectoryAssetStore;
 import dev.kiln.common.config.ImageLimits;
 import dev.kiln.common.hash.Sha256;
@@ -315,6 +316,24 @@ class DemoExecutorsTest {
           .put("reference_image", "inputs/ref.png")));
       assertBadInput(run(e, new JsonObject(), new JsonObject().put("source_image", "inputs/not-an-image.png")
           .put("reference_image", "inputs/ref.png")));
+    }
+  }
+
+  /**
+   * A worker with KILN_WORKER_ASSETS=cluster and no store node up (this Vert.x serves no
+   * AssetService): the input cannot be read now, which is not the input's fault, so every
+   * executor that reads one fails retryable, never bad_input.
+   */
+  @Test
+  void noAssetStoreNodeIsRetryableNotBadInput() throws Exception {
+    assets = new ClusterAssetStore(vertx, "w-alone", 300);
+    JsonObject images = new JsonObject().put("source_image", "files/src.png").put("reference_image", "files/ref.png");
+    for (Executor e : all().toList()) {
+      Outcome o = run(e, new JsonObject(), images);
+      assertFalse(o.success(), e.toolAction());
+      assertTrue(o.retryable(), () -> e.toolAction() + ": " + o.toJson().encodePrettily());
+      assertEquals(ErrorCode.EXECUTOR_ERROR, o.errorCode(), e.toolAction());
+      assertTrue(o.errorMessage().contains("no asset store node answered"), o.errorMessage());
     }
   }
 
