@@ -1,5 +1,6 @@
 package dev.kiln.worker.providers;
 
+import dev.kiln.worker.comfy.ComfyProvider;
 import dev.kiln.worker.executor.Provider;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -11,7 +12,9 @@ public final class ProviderTypes {
   /** {@code actions}: the file's actions this provider serves (at least one, or it serves nothing). */
   public static Provider create(ProvidersFile.ProviderSpec spec, List<ProvidersFile.ActionSpec> actions, Vertx vertx) {
     switch (spec.type()) {
-      case "comfyui" -> throw new UnsupportedOperationException("comfyui provider: being built");
+      case "comfyui" -> {
+        return new ComfyProvider(spec, actions, vertx);
+      }
       case "http" -> throw new UnsupportedOperationException("http provider: being built");
       default -> throw new IllegalArgumentException("unknown provider type " + spec.type());
     }
