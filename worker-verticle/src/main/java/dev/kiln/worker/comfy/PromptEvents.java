@@ -26,6 +26,7 @@ final class PromptEvents {
   private final int nodes;
   private final Promise<Void> ended = Promise.promise();
   private ClientWebSocket socket;
+  private boolean connected;
   private boolean running;
   private int cached;
   private int executing;
@@ -48,7 +49,7 @@ final class PromptEvents {
     socket.exceptionHandler(e -> ended.tryFail(ComfyFailure.unavailable(client.describe() + " websocket: " + e)));
     socket.closeHandler(v -> ended.tryFail(ComfyFailure.unavailable(client.describe() + " closed the websocket before prompt "
         + promptId + " finished")));
-    return client.connect(socket, clientId);
+    return client.connect(socket, clientId).onSuccess(v -> connected = true);
   }
 
   /** Completes once the prompt's history is written (it ran, failed or was interrupted); fails if the socket goes first. */
@@ -76,9 +77,18 @@ final class PromptEvents {
     return interrupted;
   }
 
+  /**
+   * Closes the socket if it ever connected. Never throws: a socket that never connected throws
+   * on {@code isClosed()}, and a supplier that throws in {@code Future.eventually} turns the
+   * attempt's outcome into a null success (Vert.x 5.0.10).
+   */
   Future<Void> close() {
-    if (socket == null || socket.isClosed()) return Future.succeededFuture();
-    return socket.close().otherwiseEmpty();
+    if (!connected) return Future.succeededFuture();
+    try {
+      return socket.isClosed() ? Future.succeededFuture() : socket.close().otherwiseEmpty();
+    } catch (RuntimeException e) {
+      return Future.succeededFuture();
+    }
   }
 
   private void onText(String text) {
