@@ -1,6 +1,7 @@
 package dev.kiln.worker.providers;
 
 import dev.kiln.worker.cog.CogProvider;
+import dev.kiln.worker.comfy.ComfyProvider;
 import dev.kiln.worker.executor.Provider;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -11,12 +12,10 @@ public final class ProviderTypes {
 
   /** {@code actions}: the file's actions this provider serves (at least one, or it serves nothing). */
   public static Provider create(ProvidersFile.ProviderSpec spec, List<ProvidersFile.ActionSpec> actions, Vertx vertx) {
-    switch (spec.type()) {
-      case "comfyui" -> throw new UnsupportedOperationException("comfyui provider: being built");
-      case "http" -> {
-        return new CogProvider(spec, actions, vertx);
-      }
+    return switch (spec.type()) {
+      case "comfyui" -> new ComfyProvider(spec, actions, vertx);
+      case "http" -> new CogProvider(spec, actions, vertx);
       default -> throw new IllegalArgumentException("unknown provider type " + spec.type());
-    }
+    };
   }
 }

@@ -115,7 +115,7 @@ public record ProvidersFile(Path file, Map<String, ProviderSpec> providers, Map<
     Workflow workflow = null;
     if (spec.type().equals("comfyui")) {
       Path wf = dir.resolve(string(file, a, at, "workflow")).normalize();
-      workflow = new Workflow(readJson(file, wf));
+      workflow = new Workflow(readJson(file, wf), wf.getFileName().toString());
       for (String field : workflow.placeholders()) {
         if (!tool.inputFields().contains(field)) {
           throw fail(file, at + ": workflow " + wf.getFileName() + " has placeholder {{" + field + "}}, which is no input field of " + action);

@@ -19,8 +19,15 @@ public final class Workflow {
 
   private final JsonObject graph;
   private final Set<String> placeholders;
+  private final String name;
 
   public Workflow(JsonObject graph) {
+    this(graph, null);
+  }
+
+  /** {@code name}: the file it was read from, as a result names the workflow that made it (null: none). */
+  public Workflow(JsonObject graph, String name) {
+    this.name = name;
     this.graph = graph.copy();
     Set<String> found = new LinkedHashSet<>();
     collect(this.graph, found);
@@ -30,6 +37,11 @@ public final class Workflow {
   /** The field names its placeholders name. */
   public Set<String> placeholders() {
     return placeholders;
+  }
+
+  /** The file name it was read from, or null. */
+  public String name() {
+    return name;
   }
 
   /** The template as written. */
