@@ -1,8 +1,8 @@
 package dev.kiln.worker.cog;
 
 import dev.kiln.worker.executor.Executor;
-import dev.kiln.worker.executor.Provider;
 import dev.kiln.worker.providers.ProvidersFile;
+import dev.kiln.worker.providers.ServerProvider;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -11,30 +11,16 @@ import java.util.List;
  * A providers-file server of type {@code http}: a model behind Cog's HTTP API (see README,
  * "HTTP (Cog-style) provider"), serving each of its actions with a {@link CogExecutor}.
  */
-public final class CogProvider implements Provider {
-  private final ProvidersFile.ProviderSpec spec;
+public final class CogProvider extends ServerProvider {
   private final CogClient client;
-  private final List<Executor> executors;
 
   public CogProvider(ProvidersFile.ProviderSpec spec, List<ProvidersFile.ActionSpec> actions, Vertx vertx) {
-    this.spec = spec;
-    this.client = new CogClient(spec, vertx);
-    this.executors = actions.stream().<Executor>map(a -> new CogExecutor(spec, a, client)).toList();
+    this(spec, actions, new CogClient(spec, vertx));
   }
 
-  @Override
-  public String name() {
-    return spec.name();
-  }
-
-  @Override
-  public List<Executor> executors() {
-    return executors;
-  }
-
-  @Override
-  public int slots() {
-    return spec.slots();
+  private CogProvider(ProvidersFile.ProviderSpec spec, List<ProvidersFile.ActionSpec> actions, CogClient client) {
+    super(spec, actions.stream().<Executor>map(a -> new CogExecutor(spec, a, client)).toList());
+    this.client = client;
   }
 
   /** Up while {@code /health-check} says READY or BUSY (BUSY: up, every slot in use). */
