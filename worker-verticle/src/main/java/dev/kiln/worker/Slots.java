@@ -5,6 +5,7 @@ import dev.kiln.worker.executor.Provider;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -19,6 +20,8 @@ final class Slots {
   private final ExecutorRegistry registry;
   private final int inProcessSlots;
   private final boolean anyInProcess;
+  /** The providers with slots of their own (inference servers), once: {@link #total} runs at every hand-off. */
+  private final List<Provider> servers;
   private final Map<Provider, Integer> busy = new HashMap<>();
   private final Set<Provider> down = new HashSet<>();
   private int inProcessBusy;
@@ -26,7 +29,14 @@ final class Slots {
   Slots(ExecutorRegistry registry, int inProcessSlots) {
     this.registry = registry;
     this.inProcessSlots = inProcessSlots;
-    this.anyInProcess = registry.sources().stream().anyMatch(p -> p.slots() == 0);
+    Set<Provider> sources = registry.sources();
+    this.anyInProcess = sources.isEmpty() || sources.stream().anyMatch(p -> p.slots() == 0);
+    this.servers = sources.stream().filter(p -> p.slots() > 0).toList();
+  }
+
+  /** The inference servers among the providers: those with a health check to run. */
+  List<Provider> servers() {
+    return servers;
   }
 
   /**
@@ -35,11 +45,11 @@ final class Slots {
    * work, to fail it with {@code no_executor}).
    */
   int total() {
-    int n = 0;
-    for (Provider p : registry.sources()) {
-      if (p.slots() > 0 && !down.contains(p)) n += p.slots();
+    int n = anyInProcess ? inProcessSlots : 0;
+    for (Provider p : servers) {
+      if (!down.contains(p)) n += p.slots();
     }
-    return anyInProcess || registry.sources().isEmpty() ? n + inProcessSlots : n;
+    return n;
   }
 
   /** Attempts running in a slot now. */

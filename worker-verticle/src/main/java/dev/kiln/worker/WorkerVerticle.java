@@ -109,7 +109,7 @@ public final class WorkerVerticle extends VerticleBase {
         .onSuccess(v -> {
           heartbeat();
           heartbeatTimer = vertx.setPeriodic(HEARTBEAT_MILLIS, t -> heartbeat());
-          if (registry.sources().stream().anyMatch(p -> p.slots() > 0)) {
+          if (!slots.servers().isEmpty()) {
             checkHealth();
             vertx.setPeriodic(PROVIDER_HEALTH_MILLIS, t -> checkHealth());
           }
@@ -162,8 +162,7 @@ public final class WorkerVerticle extends VerticleBase {
 
   /** Asks each inference server whether it answers; a change goes out in a heartbeat at once. */
   private void checkHealth() {
-    for (Provider p : registry.sources()) {
-      if (p.slots() == 0) continue;
+    for (Provider p : slots.servers()) {
       p.health().onComplete(ar -> {
         KilnMetrics.set("kiln_provider_up", Map.of("worker", workerId, "provider", p.name()), ar.succeeded() ? 1 : 0);
         if (!slots.health(p, ar.succeeded())) return;

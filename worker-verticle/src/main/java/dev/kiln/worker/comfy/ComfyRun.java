@@ -53,18 +53,24 @@ final class ComfyRun {
         .eventually(() -> events == null ? Future.succeededFuture() : events.close());
   }
 
+  /** An input image's bytes, and whether they are a PNG (else a JPEG). */
+  private record Input(byte[] bytes, boolean png) {}
+
   /** Each image field the workflow names, uploaded; a field the task lacks is left for {@link #fill} to refuse. */
   private Future<Map<String, String>> uploadImages() {
     Map<String, String> names = new LinkedHashMap<>();
     Future<Void> chain = Future.succeededFuture();
     for (String field : ToolAction.IMAGE_FIELDS) {
       if (!action.workflow().placeholders().contains(field)) continue;
-      chain = chain.compose(v -> stopIfCancelled()).compose(v -> attempt.vertx().executeBlocking(() -> attempt.image(field), false))
-          .compose(bytes -> {
-            if (bytes == null) return Future.succeededFuture();
-            boolean png = bytes.length > 4 && (bytes[0] & 0xff) == 0x89 && bytes[1] == 'P';
-            String name = "kiln-" + attempt.taskId() + "-" + attempt.attempt() + "-" + field + (png ? ".png" : ".jpg");
-            return client.upload(name, bytes, png ? "image/png" : "image/jpeg").map(uploaded -> {
+      chain = chain.compose(v -> stopIfCancelled()).compose(v -> attempt.vertx().executeBlocking(() -> {
+            byte[] bytes = attempt.image(field);
+            // The node's decoder names the format from the header, as it did when the image was uploaded.
+            return bytes == null ? null : new Input(bytes, "png".equals(attempt.decoder().header(bytes).format()));
+          }, false))
+          .compose(in -> {
+            if (in == null) return Future.succeededFuture();
+            String name = "kiln-" + attempt.taskId() + "-" + attempt.attempt() + "-" + field + (in.png() ? ".png" : ".jpg");
+            return client.upload(name, in.bytes(), in.png() ? "image/png" : "image/jpeg").map(uploaded -> {
               names.put(field, uploaded);
               return null;
             });
