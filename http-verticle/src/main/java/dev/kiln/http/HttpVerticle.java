@@ -116,7 +116,7 @@ public final class HttpVerticle extends VerticleBase {
     new BulkRoutes(vertx, store, reads, config.debugExecutors(), config::price, urls).mount(api);
     tasks.mount(api);
     actions.mount(api);
-    new BatchRoutes(vertx, store, reads, new BatchReads(pool), actions, config.price("image.generate"), urls).mount(api);
+    new BatchRoutes(vertx, store, reads, new BatchReads(pool), actions, config.debugExecutors(), config::price, urls).mount(api);
     requests.mount(api);
     new WalletRoutes(new Wallets(pool)).mount(api);
     models.mount(api);

@@ -414,12 +414,71 @@ class ApiBadInputTest {
         {"webhook_url SQL", new JsonObject().put("prompt", "a").put("webhook_url", INJECTION).encode(), "422", "invalid_field"},
         {"webhook_url 2049 chars", "{\"prompt\":\"a\",\"webhook_url\":\"http://example.com/" + "p".repeat(2030) + "\"}",
             "422", "invalid_field"},
-        {"tool_action is not the client's", "{\"prompt\":\"a\",\"tool_action\":\"image.generate\"}", "422", "unknown_field"},
+        {"tool_action beside prompt (both forms)", "{\"prompt\":\"a\",\"tool_action\":\"image.generate\"}", "422",
+            "mixed_batch_forms"},
         {"seed is not the client's", "{\"prompt\":\"a\",\"seed\":1}", "422", "unknown_field"},
         {"batch_id at the top", "{\"prompt\":\"a\",\"batch_id\":\"" + nowhere + "\"}", "422", "unknown_field"},
     };
     for (String[] b : batchBad) {
       c.add(json("POST /batches " + b[0], "POST", batches, b[1], Integer.parseInt(b[2]), b[3]));
+    }
+
+    // ---- POST /batches, the generic form (issue 14): one tool_action over many items.
+    String sleep = "{\"duration_ms\":1}";
+    String tooMany = "[" + String.join(",", java.util.Collections.nCopies(1001, "{}")) + "]";
+    String bigMetadata = new JsonObject().put("notes", "n".repeat(16 * 1024)).encode();
+    String[][] genericBad = {
+        {"unknown tool_action", "{\"tool_action\":\"image.nope\",\"items\":[{}]}", "422", "unknown_tool_action"},
+        {"tool_action SQL", new JsonObject().put("tool_action", INJECTION).put("items", new io.vertx.core.json.JsonArray().add(
+            new JsonObject())).encode(), "422", "unknown_tool_action"},
+        {"tool_action number", "{\"tool_action\":42,\"items\":[{}]}", "422", "invalid_field"},
+        {"tool_action empty", "{\"tool_action\":\"\",\"items\":[{}]}", "422", "invalid_field"},
+        {"tool_action missing, items given", "{\"items\":[{}]}", "422", "missing_field"},
+        {"items missing", "{\"tool_action\":\"debug.noop\"}", "422", "missing_field"},
+        {"items null", "{\"tool_action\":\"debug.noop\",\"items\":null}", "422", "missing_field"},
+        {"items empty", "{\"tool_action\":\"debug.noop\",\"items\":[]}", "422", "invalid_field"},
+        {"items 1001", "{\"tool_action\":\"debug.noop\",\"items\":" + tooMany + "}", "422", "invalid_field"},
+        {"items an object", "{\"tool_action\":\"debug.noop\",\"items\":{}}", "422", "invalid_field"},
+        {"items a string", "{\"tool_action\":\"debug.noop\",\"items\":\"{}\"}", "422", "invalid_field"},
+        {"an item a number", "{\"tool_action\":\"debug.noop\",\"items\":[{},42,{}]}", "422", "invalid_field"},
+        {"an item null", "{\"tool_action\":\"debug.noop\",\"items\":[{},null]}", "422", "invalid_field"},
+        {"an item an array", "{\"tool_action\":\"debug.noop\",\"items\":[[]]}", "422", "invalid_field"},
+        {"a bad item in the middle", "{\"tool_action\":\"debug.sleep\",\"items\":[" + sleep + ",{\"duration_ms\":\"1\"},"
+            + sleep + "]}", "422", "invalid_input"},
+        {"an item out of range", "{\"tool_action\":\"debug.sleep\",\"items\":[" + sleep + ",{\"duration_ms\":-1}]}", "422",
+            "invalid_input"},
+        {"an item with an unknown field", "{\"tool_action\":\"debug.noop\",\"items\":[{},{\"colour\":\"red\"}]}", "422",
+            "invalid_input"},
+        {"an item missing a required field", "{\"tool_action\":\"image.hires\",\"items\":[{}]}", "422", "invalid_input"},
+        {"an item's image is nobody's", "{\"tool_action\":\"image.hires\",\"items\":[{\"source_image\":\"" + nowhere
+            + "\"}]}", "422", "invalid_image"},
+        {"an item with NUL", "{\"tool_action\":\"debug.noop\",\"items\":[{\"a\\u0000\":1}]}", "400", "malformed_json"},
+        {"a task body as an item", "{\"tool_action\":\"debug.noop\",\"items\":[{\"tool_action\":\"debug.noop\"}]}", "422",
+            "invalid_input"},
+        {"input at the top", "{\"tool_action\":\"debug.noop\",\"input\":{},\"items\":[{}]}", "422", "unknown_field"},
+        {"generic metadata a string", "{\"tool_action\":\"debug.noop\",\"items\":[{}],\"metadata\":\"x\"}", "422",
+            "invalid_field"},
+        {"generic metadata an array", "{\"tool_action\":\"debug.noop\",\"items\":[{}],\"metadata\":[]}", "422",
+            "invalid_field"},
+        {"generic metadata over 16 KiB", "{\"tool_action\":\"debug.noop\",\"items\":[{}],\"metadata\":" + bigMetadata + "}",
+            "422", "invalid_field"},
+        {"generic metadata.batch_id not a UUID", "{\"tool_action\":\"debug.noop\",\"items\":[{}],\"metadata\":"
+            + "{\"batch_id\":\"x\"}}", "422", "invalid_field"},
+        {"generic metadata.batch_id of an existing batch", "{\"tool_action\":\"debug.noop\",\"items\":[{}],\"metadata\":"
+            + "{\"batch_id\":\"" + KNOWN_BATCH_NAME + "\"}}", "409", "batch_exists"},
+        {"generic priority string", "{\"tool_action\":\"debug.noop\",\"items\":[{}],\"priority\":\"high\"}", "422",
+            "invalid_field"},
+        {"generic title number", "{\"tool_action\":\"debug.noop\",\"items\":[{}],\"title\":7}", "422", "invalid_field"},
+        {"generic webhook_url relative", "{\"tool_action\":\"debug.noop\",\"items\":[{}],\"webhook_url\":\"/hook\"}", "422",
+            "invalid_field"},
+        {"both forms: items and prompt", "{\"tool_action\":\"debug.noop\",\"items\":[{}],\"prompt\":\"a\"}", "422",
+            "mixed_batch_forms"},
+        {"both forms: items and batch_size", "{\"items\":[{}],\"batch_size\":2}", "422", "mixed_batch_forms"},
+        {"both forms: tool_action and base_seed", "{\"tool_action\":\"debug.noop\",\"base_seed\":1,\"items\":[{}]}", "422",
+            "mixed_batch_forms"},
+    };
+    for (String[] b : genericBad) {
+      c.add(json("POST /batches (generic) " + b[0], "POST", batches, b[1], Integer.parseInt(b[2]), b[3]));
     }
 
     // ---- Generation requests (seed 003).
@@ -1095,6 +1154,11 @@ class ApiBadInputTest {
           Api.Reply r = kiln.api().post(API + "/batches", "{\"prompt\":\"after the sweep\",\"width\":64,\"height\":64}");
           assertEquals(202, r.status(), r.body());
           assertEquals(200, kiln.api().get(API + "/batches/" + r.json().getString("id")).status());
+        }),
+        DynamicTest.dynamicTest("the node still takes a valid generic batch", () -> {
+          Api.Reply r = kiln.api().post(API + "/batches", "{\"tool_action\":\"debug.noop\",\"items\":[{},{}]}");
+          assertEquals(202, r.status(), r.body());
+          assertEquals(2, kiln.api().get(API + "/batches/" + r.json().getString("id")).json().getJsonArray("tasks").size());
         }),
         DynamicTest.dynamicTest("a batch with whole numbers written 64.0 is taken (not a 500)", () -> {
           Api.Reply r = kiln.api().post(API + "/batches", "{\"prompt\":\"x\",\"width\":64.0,\"height\":64,\"num_inference_steps\":2.0}");

@@ -69,6 +69,87 @@ class BatchTest {
   }
 
   /**
+   * Issue 14: the generic form (seed 000 task_batches), one task of a tool_action per item, each
+   * input its own, run on the demo providers to the end; counts, status, history and the task list
+   * see it as they see an image batch.
+   */
+  @Test
+  void aGenericBatchMakesOneTaskPerItemOfItsToolActionAndCompletes() throws Exception {
+    Api api = kiln.api();
+    String wide = ToolActionsTest.upload(api, ToolActionsTest.png(96, 64, java.awt.Color.BLUE, java.awt.Color.YELLOW)).getString("id");
+    String square = ToolActionsTest.upload(api, ToolActionsTest.png(80, 80, java.awt.Color.RED, java.awt.Color.GREEN)).getString("id");
+    JsonObject metadata = new JsonObject().put("import", "csv").put("template", new JsonObject().put("scale", 2));
+    Api.Reply r = api.post("/api/v1/batches", new JsonObject().put("tool_action", "image.hires").put("title", "upscale three")
+        .put("items", new JsonArray().add(new JsonObject().put("source_image", wide).put("scale", 2))
+            .add(new JsonObject().put("source_image", square).put("scale", 2))
+            .add(new JsonObject().put("source_image", wide).put("scale", 1.5)))
+        .put("metadata", metadata).encode());
+    assertEquals(202, r.status(), r.body());
+    String id = r.json().getString("id");
+    assertEquals("image.hires", r.json().getString("tool_action"));
+    assertEquals("upscale three", r.json().getString("title"));
+    assertEquals(metadata, r.json().getJsonObject("metadata"));
+    assertEquals(3, r.json().getInteger("total_count"));
+    assertEquals(3, r.json().getInteger("batch_size"));
+    assertEquals(null, r.json().getString("prompt"), "no image-form parameters");
+    JsonArray made = r.json().getJsonArray("tasks");
+    assertEquals(3, made.size());
+    for (int i = 0; i < 3; i++) assertEquals(i, made.getJsonObject(i).getInteger("batch_index"));
+
+    JsonObject done = Eventually.await("generic batch completed", Duration.ofSeconds(60), () -> {
+      JsonObject b = batch(id);
+      return "completed".equals(b.getString("status")) ? b : null;
+    });
+    assertEquals(List.of(3, 0, 0), List.of(done.getInteger("completed_count"), done.getInteger("failed_count"),
+        done.getInteger("cancelled_count")));
+    List<String> sizes = done.getJsonArray("tasks").stream().map(o -> ((JsonObject) o).getJsonObject("image"))
+        .map(i -> i.getInteger("width") + "x" + i.getInteger("height")).toList();
+    assertEquals(List.of("192x128", "160x160", "144x96"), sizes, "each item ran with its own input, in order");
+    JsonArray listed = api.get("/api/v1/tasks?batch_id=" + id).json().getJsonArray("items");
+    assertEquals(3, listed.size());
+    for (Object o : listed) {
+      assertEquals("image.hires", ((JsonObject) o).getString("tool_action"));
+      assertEquals("batch", ((JsonObject) o).getString("channel"));
+    }
+    JsonObject newest = api.get("/api/v1/history?limit=1").json().getJsonArray("items").getJsonObject(0);
+    assertEquals(id, newest.getString("id"));
+    assertEquals("3/3", newest.getInteger("success_count") + "/" + newest.getInteger("batch_size"));
+
+    Api.Reply patterns = api.post("/api/v1/batches", new JsonObject().put("tool_action", "image.pattern-extract")
+        .put("items", new JsonArray().add(new JsonObject().put("source_image", square).put("config", new JsonObject().put("colors", 4)))
+            .add(new JsonObject().put("source_image", wide))).encode());
+    assertEquals(202, patterns.status(), patterns.body());
+    String second = patterns.json().getString("id");
+    JsonObject ended = Eventually.await("pattern batch completed", Duration.ofSeconds(60), () -> {
+      JsonObject b = batch(second);
+      return "completed".equals(b.getString("status")) ? b : null;
+    });
+    assertEquals(2, ended.getInteger("success_count"));
+    assertEquals("image.pattern-extract", ended.getString("tool_action"));
+  }
+
+  /** A generic batch whose items wait can be cancelled whole, as an image batch can. */
+  @Test
+  void aGenericBatchIsCancelledWhole() throws Exception {
+    imageQueue(false);
+    try {
+      String src = ToolActionsTest.upload(kiln.api(), ToolActionsTest.png(64, 64, java.awt.Color.BLACK, java.awt.Color.WHITE))
+          .getString("id");
+      JsonObject item = new JsonObject().put("source_image", src);
+      Api.Reply r = kiln.api().post("/api/v1/batches", new JsonObject().put("tool_action", "image.hires")
+          .put("items", new JsonArray().add(item).add(item.copy().put("scale", 3))).encode());
+      assertEquals(202, r.status(), r.body());
+      assertEquals("pending", r.json().getString("status"));
+      Api.Reply c = kiln.api().post("/api/v1/batches/" + r.json().getString("id") + "/cancel", "");
+      assertEquals(200, c.status(), c.body());
+      assertEquals("cancelled", c.json().getString("status"));
+      assertEquals(2, c.json().getInteger("cancelled_count"));
+    } finally {
+      imageQueue(true);
+    }
+  }
+
+  /**
    * Issue 10, finding 6: another tenant's metadata.batch_id answered 409 batch_exists, so ids could
    * be probed and squatted. A name is the tenant's own: another's same name is another batch.
    */
@@ -142,6 +223,11 @@ class BatchTest {
       assertEquals(e.getValue(), r.status(), e.getKey() + " -> " + r.body());
       assertTrue(r.contentType().startsWith("application/problem+json"));
     }
+    Api.Reply middle = kiln.api().post("/api/v1/batches", "{\"tool_action\": \"image.hires\", \"items\": [{\"source_image\": \""
+        + UUID.randomUUID() + "\"}, {\"scale\": 2}, {}]}");
+    assertEquals(422, middle.status(), middle.body());
+    assertEquals("invalid_input", middle.json().getString("code"));
+    assertTrue(middle.json().getString("detail").startsWith("items[1]: "), "the problem names the item: " + middle.body());
     assertEquals(400, kiln.api().get("/api/v1/history?limit=0").status());
     assertEquals(400, kiln.api().get("/api/v1/history?cursor=zzz").status());
     assertEquals(404, kiln.api().get("/api/v1/batches/" + UUID.randomUUID()).status());

@@ -1,11 +1,8 @@
 package dev.kiln.http.batches;
 
 import dev.kiln.common.time.Iso;
-import dev.kiln.common.bus.Addresses;
-import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.task.ToolAction;
 import dev.kiln.task.store.BatchReads;
-import dev.kiln.task.store.Created;
 import dev.kiln.task.store.NewBatch;
 import dev.kiln.task.store.NewTask;
 import dev.kiln.task.store.RunningAttempt;
@@ -18,6 +15,7 @@ import dev.kiln.http.api.Json;
 import dev.kiln.http.api.ListParams;
 import dev.kiln.http.auth.Caller;
 import dev.kiln.http.tasks.TaskActionRoutes;
+import dev.kiln.http.tasks.TaskRequest;
 import dev.kiln.http.tasks.TaskRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -31,16 +29,26 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 
 /**
- * Batches (seeds 000, 002): one click, N images; {@code POST /batches} makes one
- * {@code image.generate} task per image with seed {@code base_seed + i}. History lists one row
- * per batch with {@code success_count / batch_size}. Counts and status are kept by Postgres.
+ * Batches (seeds 000, 002). {@code POST /batches} takes one of two forms: the image form, one
+ * click, N images, one {@code image.generate} task per image with seed {@code base_seed + i}; or
+ * the generic form ({@link GenericBatch}), one task of a {@code tool_action} per item of
+ * {@code items}. Either is created in one transaction, all or nothing. History lists one row per
+ * batch with {@code success_count / batch_size}. Counts and status are kept by Postgres.
  */
 public final class BatchRoutes {
-  static final Set<String> CREATE_FIELDS = Set.of("prompt", "negative_prompt", "width", "height", "num_inference_steps",
-      "guidance_scale", "base_seed", "batch_size", "title", "metadata", "priority", "webhook_url");
+  /** Fields only the image form (seed 002) has. */
+  static final Set<String> IMAGE_FIELDS = Set.of("prompt", "negative_prompt", "width", "height", "num_inference_steps",
+      "guidance_scale", "base_seed", "batch_size");
+  /** Fields both forms have. */
+  static final Set<String> SHARED_FIELDS = Set.of("title", "metadata", "priority", "webhook_url");
+  static final Set<String> CREATE_FIELDS = union(IMAGE_FIELDS, GenericBatch.FIELDS, SHARED_FIELDS);
+  /** Images of one image-form batch (seed 002); a generic batch holds up to {@link GenericBatch#MAX_ITEMS} items. */
   public static final int MAX_BATCH_SIZE = 64;
+  /** The encoded size a batch's metadata may have. */
+  public static final int MAX_METADATA_BYTES = 16 * 1024;
   static final Set<String> PAGE_PARAMS = Set.of("limit", "cursor");
   /** What a seed-002 batch makes, and where it runs. */
   static final String GENERATE = "image.generate";
@@ -51,18 +59,27 @@ public final class BatchRoutes {
   private final TaskReads tasks;
   private final BatchReads batches;
   private final TaskActionRoutes actions;
-  private final long price;
+  private final boolean debugActions;
+  private final Function<String, Long> prices;
   private final AssetUrls urls;
 
-  public BatchRoutes(Vertx vertx, TaskStore store, TaskReads tasks, BatchReads batches, TaskActionRoutes actions, long price,
-                     AssetUrls urls) {
+  public BatchRoutes(Vertx vertx, TaskStore store, TaskReads tasks, BatchReads batches, TaskActionRoutes actions,
+                     boolean debugActions, Function<String, Long> prices, AssetUrls urls) {
     this.vertx = vertx;
     this.store = store;
     this.tasks = tasks;
     this.batches = batches;
     this.actions = actions;
-    this.price = price;
+    this.debugActions = debugActions;
+    this.prices = prices;
     this.urls = urls;
+  }
+
+  @SafeVarargs
+  private static Set<String> union(Set<String>... sets) {
+    Set<String> all = new java.util.HashSet<>();
+    for (Set<String> s : sets) all.addAll(s);
+    return Set.copyOf(all);
   }
 
   public void mount(Router api) {
@@ -76,13 +93,51 @@ public final class BatchRoutes {
   private void create(RoutingContext ctx) {
     Caller caller = ctx.get(Caller.CONTEXT_KEY);
     JsonObject body = Json.body(ctx, CREATE_FIELDS);
-    int size = Json.optionalInt(body, "batch_size", 1, 1, MAX_BATCH_SIZE);
-    int priority = Json.optionalInt(body, "priority", 0, -1000, 1000);
-    JsonObject metadata = Json.optionalObject(body, "metadata");
+    boolean generic = GenericBatch.asked(body);
+    if (generic) {
+      IMAGE_FIELDS.stream().filter(body::containsKey).findFirst().ifPresent(f -> {
+        throw ApiException.invalid("mixed_batch_forms", "a batch is the image form (prompt, batch_size, ...) or the generic form "
+            + "(tool_action, items), not both: '" + f + "' is the image form's");
+      });
+    }
+    int size = generic ? 0 : Json.optionalInt(body, "batch_size", 1, 1, MAX_BATCH_SIZE);
+    int priority = TaskRequest.priority(body);
+    JsonObject metadata = metadata(body);
     String title = Json.optionalString(body, "title", 200);
     String idem = TaskRoutes.idempotencyKey(ctx);
     String requestHash = idem == null ? null : Json.requestHash(body);
     UUID id = batchId(metadata, caller, idem);
+    String webhookUrl = TaskRoutes.webhookUrl(body);
+    Future<Made> made;
+    if (generic) {
+      ToolAction action = GenericBatch.action(body, debugActions);
+      List<TaskRequest> items = GenericBatch.items(body, action, priority);
+      made = GenericBatch.tasks(items, id, caller, tasks, prices).map(all -> new Made(NewBatch.generic(id, caller.apiClientId(),
+          caller.userId(), action.name(), title, all.size(), metadata, webhookUrl, requestHash), all));
+    } else {
+      made = Future.succeededFuture(images(body, caller, id, size, priority, title, metadata, webhookUrl, requestHash));
+    }
+    made.compose(m -> store.createBatch(m.batch(), m.tasks()))
+        .onSuccess(created -> TaskRoutes.announce(vertx, created))
+        .compose(v -> find(caller, id))
+        .onSuccess(b -> Json.send(ctx, 202, b))
+        .onFailure(e -> {
+          if (!(e instanceof PgException pg && "23505".equals(pg.getSqlState()))) {
+            ctx.fail(e);
+          } else if (idem == null) {
+            ctx.fail(new ApiException(409, "batch_exists", "a batch with id " + id + " exists already"));
+          } else {
+            replay(ctx, caller, id, requestHash).onFailure(ctx::fail);
+          }
+        });
+  }
+
+  /** A batch's row and its tasks, before they are written. */
+  private record Made(NewBatch batch, List<NewTask> tasks) {}
+
+  /** The image form (seed 002): {@code size} images of one input, seeds {@code base_seed + i}. */
+  private Made images(JsonObject body, Caller caller, UUID id, int size, int priority, String title, JsonObject metadata,
+                      String webhookUrl, String requestHash) {
     Object baseSeedValue = body.getValue("base_seed");
     if (baseSeedValue != null && !(baseSeedValue instanceof Integer || baseSeedValue instanceof Long)) {
       throw ApiException.invalid("invalid_field", "'base_seed' must be a whole number");
@@ -99,33 +154,30 @@ public final class BatchRoutes {
         });
     NewBatch batch = new NewBatch(id, caller.apiClientId(), caller.userId(), GENERATE, title, size, input.getString("prompt"),
         input.getString("negative_prompt"), input.getInteger("width"), input.getInteger("height"),
-        input.getInteger("num_inference_steps"), input.getDouble("guidance_scale"), baseSeed, metadata,
-        TaskRoutes.webhookUrl(body), requestHash);
+        input.getInteger("num_inference_steps"), input.getDouble("guidance_scale"), baseSeed, metadata, webhookUrl, requestHash);
     List<NewTask> images = new ArrayList<>(size);
     for (int i = 0; i < size; i++) {
       JsonObject one = input.copy().put("seed", baseSeed + i);
       images.add(new NewTask(UUID.randomUUID(), caller.apiClientId(), caller.userId(), "batch", GENERATE, IMAGE, priority, one,
-          null, null, price, null, null, null, null, null, null, new NewTask.BatchItem(id, i, baseSeed + i, input.getString("prompt"),
-          input.getString("negative_prompt"), input.getInteger("width"), input.getInteger("height"),
+          null, null, prices.apply(GENERATE), null, null, null, null, null, null, new NewTask.BatchItem(id, i, baseSeed + i,
+          input.getString("prompt"), input.getString("negative_prompt"), input.getInteger("width"), input.getInteger("height"),
           input.getInteger("num_inference_steps"), input.getDouble("guidance_scale"))));
     }
-    store.createBatch(batch, images)
-        .onSuccess(created -> {
-          for (Created c : created) c.event().publish(vertx.eventBus());
-          vertx.eventBus().publish(Addresses.TASKS_CREATED, new JsonObject().put("queue", IMAGE));
-          for (int i = 0; i < created.size(); i++) KilnMetrics.submitted(IMAGE);
-        })
-        .compose(v -> find(caller, id))
-        .onSuccess(b -> Json.send(ctx, 202, b))
-        .onFailure(e -> {
-          if (!(e instanceof PgException pg && "23505".equals(pg.getSqlState()))) {
-            ctx.fail(e);
-          } else if (idem == null) {
-            ctx.fail(new ApiException(409, "batch_exists", "a batch with id " + id + " exists already"));
-          } else {
-            replay(ctx, caller, id, requestHash).onFailure(ctx::fail);
-          }
-        });
+    return new Made(batch, images);
+  }
+
+  /**
+   * The caller's own notes on the batch, kept and shown as given: any JSON object of at most
+   * {@link #MAX_METADATA_BYTES} (it comes back with every read of the batch and each history row);
+   * {@code batch_id}, when there, is a UUID: the caller's name for the batch.
+   */
+  private static JsonObject metadata(JsonObject body) {
+    JsonObject metadata = Json.optionalObject(body, "metadata");
+    int bytes = metadata.toBuffer().length();
+    if (bytes > MAX_METADATA_BYTES) {
+      throw ApiException.invalid("invalid_field", "'metadata' is at most " + MAX_METADATA_BYTES + " bytes of JSON, not " + bytes);
+    }
+    return metadata;
   }
 
   /**

@@ -37,9 +37,17 @@ public record NewTask(UUID id, String apiClientId, String userId, String channel
    */
   public record Template(long configId, OffsetDateTime scheduledFor, Integer maxRetries, Integer timeoutMs) {}
 
-  /** What a task of a batch carries besides its input (seed 002 image_generation_tasks). */
-  public record BatchItem(UUID batchId, int index, long seed, String prompt, String negativePrompt, Integer width,
-                          Integer height, Integer numInferenceSteps, Double guidanceScale) {}
+  /**
+   * What a task of a batch carries besides its input: its place, and for a seed-002 image batch
+   * the per-image fields (image_generation_tasks); those are null for a generic batch's item.
+   */
+  public record BatchItem(UUID batchId, int index, Long seed, String prompt, String negativePrompt, Integer width,
+                          Integer height, Integer numInferenceSteps, Double guidanceScale) {
+    /** Item {@code index} of a generic batch (seed 000): its input says the rest. */
+    public static BatchItem of(UUID batchId, int index) {
+      return new BatchItem(batchId, index, null, null, null, null, null, null, null);
+    }
+  }
 
   /** The tenant the dispatcher is fair between, as {@code tasks.tenant} spells it. */
   public String tenant() {

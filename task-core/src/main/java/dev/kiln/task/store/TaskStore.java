@@ -76,7 +76,7 @@ public final class TaskStore {
   /** A batch and its tasks, in one transaction; a batch id taken before fails with a unique violation (SQLSTATE 23505). */
   public Future<List<Created>> createBatch(NewBatch b, List<NewTask> tasks) {
     Tuple row = Tuple.of(b.id(), b.apiClientId(), b.userId(), b.toolAction(), b.title(), b.size(), b.prompt(), b.negativePrompt(),
-        b.width(), b.height(), b.numInferenceSteps(), b.guidanceScale()).addLong(b.baseSeed()).addValue(b.metadata())
+        b.width(), b.height(), b.numInferenceSteps(), b.guidanceScale()).addValue(b.baseSeed()).addValue(b.metadata())
         .addString(b.webhookUrl()).addString(b.requestHash());
     return Tx.run(pool, conn -> conn.preparedQuery(INSERT_BATCH).execute(row).compose(v -> insertAndHold(conn, tasks)));
   }

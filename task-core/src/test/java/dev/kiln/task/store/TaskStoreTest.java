@@ -236,9 +236,9 @@ class TaskStoreTest {
     for (int i = 0; i < 3; i++) {
       NewTask t = task("a", null, 0);
       tasks.add(new NewTask(t.id(), "a", null, "batch", "debug.sleep", "debug", 0, new JsonObject(), null, null, 0, null, null, null,
-          null, null, new JsonArray(), new NewTask.BatchItem(batch, i, 100 + i, "p", null, 64, 64, null, null)));
+          null, null, new JsonArray(), new NewTask.BatchItem(batch, i, 100L + i, "p", null, 64, 64, null, null)));
     }
-    await(db.store.createBatch(new NewBatch(batch, "a", null, "debug.sleep", "t", 3, "p", null, 64, 64, null, null, 100,
+    await(db.store.createBatch(new NewBatch(batch, "a", null, "debug.sleep", "t", 3, "p", null, 64, 64, null, null, 100L,
         new JsonObject(), "https://example.com/hook", null), tasks));
     assertEquals("pending", batchStatus(batch));
     List<Claimed> claimed = await(db.store.claim(db.epoch, "debug", List.of("w-1", "w-2"), true));
