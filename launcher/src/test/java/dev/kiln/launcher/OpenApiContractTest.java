@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.yaml.snakeyaml.Yaml;
 
-/** GET /openapi.yaml describes every route the node serves, and nothing it does not. */
+/** GET /openapi.yaml describes every route the node serves, and nothing it does not, each under its own operationId. */
 class OpenApiContractTest {
   static final Set<String> HTTP_METHODS = Set.of("get", "put", "post", "delete", "patch", "head", "options");
 
@@ -25,8 +25,17 @@ class OpenApiContractTest {
     Map<String, Object> openapi = new Yaml().load(doc.body());
     assertEquals("3.1.0", openapi.get("openapi"));
     Set<String> documented = new TreeSet<>();
-    ((Map<String, Map<String, Object>>) openapi.get("paths")).forEach((path, ops) -> ops.keySet().stream()
-        .filter(HTTP_METHODS::contains).forEach(m -> documented.add(m.toUpperCase() + " " + path)));
+    Set<String> withoutId = new TreeSet<>();
+    Map<String, String> ids = new java.util.HashMap<>();
+    ((Map<String, Map<String, Object>>) openapi.get("paths")).forEach((path, ops) -> ops.forEach((m, op) -> {
+      if (!HTTP_METHODS.contains(m)) return;
+      String route = m.toUpperCase() + " " + path;
+      documented.add(route);
+      Object id = ((Map<String, Object>) op).get("operationId");
+      if (id == null) withoutId.add(route);
+      else assertEquals(null, ids.put((String) id, route), "operationId " + id + " twice");
+    }));
+    assertTrue(withoutId.isEmpty(), "operations without an operationId: " + withoutId);
 
     Set<String> served = new TreeSet<>();
     kiln.api().get("/api/v1/admin/routes").json().getJsonArray("items")
