@@ -30,6 +30,9 @@ public final class Main {
   static final long SHUTDOWN_SECONDS = (dev.kiln.worker.WorkerVerticle.DRAIN_TIMEOUT_MILLIS
       + dev.kiln.worker.WorkerVerticle.DRAIN_REPORT_MILLIS) / 1000 + 10;
 
+  /** What runs without --roles: every role, in their declared order (Set.of would print them in another order each run). */
+  static final Set<Role> ALL_ROLES = java.util.Collections.unmodifiableSet(java.util.EnumSet.allOf(Role.class));
+
   private Main() {}
 
   public static void main(String[] args) throws Exception {
@@ -38,7 +41,7 @@ public final class Main {
     if (args.length > 0 && args[0].equals("bench")) {
       System.exit(Bench.run(Arrays.copyOfRange(args, 1, args.length)));
     }
-    Set<Role> roles = Set.of(Role.values());
+    Set<Role> roles = ALL_ROLES;
     boolean clustered = false;
     try {
       for (int i = 0; i < args.length; i++) {
@@ -105,7 +108,7 @@ public final class Main {
   }
 
   private static void banner(KilnConfig c, Set<Role> roles, boolean clustered, Node node, EmbeddedStores embedded) {
-    StringBuilder b = new StringBuilder("\nKiln is up: roles " + roles + (clustered ? ", clustered" : "") + "\n");
+    StringBuilder b = new StringBuilder("\n" + upLine(roles, clustered) + "\n");
     if (roles.contains(Role.HTTP)) {
       b.append("  API        http://localhost:").append(c.httpPort()).append("/api/v1\n");
       b.append("  admin key  ").append(c.adminKey()).append("   (send it as X-Auth-Key)\n");
@@ -119,6 +122,11 @@ public final class Main {
         .append(c.workerQueues()).append(", ").append(c.workerSlots()).append(" slots\n");
     b.append("  data       ").append(c.dataDir()).append('\n');
     System.out.println(b);
+  }
+
+  /** The banner's first line (what KilnProcess waits for): the roles in their declared order. */
+  static String upLine(Set<Role> roles, boolean clustered) {
+    return "Kiln is up: roles " + java.util.EnumSet.copyOf(roles) + (clustered ? ", clustered" : "");
   }
 
   /** The embedded mode's admin key: made once, kept under the data dir. */
