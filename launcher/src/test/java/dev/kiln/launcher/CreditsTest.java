@@ -73,6 +73,35 @@ class CreditsTest {
     }
   }
 
+  /** Issue 14: a generic batch holds each item's price in its one transaction, all or nothing, as a bulk submit does. */
+  @Test
+  void aGenericBatchHoldsEveryItemsCreditsOrCreatesNothing() throws Exception {
+    Api payer = kiln.api().forUser("batch-payer");
+    Api.Reply grant = kiln.api().post("/api/v1/admin/wallets/grant", "{\"api_client_id\": \"admin\", \"user_id\": \"batch-payer\", \"amount\": 25}");
+    assertEquals(200, grant.status(), grant.body());
+    long before = count("SELECT count(*) FROM tasks") + count("SELECT count(*) FROM task_batches");
+    Api.Reply broke = payer.post("/api/v1/batches", "{\"tool_action\": \"debug.sleep\", \"items\": [{}, {}, {}]}");
+    assertEquals(402, broke.status(), broke.body());
+    assertEquals("insufficient_credits", broke.json().getString("code"));
+    assertEquals(before, count("SELECT count(*) FROM tasks") + count("SELECT count(*) FROM task_batches"), "nothing created");
+    assertEquals(25, wallet(payer).getLong("balance"));
+
+    Api.Reply r = payer.post("/api/v1/batches", "{\"tool_action\": \"debug.sleep\", \"items\": [{\"hang\": true}, {\"hang\": true}]}");
+    assertEquals(202, r.status(), r.body());
+    JsonObject w = wallet(payer);
+    assertEquals(List.of(5L, 20L), List.of(w.getLong("balance"), w.getLong("held")), "both items held at once");
+    String id = r.json().getString("id");
+    Api.Reply cancelled = payer.post("/api/v1/batches/" + id + "/cancel", "");
+    assertEquals(200, cancelled.status(), cancelled.body());
+    Eventually.await("the batch cancelled", Duration.ofSeconds(30),
+        () -> "cancelled".equals(payer.get("/api/v1/batches/" + id).json().getString("status")));
+    Eventually.await("released", Duration.ofSeconds(10), () -> wallet(payer).getLong("held") == 0);
+    assertEquals(25, wallet(payer).getLong("balance"), "released on cancel");
+    try (Sql sql = kiln.sql()) {
+      LedgerCheck.assertBalanced(sql);
+    }
+  }
+
   private static long count(String sql) throws Exception {
     try (Sql s = kiln.sql()) {
       return s.count(sql);

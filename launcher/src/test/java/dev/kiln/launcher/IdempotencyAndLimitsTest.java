@@ -62,14 +62,26 @@ class IdempotencyAndLimitsTest {
 
   @Test
   void aRepeatedBatchWithOneKeyIsOneBatch() throws Exception {
-    long before = tasks();
     String body = "{\"prompt\": \"owls\", \"batch_size\": 3, \"width\": 64, \"height\": 64, \"base_seed\": 7}";
+    oneBatchForOneKey(body, body.replace("owls", "cats"), "batch-9", 3);
+  }
+
+  /** Issue 14: the generic form (one tool_action over many items) replays as the image form does. */
+  @Test
+  void aRepeatedGenericBatchWithOneKeyIsOneBatch() throws Exception {
+    String body = "{\"tool_action\": \"debug.sleep\", \"items\": [{\"duration_ms\": 1}, {}, {\"duration_ms\": 2}]}";
+    oneBatchForOneKey(body, body.replace("2}", "3}"), "generic-batch-9", 3);
+  }
+
+  /** Six concurrent sends of {@code body} under {@code key} make one batch of {@code size} tasks; {@code other} under it is a 422. */
+  private static void oneBatchForOneKey(String body, String other, String key, int size) throws Exception {
+    long before = tasks();
     ExecutorService pool = Executors.newFixedThreadPool(4);
     Set<String> ids = new HashSet<>();
     int replayed = 0;
     try {
       List<Future<Api.Reply>> replies = new ArrayList<>();
-      for (int i = 0; i < 6; i++) replies.add(pool.submit(() -> kiln.api().post("/api/v1/batches", body, "Idempotency-Key", "batch-9")));
+      for (int i = 0; i < 6; i++) replies.add(pool.submit(() -> kiln.api().post("/api/v1/batches", body, "Idempotency-Key", key)));
       for (Future<Api.Reply> f : replies) {
         Api.Reply r = f.get();
         assertEquals(202, r.status(), r.body());
@@ -81,11 +93,11 @@ class IdempotencyAndLimitsTest {
     }
     assertEquals(1, ids.size(), "one batch for one key");
     assertEquals(5, replayed, "all but the first are replays");
-    assertEquals(before + 3, tasks(), "its three tasks, once");
-    Api.Reply other = kiln.api().post("/api/v1/batches", body.replace("owls", "cats"), "Idempotency-Key", "batch-9");
-    assertEquals(422, other.status());
-    assertEquals("idempotency_key_reused", other.json().getString("code"));
-    assertEquals(before + 3, tasks());
+    assertEquals(before + size, tasks(), "its tasks, once");
+    Api.Reply again = kiln.api().post("/api/v1/batches", other, "Idempotency-Key", key);
+    assertEquals(422, again.status(), again.body());
+    assertEquals("idempotency_key_reused", again.json().getString("code"));
+    assertEquals(before + size, tasks());
   }
 
   @Test

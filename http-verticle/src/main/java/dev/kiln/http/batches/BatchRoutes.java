@@ -100,7 +100,6 @@ public final class BatchRoutes {
             + "(tool_action, items), not both: '" + f + "' is the image form's");
       });
     }
-    int size = generic ? 0 : Json.optionalInt(body, "batch_size", 1, 1, MAX_BATCH_SIZE);
     int priority = TaskRequest.priority(body);
     JsonObject metadata = metadata(body);
     String title = Json.optionalString(body, "title", 200);
@@ -115,7 +114,7 @@ public final class BatchRoutes {
       made = GenericBatch.tasks(items, id, caller, tasks, prices).map(all -> new Made(NewBatch.generic(id, caller.apiClientId(),
           caller.userId(), action.name(), title, all.size(), metadata, webhookUrl, requestHash), all));
     } else {
-      made = Future.succeededFuture(images(body, caller, id, size, priority, title, metadata, webhookUrl, requestHash));
+      made = Future.succeededFuture(images(body, caller, id, priority, title, metadata, webhookUrl, requestHash));
     }
     made.compose(m -> store.createBatch(m.batch(), m.tasks()))
         .onSuccess(created -> TaskRoutes.announce(vertx, created))
@@ -136,8 +135,9 @@ public final class BatchRoutes {
   private record Made(NewBatch batch, List<NewTask> tasks) {}
 
   /** The image form (seed 002): {@code size} images of one input, seeds {@code base_seed + i}. */
-  private Made images(JsonObject body, Caller caller, UUID id, int size, int priority, String title, JsonObject metadata,
+  private Made images(JsonObject body, Caller caller, UUID id, int priority, String title, JsonObject metadata,
                       String webhookUrl, String requestHash) {
+    int size = Json.optionalInt(body, "batch_size", 1, 1, MAX_BATCH_SIZE);
     Object baseSeedValue = body.getValue("base_seed");
     if (baseSeedValue != null && !(baseSeedValue instanceof Integer || baseSeedValue instanceof Long)) {
       throw ApiException.invalid("invalid_field", "'base_seed' must be a whole number");
