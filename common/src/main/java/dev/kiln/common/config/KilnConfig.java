@@ -122,7 +122,7 @@ public record KilnConfig(
       }
     }
     return new KilnConfig(db, redis, port, admin, keys, dataDir, members, clusterHost, clusterPort,
-        Set.copyOf(queues), slots, prefetch, debug, demo, workerId, rateClient, rateUser, Map.copyOf(prices),
+        java.util.Collections.unmodifiableSet(queues), slots, prefetch, debug, demo, workerId, rateClient, rateUser, Map.copyOf(prices),
         blankToNull(env.get("KILN_WEBHOOK_SECRET")), bool(env, "KILN_WEBHOOK_PRIVATE_ADDRESSES", false),
         intIn(env, "KILN_EVENT_RETENTION_DAYS", DEFAULT_EVENT_RETENTION_DAYS, 0, 36_500),
         intIn(env, "KILN_TASK_RETENTION_DAYS", DEFAULT_TASK_RETENTION_DAYS, 0, 36_500), ApiConfig.from(env),
