@@ -15,6 +15,7 @@ import dev.kiln.http.assets.FileRoutes;
 import dev.kiln.http.auth.ApiKeyAuth;
 import dev.kiln.http.auth.RateLimits;
 import dev.kiln.http.auth.SignIn;
+import dev.kiln.http.auth.StreamTokens;
 import dev.kiln.http.batches.BatchRoutes;
 import dev.kiln.http.models.GalleryRoutes;
 import dev.kiln.http.models.InteractionRoutes;
@@ -22,6 +23,7 @@ import dev.kiln.http.models.ModelRoutes;
 import dev.kiln.http.requests.GenerationRequestRoutes;
 import dev.kiln.task.store.GenerationRequests;
 import dev.kiln.http.ops.OpsRoutes;
+import dev.kiln.http.server.Cors;
 import dev.kiln.http.server.HttpServers;
 import dev.kiln.http.sse.EventStreams;
 import dev.kiln.http.tasks.BulkRoutes;
@@ -95,7 +97,8 @@ public final class HttpVerticle extends VerticleBase {
     TaskActionRoutes actions = new TaskActionRoutes(vertx, store, reads, tasks);
     GenerationRequestRoutes requests = new GenerationRequestRoutes(vertx, new GenerationRequests(pool), reads, actions,
         config::price, urls);
-    EventStreams streams = new EventStreams(vertx, reads, tasks, requests, hot, config.api().limits());
+    EventStreams streams = new EventStreams(vertx, reads, tasks, requests, hot, config.api().limits(), urls);
+    StreamTokens streamTokens = new StreamTokens(pool, urls, config.api().browser().streamTokenTtlSeconds());
 
     Router router = Router.router(vertx);
     new OpsRoutes(vertx, pool, hot).mount(router);
@@ -108,10 +111,12 @@ public final class HttpVerticle extends VerticleBase {
     new AssetRoutes(pool, urls, assets).mount(api);
     models.mountPublic(api);
     signIn.mountPublic(api);
+    streamTokens.mountStreams(api); // ?stream_token= on the SSE routes, for EventSource
     api.route().handler(new ApiKeyAuth(vertx, pool, config.adminKey(), config.apiKeys())::handle);
     api.route().handler(new RateLimits(hot, config.rateLimitClient(), config.rateLimitUser())::handle);
     api.route("/admin/*").handler(AdminRoutes::adminOnly);
     signIn.mount(api);
+    streamTokens.mount(api);
     files.mount(api);
     new BulkRoutes(vertx, store, reads, config.debugExecutors(), config::price, urls).mount(api);
     tasks.mount(api);
@@ -131,6 +136,7 @@ public final class HttpVerticle extends VerticleBase {
         .end(new JsonObject().put("items", routes(router, api)).encode()));
     api.route().failureHandler(Problems::handle);
     api.errorHandler(400, ctx -> Problems.handle(ctx, 400)); // a query that does not decode (%zz) fails route matching
+    if (config.api().browser().cors()) new Cors(config.api().browser().corsOrigins()).mount(router);
     router.route("/api/v1/*").subRouter(api);
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml").end(openApi));
 

@@ -37,7 +37,8 @@ final class KilnNode implements AutoCloseable {
   static KilnNode start(Map<String, String> extraEnv) throws Exception {
     BlockedThreadWatch.install();
     String db = TestStores.freshDatabase();
-    int port = EmbeddedStores.freePort();
+    // a test that must know the port before the node starts (to name its public URL) gives it
+    int port = extraEnv.containsKey("KILN_HTTP_PORT") ? Integer.parseInt(extraEnv.get("KILN_HTTP_PORT")) : EmbeddedStores.freePort();
     Path data = Files.createTempDirectory("kiln-node");
     Map<String, String> env = new HashMap<>(Map.of(
         "DATABASE_URL", db,

@@ -20,10 +20,18 @@ import javax.crypto.spec.SecretKeySpec;
 public final class AssetUrls {
   private final SecretKeySpec key;
   private final int ttlSeconds;
+  /** Put before every signed path ("" keeps them relative): KILN_PUBLIC_URL, for clients that see only the JSON (webhooks, other origins). */
+  private final String base;
 
   public AssetUrls(String secret, int ttlSeconds) {
+    this(secret, ttlSeconds, null);
+  }
+
+  /** {@code publicUrl}: what signed URLs start with (no trailing '/'); null: they are relative. */
+  public AssetUrls(String secret, int ttlSeconds, String publicUrl) {
     this.key = new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256");
     this.ttlSeconds = ttlSeconds;
+    this.base = publicUrl == null ? "" : publicUrl;
   }
 
   /** The configured key, else one every node derives alike from the admin key. */
@@ -33,13 +41,13 @@ public final class AssetUrls {
       if (config.adminKey() == null) throw new IllegalStateException("KILN_SIGNING_KEY or KILN_ADMIN_KEY must be set");
       key = Sha256.hex("kiln asset URLs\n" + config.adminKey());
     }
-    return new AssetUrls(key, config.api().assetUrlTtlSeconds());
+    return new AssetUrls(key, config.api().assetUrlTtlSeconds(), config.api().browser().publicUrl());
   }
 
   /** A URL for this asset (or uploaded file) that works for the configured time from now. */
   public String sign(UUID assetId) {
     long expires = System.currentTimeMillis() / 1000 + ttlSeconds;
-    return "/api/v1/assets/" + assetId + "/content?expires=" + expires + "&signature=" + mac(assetId, expires);
+    return base + "/api/v1/assets/" + assetId + "/content?expires=" + expires + "&signature=" + mac(assetId, expires);
   }
 
   /** True when the signature is this node's for (id, expires); expiry is checked by the caller. */
@@ -56,7 +64,17 @@ public final class AssetUrls {
   public String sign(String path, String subject) {
     if (subject.indexOf('/') < 0) throw new IllegalArgumentException("a subject names what it is: kind/id/part");
     long expires = System.currentTimeMillis() / 1000 + ttlSeconds;
-    return path + "?expires=" + expires + "&signature=" + mac(subject, expires);
+    return base + path + "?expires=" + expires + "&signature=" + mac(subject, expires);
+  }
+
+  /**
+   * The signature of {@code subject} until {@code expires}, with the same key and domain rule as
+   * {@link #sign(String, String)} (a '/' in the subject), for a credential that is not a URL: an
+   * SSE stream token, which any HTTP node can then check.
+   */
+  public String signature(String subject, long expires) {
+    if (subject.indexOf('/') < 0) throw new IllegalArgumentException("a subject names what it is: kind/id/part");
+    return mac(subject, expires);
   }
 
   /** True when the signature is this node's for (subject, expires); expiry is checked by the caller. */
@@ -70,11 +88,26 @@ public final class AssetUrls {
    * image (seed 000 inputPreview); the row keeps only the asset's id, since URLs expire.
    */
   public JsonObject present(JsonObject task) {
-    JsonObject result = task.getJsonObject("result");
-    if (result != null && result.getValue("input_preview_asset_id") instanceof String id) {
+    presentResult(task.getJsonObject("result"));
+    return task;
+  }
+
+  /**
+   * A task's result as the API shows it (also a {@code completed} event's): {@code input_preview},
+   * and a signed {@code url} on each of {@code outputs}, the output assets the settlement wrote
+   * into it. Null passes.
+   */
+  public JsonObject presentResult(JsonObject result) {
+    if (result == null) return null;
+    if (result.getValue("input_preview_asset_id") instanceof String id) {
       result.put("input_preview", sign(UUID.fromString(id)));
     }
-    return task;
+    if (result.getValue("outputs") instanceof io.vertx.core.json.JsonArray outputs) {
+      for (Object o : outputs) {
+        if (o instanceof JsonObject out && out.getValue("asset_id") instanceof String id) out.put("url", sign(UUID.fromString(id)));
+      }
+    }
+    return result;
   }
 
   private String mac(UUID assetId, long expires) {

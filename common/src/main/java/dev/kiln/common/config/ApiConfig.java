@@ -15,7 +15,8 @@ public record ApiConfig(
     int modelUploadLimitBytes, // largest POST /models body: the model file, its preview image and the form fields
     int emailCodesPerIp,      // sign-in codes one client address may ask for an hour; 0: no limit
     Smtp smtp,                // null: sign-in codes are logged and written under the data dir
-    HttpLimits limits) {      // timeouts, the connection bound, the SSE stream caps
+    HttpLimits limits,        // timeouts, the connection bound, the SSE stream caps
+    BrowserAccess browser) {  // CORS origins, stream tokens, the public URL of signed URLs
 
   public static final int DEFAULT_ASSET_URL_TTL = 3_600;
   public static final int DEFAULT_SESSION_TTL = 30 * 24 * 3_600;
@@ -47,6 +48,7 @@ public record ApiConfig(
       smtp = new Smtp(host, KilnConfig.intIn(env, "KILN_SMTP_PORT", 587, 1, 65535), from,
           KilnConfig.blankToNull(env.get("KILN_SMTP_USERNAME")), KilnConfig.blankToNull(env.get("KILN_SMTP_PASSWORD")), tls);
     }
-    return new ApiConfig(key, urlTtl, sessionTtl, upload, modelUpload, codesPerIp, smtp, HttpLimits.from(env));
+    return new ApiConfig(key, urlTtl, sessionTtl, upload, modelUpload, codesPerIp, smtp, HttpLimits.from(env),
+        BrowserAccess.from(env));
   }
 }

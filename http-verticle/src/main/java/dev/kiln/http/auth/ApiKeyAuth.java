@@ -56,6 +56,10 @@ public final class ApiKeyAuth {
    * sends {@code X-Auth-Key}; a signed-in end user {@code Authorization: Bearer}; never both.
    */
   public void handle(RoutingContext ctx) {
+    if (ctx.get(Caller.CONTEXT_KEY) != null) {
+      ctx.next(); // a stream token on an SSE route named the caller (StreamTokens)
+      return;
+    }
     String key = ctx.request().getHeader(HEADER);
     String token = BearerAuth.token(ctx);
     String user = ctx.request().getHeader(USER_HEADER);
@@ -68,6 +72,11 @@ public final class ApiKeyAuth {
         ctx.put(Caller.CONTEXT_KEY, c);
         ctx.next();
       }).onFailure(ctx::fail);
+      return;
+    }
+    if (key == null && !ctx.queryParam(StreamTokens.PARAM).isEmpty()) {
+      ctx.fail(new ApiException(401, "stream_token_not_accepted",
+          "a stream token opens only the SSE routes (GET /tasks/{id}/events, /events, /generation-requests/{id}/events); send X-Auth-Key"));
       return;
     }
     if (key == null || key.isEmpty() || key.length() > 256) {

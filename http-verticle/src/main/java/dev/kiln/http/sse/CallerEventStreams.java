@@ -1,5 +1,6 @@
 package dev.kiln.http.sse;
 
+import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.http.auth.Caller;
 import dev.kiln.task.TaskEvent;
 import dev.kiln.task.store.Scope;
@@ -32,7 +33,10 @@ public final class CallerEventStreams {
   private final StreamSlots slots;
   private final long pingMillis;
 
-  CallerEventStreams(Vertx vertx, TaskReads reads, EventFeed feed, StreamSlots slots, long pingMillis) {
+  private final AssetUrls urls;
+
+  CallerEventStreams(Vertx vertx, TaskReads reads, EventFeed feed, StreamSlots slots, long pingMillis, AssetUrls urls) {
+    this.urls = urls;
     this.vertx = vertx;
     this.reads = reads;
     this.feed = feed;
@@ -96,7 +100,7 @@ public final class CallerEventStreams {
       if (closed) return;
       for (TaskEvent e : missed) {
         replayed.add(e.id());
-        res.write(TaskEventStreams.frame(e));
+        res.write(TaskEventStreams.frame(e, urls));
       }
       live = true;
       for (TaskEvent e : early) onEvent(e);
@@ -113,7 +117,7 @@ public final class CallerEventStreams {
         return;
       }
       if (replayed.remove(e.id())) return;
-      res.write(TaskEventStreams.frame(e));
+      res.write(TaskEventStreams.frame(e, urls));
     }
 
     /** The feed follows the client; an end user's stream sees that user's tasks only. */

@@ -1,5 +1,6 @@
 package dev.kiln.http.sse;
 
+import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.http.requests.GenerationRequestRoutes;
 import dev.kiln.common.config.HttpLimits;
 import dev.kiln.common.redis.Hot;
@@ -24,13 +25,13 @@ public final class EventStreams {
   private final RequestEventStreams requests;
 
   public EventStreams(Vertx vertx, TaskReads reads, TaskRoutes taskRoutes, GenerationRequestRoutes requestRoutes, Hot hot,
-                      HttpLimits limits) {
+                      HttpLimits limits, AssetUrls urls) {
     this.feed = new EventFeed(vertx, reads);
     this.slots = new StreamSlots(vertx, hot, limits.sseStreamsPerClient(), limits.sseStreamsPerUser());
     long ping = pingMillis(limits.idleTimeoutMs());
-    this.tasks = new TaskEventStreams(vertx, reads, taskRoutes, feed, slots, ping);
-    this.callers = new CallerEventStreams(vertx, reads, feed, slots, ping);
-    this.requests = new RequestEventStreams(vertx, reads, requestRoutes, feed, slots, ping);
+    this.tasks = new TaskEventStreams(vertx, reads, taskRoutes, feed, slots, ping, urls);
+    this.callers = new CallerEventStreams(vertx, reads, feed, slots, ping, urls);
+    this.requests = new RequestEventStreams(vertx, reads, requestRoutes, feed, slots, ping, urls);
   }
 
   /** Three heartbeats per idle timeout: the server's own idle timeout never cuts a stream that is waiting for events. */

@@ -1,5 +1,6 @@
 package dev.kiln.http.sse;
 
+import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
 import dev.kiln.http.requests.GenerationRequestRoutes;
@@ -35,9 +36,11 @@ final class RequestEventStreams {
   private final EventFeed feed;
   private final StreamSlots slots;
   private final long pingMillis;
+  private final AssetUrls urls;
 
   RequestEventStreams(Vertx vertx, TaskReads reads, GenerationRequestRoutes requests, EventFeed feed, StreamSlots slots,
-                      long pingMillis) {
+                      long pingMillis, AssetUrls urls) {
+    this.urls = urls;
     this.vertx = vertx;
     this.reads = reads;
     this.requests = requests;
@@ -191,7 +194,7 @@ final class RequestEventStreams {
 
     void write(TaskEvent e) {
       if (closed || e.id() <= after || !sent.add(e.id())) return;
-      res.write(TaskEventStreams.frame(e));
+      res.write(TaskEventStreams.frame(e, urls));
     }
 
     void close() {

@@ -1,5 +1,6 @@
 package dev.kiln.http.sse;
 
+import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.http.api.ApiException;
 import dev.kiln.http.api.Json;
 import dev.kiln.http.auth.Caller;
@@ -34,8 +35,11 @@ public final class TaskEventStreams {
   private final EventFeed feed;
   private final StreamSlots slots;
   private final long pingMillis;
+  private final AssetUrls urls;
 
-  TaskEventStreams(Vertx vertx, TaskReads reads, TaskRoutes tasks, EventFeed feed, StreamSlots slots, long pingMillis) {
+  TaskEventStreams(Vertx vertx, TaskReads reads, TaskRoutes tasks, EventFeed feed, StreamSlots slots, long pingMillis,
+                   AssetUrls urls) {
+    this.urls = urls;
     this.vertx = vertx;
     this.reads = reads;
     this.tasks = tasks;
@@ -93,10 +97,15 @@ public final class TaskEventStreams {
     });
   }
 
-  /** One SSE frame of a task event: id = the task_events id, event = its type, data = the payload with task_id. */
-  static String frame(TaskEvent e) {
+  /**
+   * One SSE frame of a task event: id = the task_events id, event = its type, data = the payload
+   * with task_id; a completed event's result as the API shows it (signed output URLs), signed now
+   * on a copy, since one event goes to many streams.
+   */
+  static String frame(TaskEvent e, AssetUrls urls) {
     io.vertx.core.json.JsonObject data = new io.vertx.core.json.JsonObject().put("task_id", e.taskId()).put("event", e.type())
         .put("at", e.createdAt()).mergeIn(e.payload() == null ? new io.vertx.core.json.JsonObject() : e.payload());
+    if (data.getValue("result") instanceof io.vertx.core.json.JsonObject result) data.put("result", urls.presentResult(result.copy()));
     return "id: " + e.id() + "\nevent: " + e.type() + "\ndata: " + data.encode() + "\n\n";
   }
 
@@ -165,7 +174,7 @@ public final class TaskEventStreams {
     void write(TaskEvent e) {
       if (closed || e.id() <= lastSent) return;
       lastSent = e.id();
-      res.write(frame(e));
+      res.write(frame(e, urls));
       if (e.terminal()) {
         close();
         res.end();

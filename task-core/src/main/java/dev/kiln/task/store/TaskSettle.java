@@ -7,6 +7,7 @@ import dev.kiln.task.TaskEvent;
 import dev.kiln.task.TaskStatus;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -69,9 +70,9 @@ final class TaskSettle {
           + "extract(epoch FROM clock_timestamp() - started_at), CASE WHEN status = 'completed' THEN result END, "
           + "error_code, error_message, error_traceback, config_id, scheduled_for, "
           + "run_provider, run_job_id, gpu_seconds, logs FROM t), "
-          + "a AS (INSERT INTO task_assets (task_id, asset_type, object_key, file_name, mime_type, size_bytes, width, height, checksum) "
-          + "SELECT t.id, j.asset_type, j.object_key, j.file_name, j.mime_type, j.size_bytes, j.width, j.height, j.checksum "
-          + "FROM t, jsonb_to_recordset(t.assets::jsonb) AS j(asset_type text, object_key text, file_name text, mime_type text, "
+          + "a AS (INSERT INTO task_assets (id, task_id, asset_type, object_key, file_name, mime_type, size_bytes, width, height, checksum) "
+          + "SELECT j.id, t.id, j.asset_type, j.object_key, j.file_name, j.mime_type, j.size_bytes, j.width, j.height, j.checksum "
+          + "FROM t, jsonb_to_recordset(t.assets::jsonb) AS j(id uuid, asset_type text, object_key text, file_name text, mime_type text, "
           + "size_bytes bigint, width int, height int, checksum text) WHERE t.status = 'completed'), "
           + "e AS (INSERT INTO task_events (task_id, event_type, payload) "
           + "SELECT id, event_type, jsonb_strip_nulls(jsonb_build_object('status', status, 'attempt', attempt, "
@@ -136,12 +137,19 @@ final class TaskSettle {
       lost[i] = d.lost();
       delay[i] = d.retryDelayMs() == null ? null : d.retryDelayMs().doubleValue();
       ends[i] = d.ends();
-      result[i] = s.result() == null ? null : s.result().encode();
+      JsonArray files = s.assets() == null ? new JsonArray() : s.assets();
+      if (d.status() == TaskStatus.COMPLETED) {
+        files = withIds(files);
+        JsonObject r = s.result() == null ? new JsonObject() : s.result().copy();
+        result[i] = r.put("outputs", outputs(files)).encode();
+      } else {
+        result[i] = s.result() == null ? null : s.result().encode();
+      }
       code[i] = s.errorCode();
       message[i] = s.errorMessage();
       trace[i] = s.errorTraceback();
       outcome[i] = s.outcome().value();
-      assets[i] = (s.assets() == null ? new JsonArray() : s.assets()).encode();
+      assets[i] = files.encode();
       consumed[i] = d.ends() && x.before().priced() ? (d.status() == TaskStatus.COMPLETED ? x.before().pointsCost() : 0L) : null;
       type[i] = TaskEvent.typeOf(d.status());
       if (s.run() != null) {
@@ -171,5 +179,27 @@ final class TaskSettle {
     });
     Future<Void> kept = Bookkeeping.after(conn, changes);
     return Future.all(written, kept).map(v -> written.result());
+  }
+
+  /** The settlement's files, each with the id its task_assets row will have (made here, so the result can name it). */
+  private static JsonArray withIds(JsonArray files) {
+    JsonArray out = new JsonArray(new ArrayList<>(files.size()));
+    for (Object o : files) out.add(((JsonObject) o).copy().put("id", UUID.randomUUID().toString()));
+    return out;
+  }
+
+  /**
+   * {@code result.outputs}: what a completed task made, kept in its result (and so in its
+   * completed event and webhook) so no read needs a join to name it; the URL is signed when shown.
+   */
+  static JsonArray outputs(JsonArray files) {
+    JsonArray out = new JsonArray(new ArrayList<>(files.size()));
+    for (Object o : files) {
+      JsonObject f = (JsonObject) o;
+      out.add(new JsonObject().put("asset_id", f.getString("id")).put("kind", f.getString("asset_type"))
+          .put("mime_type", f.getString("mime_type")).put("width", f.getInteger("width")).put("height", f.getInteger("height"))
+          .put("size_bytes", f.getLong("size_bytes")));
+    }
+    return out;
   }
 }
