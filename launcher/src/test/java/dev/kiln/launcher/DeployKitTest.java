@@ -109,6 +109,37 @@ class DeployKitTest {
     assertTrue(missing.isEmpty(), "named in deploy/ but not exposed by a node: " + missing);
   }
 
+  /**
+   * The systemd env file and the operations guide name only settings Kiln reads (a typo there is
+   * a setting silently ignored on a production host): each is a quoted name in the main sources.
+   */
+  @Test
+  void theEnvFileAndTheGuideNameOnlyRealSettings() throws Exception {
+    StringBuilder sources = new StringBuilder();
+    try (var modules = Files.list(NodeTools.repoRoot())) {
+      for (Path main : modules.map(d -> d.resolve("src/main/java")).filter(Files::isDirectory).toList()) {
+        try (var files = Files.walk(main)) {
+          for (Path f : files.filter(f -> f.toString().endsWith(".java")).toList()) sources.append(Files.readString(f));
+        }
+      }
+    }
+    String unit = Files.readString(deploy().resolve("systemd/kiln.service"));
+    Set<String> unitOnly = new TreeSet<>();
+    Matcher fromUnit = Pattern.compile("\\$\\{?(KILN_[A-Z_]+)").matcher(unit);
+    while (fromUnit.find()) unitOnly.add(fromUnit.group(1));
+    assertEquals(Set.of("KILN_JAVA_OPTS", "KILN_ROLES"), unitOnly, "what the unit itself takes from the env file");
+    String env = Files.readString(deploy().resolve("systemd/kiln.env"));
+    for (String v : unitOnly) assertTrue(env.contains("\n" + v + "="), "kiln.env sets " + v);
+    Set<String> named = new TreeSet<>();
+    Matcher m = Pattern.compile("^#? ?((?:KILN|DATABASE|REDIS)_[A-Z_]+)=", Pattern.MULTILINE).matcher(env);
+    while (m.find()) named.add(m.group(1));
+    Matcher inGuide = Pattern.compile("`(KILN_[A-Z_]+[A-Z])`").matcher(Files.readString(NodeTools.repoRoot().resolve("docs/operations.md")));
+    while (inGuide.find()) named.add(inGuide.group(1));
+    named.removeAll(unitOnly);
+    assertTrue(named.size() > 10, "" + named);
+    for (String v : named) assertTrue(sources.indexOf("\"" + v + "\"") >= 0, v + " (deploy/systemd/kiln.env or docs/operations.md) is read by Kiln");
+  }
+
   private static Set<String> metrics(String expr) {
     Set<String> out = new TreeSet<>();
     Matcher m = METRIC.matcher(expr);
