@@ -3,6 +3,7 @@ package dev.kiln.dispatcher;
 import dev.kiln.common.asset.AssetUrls;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.db.Db;
+import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.common.redis.Hot;
 import dev.kiln.task.RetryPolicy;
 import dev.kiln.task.store.TaskStore;
@@ -10,6 +11,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
+import java.util.Map;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +24,7 @@ public final class DispatcherVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(DispatcherVerticle.class);
 
   private final KilnConfig config;
+  private static final String LEADER_METRIC = "kiln_dispatcher_leader";
   private final String nodeId = "d-" + UUID.randomUUID().toString().substring(0, 8);
   private Leadership leadership;
 
@@ -53,8 +56,15 @@ public final class DispatcherVerticle extends VerticleBase {
     leadership = new Leadership(vertx, Db.connectOptions(config.databaseUrl()), nodeId, pool, epoch -> {
       LeaderTerm term = new LeaderTerm(vertx, pool, hot, store, urls, epoch, terms);
       LOG.info("Dispatcher {} takes the lead (epoch {})", nodeId, epoch);
-      return term.start().map(x -> (Runnable) term::stop).onFailure(e -> term.stop());
+      return term.start().map(x -> {
+        KilnMetrics.set(LEADER_METRIC, Map.of(), 1);
+        return (Runnable) () -> {
+          KilnMetrics.set(LEADER_METRIC, Map.of(), 0);
+          term.stop();
+        };
+      }).onFailure(e -> term.stop());
     });
+    KilnMetrics.set(LEADER_METRIC, Map.of(), 0); // a standby says so: "no leader" is then sum() == 0, not an absent series
     return leadership.start().onSuccess(v -> LOG.info("Dispatcher {} started; leading or standing by", nodeId));
   }
 

@@ -2,6 +2,7 @@ package dev.kiln.dispatcher;
 
 import dev.kiln.common.bus.Addresses;
 import dev.kiln.common.metrics.KilnMetrics;
+import dev.kiln.task.TaskStatus;
 import dev.kiln.task.Backoff;
 import dev.kiln.task.store.QueueConfig;
 import dev.kiln.task.store.QueueConfigs;
@@ -98,6 +99,7 @@ final class QueueConfigCache implements LeaderService {
         configs.put(c.queue(), c);
         KilnMetrics.set("kiln_queue_concurrency_limit", Map.of("queue", c.queue()), c.maxConcurrency());
       }
+      KilnMetrics.queues(configs.keySet(), TaskStatus.ENDED.stream().map(TaskStatus::value).toList());
       onRefresh.accept(configs.keySet());
       return null;
     });

@@ -120,5 +120,6 @@ final class TaskConfigCache implements LeaderService {
     for (SchedulerType t : SchedulerType.values()) n.put(t, 0L);
     for (TaskConfig c : byId.values()) n.merge(c.schedulerType(), 1L, Long::sum);
     n.forEach((t, k) -> ScheduleMetrics.configs(t.name(), k));
+    byId.keySet().forEach(ScheduleMetrics::known);
   }
 }

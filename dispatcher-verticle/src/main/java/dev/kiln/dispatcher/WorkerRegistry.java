@@ -249,4 +249,13 @@ final class WorkerRegistry {
     }
     return n;
   }
+
+  /** Slots of the live workers that take new work, by queue (a worker on several queues counts in each): the autoscaler's supply. */
+  Map<String, Integer> liveSlotsByQueue(long now) {
+    Map<String, Integer> n = new HashMap<>();
+    for (Worker w : workers.values()) {
+      if (!w.draining && now - w.lastSeen <= leaseMs) for (String q : w.queues) n.merge(q, w.slots, Integer::sum);
+    }
+    return n;
+  }
 }

@@ -152,6 +152,6 @@ public final class HttpVerticle extends VerticleBase {
         .compose(v -> streams.start()).compose(v -> HttpServers.create(vertx, config.api().limits())
         .requestHandler(router)
         .invalidRequestHandler(Problems::invalidRequest)
-        .listen(config.httpPort()));
+        .listen(config.httpPort(), config.httpHost()));
   }
 }

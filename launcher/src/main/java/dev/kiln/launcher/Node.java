@@ -144,7 +144,7 @@ public final class Node {
         f = f.compose(y -> vertx.deployVerticle(new AssetService(config.assetDir(), config.databaseUrl())));
         f = f.compose(y -> vertx.deployVerticle(() -> new HttpVerticle(config), new DeploymentOptions().setInstances(HTTP_INSTANCES)));
       } else {
-        f = f.compose(y -> vertx.deployVerticle(new OpsVerticle(config.httpPort(), config.api().limits())));
+        f = f.compose(y -> vertx.deployVerticle(new OpsVerticle(config.httpPort(), config.httpHost(), config.api().limits())));
       }
       return f.mapEmpty();
     });

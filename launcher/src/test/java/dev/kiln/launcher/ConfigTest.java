@@ -34,6 +34,10 @@ class ConfigTest {
         Arguments.of("KILN_HTTP_PORT", "70000"),
         Arguments.of("KILN_HTTP_PORT", "-1"),
         Arguments.of("KILN_HTTP_PORT", "80.5"),
+        Arguments.of("KILN_HTTP_HOST", "bad host!"),
+        Arguments.of("KILN_HTTP_HOST", "300.1.1.1"),
+        Arguments.of("KILN_HTTP_HOST", "http://0.0.0.0"),
+        Arguments.of("KILN_HTTP_HOST", "0.0.0.0:8080"),
         Arguments.of("KILN_WORKER_SLOTS", "0"),
         Arguments.of("KILN_WORKER_SLOTS", "many"),
         Arguments.of("KILN_WORKER_QUEUES", "gpu"),
@@ -74,6 +78,9 @@ class ConfigTest {
   void anEmptyEnvironmentGivesTheDefaults() {
     KilnConfig c = KilnConfig.from(Map.of());
     assertEquals(8080, c.httpPort());
+    assertEquals("0.0.0.0", c.httpHost(), "every interface, as before KILN_HTTP_HOST");
+    assertEquals("::1", KilnConfig.from(Map.of("KILN_HTTP_HOST", "[::1]")).httpHost());
+    assertEquals("kiln-http-1.internal", KilnConfig.from(Map.of("KILN_HTTP_HOST", "kiln-http-1.internal")).httpHost());
     assertNull(c.databaseUrl());
     assertNull(c.redisUrl());
     assertNull(c.adminKey());
@@ -91,6 +98,18 @@ class ConfigTest {
     assertEquals(new ImageLimits(8192, 1_000_000, 2),
         KilnConfig.from(Map.of("KILN_IMAGE_MAX_PIXELS", "1000000", "KILN_IMAGE_MAX_CONCURRENT_DECODES", "2")).images());
     assertEquals(new dev.kiln.common.config.HttpLimits(60_000, 10_000, 60_000, 10_000, 200, 10), c.api().limits());
+  }
+
+  /** 127.0.0.2 is loopback too, but another address: a server bound to it alone does not answer on 127.0.0.1. */
+  @Test
+  void theHttpServerListensOnKilnHttpHostOnly() throws Exception {
+    try (KilnNode node = KilnNode.start(Map.of("KILN_HTTP_HOST", "127.0.0.2"))) {
+      var http = java.net.http.HttpClient.newHttpClient();
+      var health = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.2:" + node.port + "/health")).build();
+      assertEquals(200, http.send(health, java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode());
+      var other = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + node.port + "/health")).build();
+      assertThrows(java.net.ConnectException.class, () -> http.send(other, java.net.http.HttpResponse.BodyHandlers.ofString()));
+    }
   }
 
   @Test

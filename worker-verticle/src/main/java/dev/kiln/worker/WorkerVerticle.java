@@ -204,6 +204,7 @@ public final class WorkerVerticle extends VerticleBase {
         .mergeIn(gpu);
     vertx.eventBus().publish(Addresses.WORKERS_HEARTBEAT, hb);
     KilnMetrics.set("kiln_worker_slots_busy", Map.of("worker", workerId), slots.busy());
+    KilnMetrics.set("kiln_worker_slots", Map.of("worker", workerId), slots.total());
   }
 
   /**

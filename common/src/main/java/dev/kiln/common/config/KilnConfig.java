@@ -17,6 +17,7 @@ public record KilnConfig(
     String databaseUrl,          // null: the launcher starts an embedded PostgreSQL
     String redisUrl,             // null: the launcher starts an embedded Redis
     int httpPort,
+    String httpHost,             // the address the HTTP (or ops) server binds: an IP literal or a host name
     String adminKey,             // null: the launcher makes one and keeps it under the data dir
     List<String> apiKeys,
     Path dataDir,
@@ -41,6 +42,8 @@ public record KilnConfig(
     WorkerHost workerHost) {     // a worker's providers file, GPUs and asset transport
 
   public static final int DEFAULT_HTTP_PORT = 8080;
+  /** Every interface, as before the setting existed; 127.0.0.1 keeps a node behind a local proxy unreachable from outside. */
+  public static final String DEFAULT_HTTP_HOST = "0.0.0.0";
   public static final String DEFAULT_DATA_DIR = "./data";
   public static final String DEFAULT_CLUSTER_HOST = "127.0.0.1";
   public static final int DEFAULT_CLUSTER_PORT = 5701;
@@ -75,6 +78,7 @@ public record KilnConfig(
       throw new ConfigException("REDIS_URL", "must look like redis://host:6379, got '" + redis + "'");
     }
     int port = intIn(env, "KILN_HTTP_PORT", DEFAULT_HTTP_PORT, 0, 65535);
+    String httpHost = host(env, "KILN_HTTP_HOST", DEFAULT_HTTP_HOST);
     String admin = blankToNull(env.get("KILN_ADMIN_KEY"));
     if (admin != null && admin.length() < 16) {
       throw new ConfigException("KILN_ADMIN_KEY", "must be at least 16 characters");
@@ -121,7 +125,7 @@ public record KilnConfig(
         throw new ConfigException("KILN_PRICES", "use tool_action=credits,... with whole credits >= 0, got '" + entry + "'");
       }
     }
-    return new KilnConfig(db, redis, port, admin, keys, dataDir, members, clusterHost, clusterPort,
+    return new KilnConfig(db, redis, port, httpHost, admin, keys, dataDir, members, clusterHost, clusterPort,
         java.util.Collections.unmodifiableSet(queues), slots, prefetch, debug, demo, workerId, rateClient, rateUser, Map.copyOf(prices),
         blankToNull(env.get("KILN_WEBHOOK_SECRET")), bool(env, "KILN_WEBHOOK_PRIVATE_ADDRESSES", false),
         intIn(env, "KILN_EVENT_RETENTION_DAYS", DEFAULT_EVENT_RETENTION_DAYS, 0, 36_500),
@@ -130,13 +134,13 @@ public record KilnConfig(
   }
 
   public KilnConfig withAdminKey(String key) {
-    return new KilnConfig(databaseUrl, redisUrl, httpPort, key, apiKeys, dataDir, clusterMembers, clusterHost,
+    return new KilnConfig(databaseUrl, redisUrl, httpPort, httpHost, key, apiKeys, dataDir, clusterMembers, clusterHost,
         clusterPort, workerQueues, workerSlots, workerPrefetch, debugExecutors, demoProviders, workerId, rateLimitClient, rateLimitUser, prices,
         webhookSecret, webhookPrivateAddresses, eventRetentionDays, taskRetentionDays, api, images, workerHost);
   }
 
   public KilnConfig withStores(String db, String redis) {
-    return new KilnConfig(db, redis, httpPort, adminKey, apiKeys, dataDir, clusterMembers, clusterHost,
+    return new KilnConfig(db, redis, httpPort, httpHost, adminKey, apiKeys, dataDir, clusterMembers, clusterHost,
         clusterPort, workerQueues, workerSlots, workerPrefetch, debugExecutors, demoProviders, workerId, rateLimitClient, rateLimitUser, prices,
         webhookSecret, webhookPrivateAddresses, eventRetentionDays, taskRetentionDays, api, images, workerHost);
   }
@@ -159,6 +163,19 @@ public record KilnConfig(
     List<String> out = new ArrayList<>();
     Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).forEach(out::add);
     return List.copyOf(out);
+  }
+
+  /** An IP literal or a host name (checked by its form only: resolving it is the bind's job, which fails start if it cannot). */
+  static String host(Map<String, String> env, String name, String dflt) {
+    String v = blankToNull(env.get(name));
+    if (v == null) return dflt;
+    String bare = v.startsWith("[") && v.endsWith("]") ? v.substring(1, v.length() - 1) : v;
+    if (io.netty.util.NetUtil.isValidIpV4Address(bare) || io.netty.util.NetUtil.isValidIpV6Address(bare)) return bare;
+    if (v.length() <= 253 && v.matches("(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+        && !v.matches("[0-9.]+")) {
+      return v;
+    }
+    throw new ConfigException(name, "must be an IP address (0.0.0.0 for every interface, 127.0.0.1 for this host only) or a host name, got '" + v + "'");
   }
 
   static int intIn(Map<String, String> env, String name, int dflt, int min, int max) {

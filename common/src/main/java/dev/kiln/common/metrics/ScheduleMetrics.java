@@ -20,16 +20,26 @@ public final class ScheduleMetrics {
   public static final String MANUAL = "manual";
 
   private static final Map<String, Counter> FIRES = new ConcurrentHashMap<>();
-  private static final Timer LAG = Timer.builder("kiln_schedule_lag_seconds").publishPercentileHistogram()
-      .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofHours(1)).register(KilnMetrics.registry());
+  private static final Timer LAG = Timer.builder("kiln_schedule_lag_seconds").description(MetricHelp.of("kiln_schedule_lag_seconds"))
+      .serviceLevelObjectives(Buckets.SCHEDULE_LAG).register(KilnMetrics.registry());
 
   private ScheduleMetrics() {}
+
+  /** The leader's outcomes of a config it knows, at 0 until they happen (rate() then sees the first one). */
+  public static void known(long configId) {
+    for (String outcome : new String[] {ON_TIME, CAUGHT_UP, SKIPPED, FAILED}) fires(configId, outcome);
+  }
 
   /** {@code n} instants of a config had this outcome. */
   public static void fired(long configId, String outcome, int n) {
     if (n <= 0) return;
-    FIRES.computeIfAbsent(configId + "\0" + outcome, k -> Counter.builder("kiln_schedule_fires_total")
-        .tag("config", String.valueOf(configId)).tag("outcome", outcome).register(KilnMetrics.registry())).increment(n);
+    fires(configId, outcome).increment(n);
+  }
+
+  private static Counter fires(long configId, String outcome) {
+    return FIRES.computeIfAbsent(configId + "\0" + outcome, k -> Counter.builder("kiln_schedule_fires_total")
+        .description(MetricHelp.of("kiln_schedule_fires_total")).tag("config", String.valueOf(configId)).tag("outcome", outcome)
+        .register(KilnMetrics.registry()));
   }
 
   /** From a scheduled instant to its task's creation. */

@@ -2,6 +2,10 @@ package dev.kiln.http.ops;
 
 import dev.kiln.common.metrics.KilnMetrics;
 import dev.kiln.common.redis.Hot;
+import dev.kiln.http.models.ModelMetrics;
+import dev.kiln.task.TaskStatus;
+import dev.kiln.task.store.QueueConfig;
+import dev.kiln.task.store.QueueConfigs;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
@@ -30,6 +34,17 @@ public final class OpsRoutes {
     router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     router.get("/ready").handler(this::ready);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(KilnMetrics.registry()));
+    if (pool != null) zeroSeries();
+  }
+
+  /**
+   * The HTTP role counts submissions, cancels and models: their series start at zero for every
+   * queue of queue_configs (each instance asks; registering twice is a map hit) and every format.
+   */
+  private void zeroSeries() {
+    ModelMetrics.register();
+    new QueueConfigs(pool).all().onSuccess(all -> KilnMetrics.queues(all.stream().map(QueueConfig::queue).toList(),
+        TaskStatus.ENDED.stream().map(TaskStatus::value).toList()));
   }
 
   private void ready(RoutingContext ctx) {

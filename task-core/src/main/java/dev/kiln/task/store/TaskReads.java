@@ -67,6 +67,20 @@ public final class TaskReads {
       "SELECT queue, 'pending' AS status, count(*) AS n FROM tasks WHERE status = 'pending' GROUP BY queue "
           + "UNION ALL SELECT queue, 'retrying', count(*) FROM tasks WHERE status = 'retrying' GROUP BY queue "
           + "UNION ALL SELECT queue, 'running', count(*) FROM tasks WHERE status = 'running' GROUP BY queue";
+  /**
+   * The leader's sample of every queue, {@link #DEPTHS} through the same partial indexes (their
+   * columns carry created_at and next_retry_at, so it stays index-only): also how many want a
+   * slot now ({@code due}: pending, retrying whose time came, running) and since when the oldest
+   * of those waits ({@code oldest_s}: a pending task since its creation, a retrying one since it
+   * became due).
+   */
+  static final String QUEUE_SAMPLE =
+      "SELECT queue, 'pending' AS status, count(*) AS n, count(*) AS due, "
+          + "extract(epoch FROM now() - min(created_at))::float8 AS oldest_s FROM tasks WHERE status = 'pending' GROUP BY queue "
+          + "UNION ALL SELECT queue, 'retrying', count(*), count(*) FILTER (WHERE next_retry_at <= now()), "
+          + "extract(epoch FROM now() - min(next_retry_at) FILTER (WHERE next_retry_at <= now()))::float8 "
+          + "FROM tasks WHERE status = 'retrying' GROUP BY queue "
+          + "UNION ALL SELECT queue, 'running', count(*), count(*), NULL FROM tasks WHERE status = 'running' GROUP BY queue";
 
   private final Pool pool;
 
@@ -192,6 +206,15 @@ public final class TaskReads {
   /** How many tasks wait, run and wait to retry, by queue and status (absent: none). */
   public Future<List<JsonObject>> depths() {
     return pool.query(DEPTHS).execute().map(rows -> {
+      List<JsonObject> out = new ArrayList<>();
+      for (Row r : rows) out.add(r.toJson());
+      return out;
+    });
+  }
+
+  /** {@link #QUEUE_SAMPLE}'s rows: {queue, status, n, due, oldest_s} (absent: none in that status). */
+  public Future<List<JsonObject>> queueSample() {
+    return pool.query(QUEUE_SAMPLE).execute().map(rows -> {
       List<JsonObject> out = new ArrayList<>();
       for (Row r : rows) out.add(r.toJson());
       return out;
