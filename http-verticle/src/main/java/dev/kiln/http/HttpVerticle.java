@@ -133,6 +133,7 @@ public final class HttpVerticle extends VerticleBase {
     api.errorHandler(400, ctx -> Problems.handle(ctx, 400)); // a query that does not decode (%zz) fails route matching
     router.route("/api/v1/*").subRouter(api);
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml").end(openApi));
+    dev.kiln.http.dashboard.DashboardRoutes.mount(router);
 
     router.route().failureHandler(Problems::handle);
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {

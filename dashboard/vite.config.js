@@ -1,0 +1,25 @@
+import { defineConfig } from 'vite';
+
+// The dashboard is built into the module's target/classes/dashboard, so the kiln-dashboard jar
+// carries it and the HTTP role serves it from the classpath at /. `npm run dev` serves src/ with
+// hot reload and forwards the API to a running node (KILN_URL, default http://localhost:8080).
+const node = process.env.KILN_URL || 'http://localhost:8080';
+
+export default defineConfig({
+  root: 'src',
+  base: '/',
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  build: {
+    outDir: '../target/classes/dashboard',
+    emptyOutDir: true,
+    // Every file but index.html has its content hash in its name: the server caches those for a year.
+    assetsDir: 'assets',
+    sourcemap: false,
+  },
+  server: {
+    proxy: {
+      '/api': { target: node, changeOrigin: true },
+      '/openapi.yaml': { target: node, changeOrigin: true },
+    },
+  },
+});

@@ -1,0 +1,139 @@
+// The dashboard at / driven in headless Chromium, as a person would use it:
+//   node e2e/dashboard.mjs BASE_URL ADMIN_KEY SCREENSHOT_DIR
+// Signs in, sees a queue, submits a task from the page and watches it complete live (from SSE,
+// no reload), opens its output image, follows a task submitted elsewhere on the live list, pauses
+// a queue and drains a worker. One screenshot per step; the first failed step exits 1 saying
+// which. Prints "TASK <id>", "PAUSED <queue>" and "DRAINED <worker>" for the Java test to check.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [base, key, shots] = process.argv.slice(2);
+if (!base || !key || !shots) {
+  console.error('usage: node e2e/dashboard.mjs BASE_URL ADMIN_KEY SCREENSHOT_DIR');
+  process.exit(2);
+}
+const STEP_MS = 20_000;
+const PAUSE = 'model3d';
+mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({ executablePath: process.env.KILN_CHROMIUM, args: ['--no-sandbox'] });
+const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+page.setDefaultTimeout(STEP_MS);
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(e.message));
+page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+page.on('dialog', (d) => d.accept());
+
+let n = 0;
+async function step(name, fn) {
+  n += 1;
+  const shot = join(shots, `${String(n).padStart(2, '0')}-${name}.png`);
+  try {
+    await fn();
+    if (pageErrors.length) throw new Error('the page logged errors: ' + pageErrors.join(' | '));
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`ok ${n} ${name}`);
+  } catch (e) {
+    console.error(`FAILED step ${n} "${name}": ${e.message.split('\n')[0]}`);
+    await page.screenshot({ path: join(shots, `${String(n).padStart(2, '0')}-${name}-FAILED.png`), fullPage: true }).catch(() => {});
+    await browser.close();
+    process.exit(1);
+  }
+}
+
+function expect(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+await step('sign-in-page', async () => {
+  const res = await page.goto(base + '/');
+  expect(res.ok(), `GET / answered ${res.status()}`);
+  await page.locator('input[name=api_key]').waitFor();
+});
+
+await step('signed-in-queues', async () => {
+  await page.fill('input[name=api_key]', key);
+  await page.click('form:has(input[name=api_key]) button[type=submit]');
+  await page.locator('h1', { hasText: 'Queues' }).waitFor();
+  await page.locator('tr[data-queue=image]').waitFor();
+  const pending = await page.locator('tr[data-queue=image] [data-field=pending]').textContent();
+  expect(/^\d+$/.test(pending.trim()), `the image queue's depth reads "${pending}"`);
+});
+
+let taskId;
+await step('submitted-from-the-page', async () => {
+  await page.click('nav >> text=Submit');
+  await page.fill('textarea[name=prompt]', 'a kiln at dusk, seen from the dashboard');
+  await page.fill('input[name=width]', '320');
+  await page.fill('input[name=height]', '192');
+  await page.fill('input[name=seed]', '42');
+  await page.click('form button[type=submit]');
+  await page.waitForURL(/#\/tasks\/[0-9a-f-]{36}$/);
+  taskId = page.url().split('/').pop();
+  await page.locator(`section.task[data-task="${taskId}"]`).waitFor();
+  // Set after the page loaded: a reload would lose it, so it proves the page updates itself.
+  await page.evaluate(() => { window.kilnNoReload = true; });
+  console.log(`TASK ${taskId}`);
+});
+
+await step('completed-live', async () => {
+  await page.locator('.events li[data-event=completed]').waitFor();
+  await page.locator('section.task p [data-status=completed]').waitFor();
+  expect(await page.evaluate(() => window.kilnNoReload === true), 'the page reloaded to show the completion');
+});
+
+await step('output-image', async () => {
+  const img = page.locator('figure[data-asset=output] img');
+  await img.waitFor();
+  await page.waitForFunction(() => {
+    const i = document.querySelector('figure[data-asset=output] img');
+    return i && i.complete && i.naturalWidth > 0;
+  });
+  const size = await img.evaluate((i) => [i.naturalWidth, i.naturalHeight]);
+  expect(size[0] === 320 && size[1] === 192, `the output image is ${size.join('x')}, not 320x192`);
+  const href = await img.evaluate((i) => i.closest('a').href);
+  const res = await page.request.get(href);
+  expect(res.ok() && res.headers()['content-type'].startsWith('image/png'), `opening the output answered ${res.status()} ${res.headers()['content-type']}`);
+});
+
+await step('live-task-list', async () => {
+  await page.click('nav >> text=Tasks');
+  await page.locator(`tr[data-task="${taskId}"] [data-status=completed]`).waitFor();
+  await page.locator('[data-live=live]').waitFor();
+  await page.evaluate(() => { window.kilnNoReload = true; });
+  // Another client's submit, made behind the page's back: the list must show it and its end.
+  const other = await page.evaluate(async (k) => {
+    const r = await fetch('/api/v1/tasks', {
+      method: 'POST', headers: { 'X-Auth-Key': k, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tool_action: 'debug.sleep', input: { duration_ms: 1500, progress_steps: 3 } }),
+    });
+    return (await r.json()).id;
+  }, key);
+  expect(other, 'the behind-the-back submit failed');
+  await page.locator(`tr[data-task="${other}"]`).waitFor();
+  await page.locator(`tr[data-task="${other}"] [data-status=completed]`).waitFor();
+  expect(await page.evaluate(() => window.kilnNoReload === true), 'the list was reloaded by hand');
+});
+
+await step('queue-paused', async () => {
+  await page.click('nav >> text=Queues');
+  const row = page.locator(`tr[data-queue=${PAUSE}]`);
+  await row.locator('button', { hasText: 'Pause' }).click();
+  await row.locator('[data-field=state]', { hasText: 'paused' }).waitFor();
+  await row.locator('button', { hasText: 'Resume' }).waitFor();
+  console.log(`PAUSED ${PAUSE}`);
+});
+
+await step('worker-drained', async () => {
+  await page.click('nav >> text=Workers');
+  const row = page.locator('tr[data-worker]').first();
+  await row.waitFor();
+  const worker = await row.getAttribute('data-worker');
+  await row.locator('button', { hasText: 'Drain' }).click();
+  await row.locator('[data-field=status]', { hasText: 'draining' }).waitFor();
+  console.log(`DRAINED ${worker}`);
+});
+
+await browser.close();
+console.log(`dashboard: ${n} steps passed`);
