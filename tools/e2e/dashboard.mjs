@@ -1,16 +1,17 @@
 // The dashboard at / driven in headless Chromium, as a person would use it:
-//   node e2e/dashboard.mjs BASE_URL ADMIN_KEY SCREENSHOT_DIR
+//   node e2e/dashboard.mjs BASE_URL ADMIN_KEY SCREENSHOT_DIR MAIL_OUTBOX
 // Signs in, sees a queue, submits a task from the page and watches it complete live (from SSE,
 // no reload), opens its output image, follows a task submitted elsewhere on the live list, pauses
-// a queue and drains a worker. One screenshot per step; the first failed step exits 1 saying
+// a queue and drains a worker; then an end user signs in by e-mailed code (read from the node's
+// outbox file) and is shown no admin page. One screenshot per step; the first failed step exits 1 saying
 // which. Prints "TASK <id>", "PAUSED <queue>" and "DRAINED <worker>" for the Java test to check.
 import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [base, key, shots] = process.argv.slice(2);
-if (!base || !key || !shots) {
-  console.error('usage: node e2e/dashboard.mjs BASE_URL ADMIN_KEY SCREENSHOT_DIR');
+const [base, key, shots, outbox] = process.argv.slice(2);
+if (!base || !key || !shots || !outbox) {
+  console.error('usage: node e2e/dashboard.mjs BASE_URL ADMIN_KEY SCREENSHOT_DIR MAIL_OUTBOX');
   process.exit(2);
 }
 const STEP_MS = 20_000;
@@ -18,12 +19,16 @@ const PAUSE = 'model3d';
 mkdirSync(shots, { recursive: true });
 
 const browser = await chromium.launch({ executablePath: process.env.KILN_CHROMIUM, args: ['--no-sandbox'] });
-const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-page.setDefaultTimeout(STEP_MS);
 const pageErrors = [];
-page.on('pageerror', (e) => pageErrors.push(e.message));
-page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
-page.on('dialog', (d) => d.accept());
+async function newPage() {
+  const p = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  p.setDefaultTimeout(STEP_MS);
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  p.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+  p.on('dialog', (d) => d.accept());
+  return p;
+}
+let page = await newPage();
 
 let n = 0;
 async function step(name, fn) {
@@ -133,6 +138,32 @@ await step('worker-drained', async () => {
   await row.locator('button', { hasText: 'Drain' }).click();
   await row.locator('[data-field=status]', { hasText: 'draining' }).waitFor();
   console.log(`DRAINED ${worker}`);
+});
+
+/** The newest code mailed to `email`, from the outbox a node without SMTP relay keeps. */
+async function mailedCode(email) {
+  const mail = new RegExp(`To: ${email.replace(/[.+]/g, '\\$&')}\\nSubject: [^\\n]*?(\\d{6})`, 'g');
+  for (const until = Date.now() + STEP_MS; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+    if (!existsSync(outbox)) continue;
+    const codes = [...readFileSync(outbox, 'utf8').matchAll(mail)];
+    if (codes.length) return codes[codes.length - 1][1];
+  }
+  throw new Error(`no code for ${email} in ${outbox}`);
+}
+
+await step('end-user-e-mail-code', async () => {
+  page = await newPage(); // a fresh tab: sessionStorage is per tab, so nobody is signed in
+  await page.goto(base + '/');
+  const email = 'ada@example.com';
+  await page.fill('input[name=email]', email);
+  await page.click('form:has(input[name=email]) button[type=submit]');
+  await page.locator('input[name=code]').waitFor();
+  await page.fill('input[name=code]', await mailedCode(email));
+  await page.click('form:has(input[name=email]) button[type=submit]');
+  await page.locator('h1', { hasText: 'Tasks' }).waitFor();
+  await page.locator('.who', { hasText: email }).waitFor();
+  const nav = await page.locator('nav a').allTextContents();
+  expect(!nav.includes('Queues') && !nav.includes('Workers'), `an end user is shown admin pages: ${nav.join(', ')}`);
 });
 
 await browser.close();

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * The dashboard at / (the kiln-dashboard jar's files, served by the HTTP role), driven in headless
  * Chromium by tools/e2e/dashboard.mjs: sign in, a queue, a task submitted from the page and seen to
- * complete live, its output image, the live list, a queue paused, a worker drained. What the page
+ * complete live, its output image, the live list, a queue paused, a worker drained, an end user
+ * signed in by e-mailed code and shown no admin page. What the page
  * did is then checked through the API. Screenshots: launcher/target/dashboard/.
  */
 class DashboardTest {
@@ -56,7 +57,8 @@ class DashboardTest {
   void aPersonSignsInSubmitsWatchesItLiveOpensTheOutputPausesAQueueAndDrainsAWorker() throws Exception {
     Path shots = Path.of("target", "dashboard").toAbsolutePath();
     NodeTools.Result run = NodeTools.node(Map.of(), Duration.ofMinutes(3), "e2e/dashboard.mjs",
-        "http://127.0.0.1:" + kiln.port(), KilnNode.ADMIN_KEY, shots.toString());
+        "http://127.0.0.1:" + kiln.port(), KilnNode.ADMIN_KEY, shots.toString(),
+        kiln.dataDir().resolve("mail").resolve("outbox.txt").toString());
     System.out.println(run.output());
     assertTrue(run.ok(), "the dashboard scenario failed (screenshots in " + shots + "):\n" + run.output());
 

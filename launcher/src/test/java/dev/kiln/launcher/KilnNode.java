@@ -103,6 +103,10 @@ final class KilnNode implements AutoCloseable {
     int port() {
       return node.port;
     }
+
+    Path dataDir() {
+      return node.dataDir;
+    }
   }
 
   Api api() {
