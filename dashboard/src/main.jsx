@@ -8,6 +8,9 @@ import { Tasks } from './pages/Tasks.jsx';
 import { TaskDetail } from './pages/TaskDetail.jsx';
 import { Submit } from './pages/Submit.jsx';
 import { Batches, BatchDetail } from './pages/Batches.jsx';
+import { Requests, RequestDetail } from './pages/Requests.jsx';
+import { Gallery, GalleryModel } from './pages/Gallery.jsx';
+import { Schedules, ScheduleDetail } from './pages/Schedules.jsx';
 import './style.css';
 
 // Hash routing (#/tasks/ID): the server only ever serves index.html at /, so no route needs a
@@ -37,6 +40,13 @@ function page(route, me) {
       return <Submit />;
     case 'batches':
       return parts[1] ? <BatchDetail id={parts[1]} /> : <Batches />;
+    case 'requests':
+      return parts[1] ? <RequestDetail id={parts[1]} /> : <Requests />;
+    case 'schedules':
+      if (!admin) return <Forbidden />;
+      return parts[1] ? <ScheduleDetail id={parts[1]} /> : <Schedules />;
+    case 'gallery':
+      return parts[1] ? <GalleryModel id={parts[1]} /> : <Gallery />;
     default:
       return admin ? <Queues /> : <Tasks />;
   }
@@ -69,6 +79,9 @@ function App() {
     ['#/tasks', 'Tasks'],
     ['#/submit', 'Submit'],
     ['#/batches', 'Batches'],
+    ['#/requests', 'Image → 3D'],
+    ['#/gallery', 'Gallery'],
+    admin && ['#/schedules', 'Schedules'],
   ].filter(Boolean);
   const current = '#/' + (route.split('/')[1] || (admin ? 'queues' : 'tasks'));
 

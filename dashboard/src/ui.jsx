@@ -30,7 +30,8 @@ export function Time({ at }) {
 }
 
 export function Status({ status }) {
-  return <span class={`status status-${status}`} data-status={status}>{status}</span>;
+  // Tasks say completed, generation requests and models COMPLETED: one colour for both.
+  return <span class={`status status-${String(status).toLowerCase()}`} data-status={status}>{status}</span>;
 }
 
 export function Progress({ value }) {

@@ -121,6 +121,51 @@ await step('live-task-list', async () => {
   expect(await page.evaluate(() => window.kilnNoReload === true), 'the list was reloaded by hand');
 });
 
+await step('pick-one-to-3d', async () => {
+  await page.click('nav >> text=Image → 3D');
+  await page.fill('input[name=prompt]', 'a teapot shaped like a kiln');
+  await page.fill('input[name=image_count]', '2');
+  await page.click('form:has(input[name=image_count]) button[type=submit]');
+  await page.waitForURL(/#\/requests\/[0-9a-f-]{36}$/);
+  await page.locator('section.request[data-phase=AWAITING_SELECTION]').waitFor();
+  await page.fill('input[name=model_name]', 'kiln teapot');
+  await page.locator('figure[data-image="1"] button', { hasText: 'Pick' }).click();
+  await page.locator('figure.selected[data-image="1"]').waitFor();
+  // The model's .glb, drawn by three.js in a WebGL canvas: the viewer counts what it drew.
+  const viewer = page.locator('.viewer');
+  await viewer.locator('xpath=self::*[@data-phase="shown" or @data-phase="error"]').waitFor();
+  expect(await viewer.getAttribute('data-phase') === 'shown', await viewer.textContent());
+  expect(Number(await viewer.getAttribute('data-triangles')) > 0, 'the viewer drew no triangles');
+  await page.locator('section.request[data-phase=COMPLETED]').waitFor();
+});
+
+await step('gallery-3d-viewer', async () => {
+  await page.click('button:has-text("Publish to the gallery")');
+  await page.waitForURL(/#\/gallery\/[0-9a-f-]{36}$/);
+  await page.locator('h1', { hasText: 'kiln teapot' }).waitFor();
+  const viewer = page.locator('.viewer');
+  await viewer.locator('xpath=self::*[@data-phase="shown" or @data-phase="error"]').waitFor();
+  expect(await viewer.getAttribute('data-phase') === 'shown', await viewer.textContent());
+  await page.click('button:has-text("Like")');
+  await page.locator('button', { hasText: 'Unlike (1)' }).waitFor();
+  console.log(`PUBLISHED ${page.url().split('/').pop()}`);
+});
+
+await step('schedule-run-by-hand', async () => {
+  await page.click('nav >> text=Schedules');
+  await page.fill('input[name=name]', 'on demand');
+  await page.selectOption('select[name=scheduler_type]', 'MANUAL');
+  await page.fill('input[name=task_type]', 'debug.noop');
+  await page.click('form:has(input[name=task_type]) button[type=submit]');
+  const row = page.locator('tr[data-config]', { hasText: 'on demand' });
+  await row.locator('button', { hasText: 'Run now' }).click();
+  await page.waitForURL(/#\/tasks\/[0-9a-f-]{36}$/);
+  await page.locator('section.task p [data-status=completed]').waitFor();
+  await page.goBack();
+  await page.click('tr[data-config] a:has-text("on demand")');
+  await page.locator('td [data-status=completed]').waitFor();
+});
+
 await step('queue-paused', async () => {
   await page.click('nav >> text=Queues');
   const row = page.locator(`tr[data-queue=${PAUSE}]`);

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The dashboard at / (the kiln-dashboard jar's files, served by the HTTP role), driven in headless
  * Chromium by tools/e2e/dashboard.mjs: sign in, a queue, a task submitted from the page and seen to
  * complete live, its output image, the live list, a queue paused, a worker drained, an end user
- * signed in by e-mailed code and shown no admin page. What the page
+ * signed in by e-mailed code and shown no admin page, a prompt made into images, one picked and its
+ * model drawn by the three.js viewer, then published and liked in the gallery. What the page
  * did is then checked through the API. Screenshots: launcher/target/dashboard/.
  */
 class DashboardTest {
@@ -67,6 +68,11 @@ class DashboardTest {
     assertEquals("image.generate", task.getString("tool_action"));
     assertEquals("web-ui", task.getString("channel"), "submitted by the page");
     assertEquals(320, task.getJsonObject("input").getInteger("width"));
+
+    JsonObject model = kiln.api().get("/api/v1/models/" + printed(run.output(), "PUBLISHED")).json();
+    assertEquals("PUBLIC", model.getString("visibility"), "published from the page");
+    assertEquals("kiln teapot", model.getString("name"));
+    assertEquals(1, model.getInteger("like_count"));
 
     String queue = printed(run.output(), "PAUSED");
     assertFalse(kiln.api().get("/api/v1/admin/queues/" + queue).json().getBoolean("is_active"), queue + " paused");
