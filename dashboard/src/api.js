@@ -66,12 +66,12 @@ export function query(params) {
 /**
  * Follows an SSE stream under /api/v1{path}: onEvent({id, event, data}) for each event, onState(
  * 'live' | 'reconnecting' | 'ended') as the connection changes. Reconnects after a drop with
- * Last-Event-ID, as EventSource would, unless the server ended the stream on purpose (a task
+ * Last-Event-ID (lastEventId to start after one), as EventSource would, unless the server ended the stream on purpose (a task
  * stream ends after its terminal event; 204 says nothing is left). Returns a function that stops it.
  */
-export function stream(path, { onEvent, onState = () => {}, reconnect = true, retryMs = 2000 }) {
+export function stream(path, { onEvent, onState = () => {}, reconnect = true, retryMs = 2000, lastEventId = null }) {
   const abort = new AbortController();
-  let lastId = null;
+  let lastId = lastEventId;
   let stopped = false;
 
   async function once() {

@@ -35,7 +35,8 @@ function page(route, me) {
     case 'workers':
       return admin ? <Workers /> : <Forbidden />;
     case 'tasks':
-      return parts[1] ? <TaskDetail id={parts[1]} /> : <Tasks />;
+      // keyed: another task's page starts from nothing (its stream, its events)
+      return parts[1] ? <TaskDetail key={parts[1]} id={parts[1]} /> : <Tasks />;
     case 'submit':
       return <Submit />;
     case 'batches':

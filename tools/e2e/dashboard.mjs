@@ -121,6 +121,22 @@ await step('live-task-list', async () => {
   expect(await page.evaluate(() => window.kilnNoReload === true), 'the list was reloaded by hand');
 });
 
+await step('cancel-and-retry', async () => {
+  await page.click('nav >> text=Submit');
+  await page.check('input[type=radio] >> nth=1');
+  await page.fill('input[name=tool_action]', 'debug.sleep');
+  await page.fill('textarea[name=input]', '{"duration_ms": 3000, "progress_steps": 3}');
+  await page.click('form button[type=submit]');
+  await page.waitForURL(/#\/tasks\/[0-9a-f-]{36}$/);
+  await page.locator('section.task p [data-status=running]').waitFor();
+  await page.click('button:has-text("Cancel")');
+  await page.locator('section.task p [data-status=cancelled]').waitFor();
+  await page.click('button:has-text("Retry")');
+  await page.locator('section.task p [data-status=completed]').waitFor();
+  const outcomes = await page.locator('table [data-status]').allTextContents();
+  expect(outcomes.join() === 'cancelled,completed', `the attempts read ${outcomes.join()}, not cancelled,completed`);
+});
+
 await step('pick-one-to-3d', async () => {
   await page.click('nav >> text=Image → 3D');
   await page.fill('input[name=prompt]', 'a teapot shaped like a kiln');

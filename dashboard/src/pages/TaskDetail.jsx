@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, stream, TERMINAL } from '../api.js';
 import { statusAfter } from '../live.js';
 import { ActionButton, Err, Progress, Status, Time, useLoad } from '../ui.jsx';
@@ -28,14 +28,23 @@ export function TaskDetail({ id }) {
   const [live, setLive] = useState('connecting');
   const [status, setStatus] = useState(null);
   const [progress, setProgress] = useState(null);
+  // A retried task has a new life: its stream (which ended with the old one) is opened again.
+  const [life, setLife] = useState(0);
+  const lastSeen = useRef(null);
 
   useEffect(() => {
-    setEvents([]);
-    setStatus(null);
+    // Its first life replays from the first event; a retried one goes on after the last seen.
+    if (life === 0) {
+      setEvents([]);
+      setStatus(null);
+      lastSeen.current = null;
+    }
     return stream(`/tasks/${id}/events`, {
       reconnect: false,
+      lastEventId: lastSeen.current,
       onState: setLive,
       onEvent: (ev) => {
+        if (ev.id) lastSeen.current = ev.id;
         setEvents((list) => (list.some((e) => e.id && e.id === ev.id) ? list : [...list, ev]));
         setStatus(statusAfter(ev));
         if (ev.data.progress !== undefined) setProgress(ev.data.progress);
@@ -45,7 +54,7 @@ export function TaskDetail({ id }) {
         }
       },
     });
-  }, [id]);
+  }, [id, life]);
 
   if (error) return <Err error={error} />;
   if (!task) return <p class="muted">Loading…</p>;
@@ -54,7 +63,7 @@ export function TaskDetail({ id }) {
     if (e.status !== 409) throw e;
   }).then(() => {
     reloadTask();
-    if (what === 'retry') location.reload();
+    if (what === 'retry') setLife(life + 1);
   });
 
   return (
