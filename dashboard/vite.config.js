@@ -9,6 +9,11 @@ export default defineConfig({
   root: 'src',
   base: '/',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  // The dev server's dependency scan reads JSX with React's runtime names whatever oxc is told:
+  // point them at Preact's, which has the same automatic-runtime entry points.
+  resolve: {
+    alias: { 'react/jsx-runtime': 'preact/jsx-runtime', 'react/jsx-dev-runtime': 'preact/jsx-dev-runtime' },
+  },
   build: {
     outDir: '../target/classes/dashboard',
     emptyOutDir: true,
@@ -20,7 +25,8 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      '/api': { target: node, changeOrigin: true },
+      // '/api/', not '/api': src/api.js is the app's own file
+      '/api/': { target: node, changeOrigin: true },
       '/openapi.yaml': { target: node, changeOrigin: true },
     },
   },
