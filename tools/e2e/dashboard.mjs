@@ -137,6 +137,19 @@ await step('cancel-and-retry', async () => {
   expect(outcomes.join() === 'cancelled,completed', `the attempts read ${outcomes.join()}, not cancelled,completed`);
 });
 
+await step('batch-and-history', async () => {
+  await page.click('nav >> text=Batches');
+  await page.fill('input[name=title]', 'dusk series');
+  await page.fill('input[name=prompt]', 'a kiln at dusk');
+  await page.fill('input[name=batch_size]', '2');
+  await page.click('form:has(input[name=batch_size]) button[type=submit]');
+  await page.waitForURL(/#\/batches\/[0-9a-f-]{36}$/);
+  await page.locator('section [data-status=completed]').first().waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll('.assets img')].filter((i) => i.complete && i.naturalWidth > 0).length === 2);
+  await page.click('nav >> text=Batches');
+  await page.locator('tr', { hasText: 'dusk series' }).locator('text=2 / 2').waitFor();
+});
+
 await step('pick-one-to-3d', async () => {
   await page.click('nav >> text=Image → 3D');
   await page.fill('input[name=prompt]', 'a teapot shaped like a kiln');
