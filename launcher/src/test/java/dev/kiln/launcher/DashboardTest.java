@@ -33,12 +33,15 @@ class DashboardTest {
   }
 
   @Test
-  void theIndexIsServedWithoutAKeyAndRevalidatedItsHashedAssetsCachedForAYear() throws Exception {
+  void theIndexIsServedWithoutAKeyRevalidatedAndUnframedItsHashedAssetsCachedForAYear() throws Exception {
     Api anonymous = new Api(kiln.port(), null);
     Api.Reply index = anonymous.get("/");
     assertEquals(200, index.status());
     assertTrue(index.contentType().startsWith("text/html"), index.contentType());
     assertEquals("no-cache", index.header("Cache-Control"));
+    // Its own files only (the browser scenario fails on any violation the page logs), never framed.
+    assertTrue(index.header("Content-Security-Policy").contains("script-src 'self';"), index.header("Content-Security-Policy"));
+    assertTrue(index.header("Content-Security-Policy").contains("frame-ancestors 'none'"), index.header("Content-Security-Policy"));
     Matcher script = Pattern.compile("src=\"(/assets/[^\"]+\\.js)\"").matcher(index.body());
     assertTrue(script.find(), "index.html names its script: " + index.body());
     Api.Reply js = anonymous.get(script.group(1));

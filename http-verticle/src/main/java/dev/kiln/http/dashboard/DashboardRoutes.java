@@ -18,6 +18,14 @@ public final class DashboardRoutes {
   static final String IMMUTABLE = "public, max-age=31536000, immutable";
   /** index.html names the current hashes: revalidated on every load, so a new jar shows at once. */
   static final String REVALIDATE = "no-cache";
+  /**
+   * The page holds the caller's key in sessionStorage, so it runs only its own files: no inline or
+   * outside script, no framing (drain and pause buttons). Images and models come from this origin
+   * (signed URLs), or as blob:/data: URLs the glTF loader makes from a model's embedded textures.
+   */
+  static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; "
+      + "img-src 'self' blob: data:; connect-src 'self' blob: data:; object-src 'none'; base-uri 'none'; "
+      + "form-action 'self'; frame-ancestors 'none'";
 
   private DashboardRoutes() {}
 
@@ -35,7 +43,9 @@ public final class DashboardRoutes {
     boolean hashed = ctx.normalizedPath().startsWith("/assets/");
     ctx.addHeadersEndHandler(v -> {
       if (ctx.response().getStatusCode() == 200 || ctx.response().getStatusCode() == 304) {
-        ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, hashed ? IMMUTABLE : REVALIDATE);
+        ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, hashed ? IMMUTABLE : REVALIDATE)
+            .putHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            .putHeader("X-Content-Type-Options", "nosniff");
       }
     });
     ctx.next();
