@@ -125,7 +125,7 @@ await step('cancel-and-retry', async () => {
   await page.click('nav >> text=Submit');
   await page.check('input[type=radio] >> nth=1');
   await page.fill('input[name=tool_action]', 'debug.sleep');
-  await page.fill('textarea[name=input]', '{"duration_ms": 3000, "progress_steps": 3}');
+  await page.fill('textarea[name=input]', '{"duration_ms": 5000, "progress_steps": 5}');
   await page.click('form button[type=submit]');
   await page.waitForURL(/#\/tasks\/[0-9a-f-]{36}$/);
   await page.locator('section.task p [data-status=running]').waitFor();
