@@ -1,10 +1,12 @@
 // The dashboard at / driven in headless Chromium, as a person would use it:
 //   node e2e/dashboard.mjs BASE_URL ADMIN_KEY SCREENSHOT_DIR MAIL_OUTBOX
-// Signs in, sees a queue, submits a task from the page and watches it complete live (from SSE,
-// no reload), opens its output image, follows a task submitted elsewhere on the live list, pauses
-// a queue and drains a worker; then an end user signs in by e-mailed code (read from the node's
-// outbox file) and is shown no admin page. One screenshot per step; the first failed step exits 1 saying
-// which. Prints "TASK <id>", "PAUSED <queue>" and "DRAINED <worker>" for the Java test to check.
+// Signs in, sees a queue, submits a task from the page and watches it complete live (from SSE, no
+// reload), opens its output image, follows a task submitted elsewhere on the live list, cancels and
+// retries a task, makes a batch, makes a prompt into images, picks one and sees its model in the 3D
+// viewer, publishes and likes it, runs a task config by hand, sets a queue's limit, pauses a queue
+// and drains a worker; then an end user signs in by e-mailed code (read from the node's outbox
+// file) and is shown no admin page. One screenshot per step; the first failed step exits 1 saying
+// which. Prints TASK, PUBLISHED, LIMITED, PAUSED and DRAINED lines for the Java test to check.
 import { chromium } from 'playwright-core';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -193,6 +195,16 @@ await step('schedule-run-by-hand', async () => {
   await page.goBack();
   await page.click('tr[data-config] a:has-text("on demand")');
   await page.locator('td [data-status=completed]').waitFor();
+});
+
+await step('queue-limits', async () => {
+  await page.click('nav >> text=Queues');
+  const row = page.locator('tr[data-queue=debug]');
+  await row.locator('button', { hasText: 'Limits' }).click();
+  await page.fill('input[name=max_concurrency]', '12');
+  await page.click('form:has(input[name=max_concurrency]) button[type=submit]');
+  await row.locator('td', { hasText: '/ 12' }).waitFor();
+  console.log('LIMITED debug');
 });
 
 await step('queue-paused', async () => {

@@ -77,6 +77,9 @@ class DashboardTest {
     assertEquals("kiln teapot", model.getString("name"));
     assertEquals(1, model.getInteger("like_count"));
 
+    assertEquals("debug", printed(run.output(), "LIMITED"));
+    assertEquals(12, kiln.api().get("/api/v1/admin/queues/debug").json().getInteger("max_concurrency"), "the limit set on the page");
+
     String queue = printed(run.output(), "PAUSED");
     assertFalse(kiln.api().get("/api/v1/admin/queues/" + queue).json().getBoolean("is_active"), queue + " paused");
 
