@@ -110,6 +110,7 @@ public final class Main {
   private static void banner(KilnConfig c, Set<Role> roles, boolean clustered, Node node, EmbeddedStores embedded) {
     StringBuilder b = new StringBuilder("\n" + upLine(roles, clustered) + "\n");
     if (roles.contains(Role.HTTP)) {
+      b.append("  dashboard  http://localhost:").append(c.httpPort()).append("/\n");
       b.append("  API        http://localhost:").append(c.httpPort()).append("/api/v1\n");
       b.append("  admin key  ").append(c.adminKey()).append("   (send it as X-Auth-Key)\n");
     }

@@ -104,6 +104,10 @@ final class KilnNode implements AutoCloseable {
     int port() {
       return node.port;
     }
+
+    Path dataDir() {
+      return node.dataDir;
+    }
   }
 
   Api api() {

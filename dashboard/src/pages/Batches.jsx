@@ -1,0 +1,88 @@
+import { useState } from 'preact/hooks';
+import { api, query } from '../api.js';
+import { ActionButton, Err, Status, Time, useLoad } from '../ui.jsx';
+
+/** GET /history (one row per batch), and a seed-002 prompt batch through POST /batches. */
+export function Batches() {
+  const [cursor, setCursor] = useState(null);
+  const [page, error, reload] = useLoad(() => api('/history' + query({ limit: 20, cursor })), [cursor], 3000);
+  const [form, setForm] = useState({ title: '', prompt: '', batch_size: 4 });
+  const [formError, setFormError] = useState(null);
+
+  async function create(e) {
+    e.preventDefault();
+    setFormError(null);
+    try {
+      const b = await api('/batches', {
+        method: 'POST',
+        body: { title: form.title || undefined, prompt: form.prompt, batch_size: Number(form.batch_size) },
+      });
+      location.hash = `#/batches/${b.id}`;
+    } catch (err) {
+      setFormError(err);
+    }
+  }
+
+  return (
+    <section>
+      <h1>Batches</h1>
+      <Err error={error} />
+      <table>
+        <thead><tr><th>batch</th><th>title</th><th>status</th><th>done</th><th>failed</th><th>created</th></tr></thead>
+        <tbody>
+          {(page?.items || []).map((b) => (
+            <tr>
+              <td><a href={`#/batches/${b.id}`}><code>{String(b.id).slice(0, 8)}</code></a></td>
+              <td>{b.title}</td>
+              <td><Status status={b.status} /></td>
+              <td>{b.success_count ?? b.completed_count} / {b.batch_size ?? b.total_count}</td>
+              <td>{b.failed_count}</td>
+              <td><Time at={b.created_at} /></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {page && !page.items.length && <p class="muted">No batches yet.</p>}
+      <p>
+        {cursor && <button onClick={() => setCursor(null)}>First page</button>}
+        {page?.next_cursor && <button onClick={() => setCursor(page.next_cursor)}>Next page</button>}
+        <button onClick={reload}>Refresh</button>
+      </p>
+      <form class="inline" onSubmit={create}>
+        <h2>New image batch</h2>
+        <label>Title <input name="title" value={form.title} onInput={(e) => setForm({ ...form, title: e.target.value })} /></label>
+        <label>Prompt <input name="prompt" required value={form.prompt} onInput={(e) => setForm({ ...form, prompt: e.target.value })} /></label>
+        <label>Images <input name="batch_size" type="number" min="1" max="64" value={form.batch_size}
+          onInput={(e) => setForm({ ...form, batch_size: e.target.value })} /></label>
+        <button type="submit">Create</button>
+        <Err error={formError} />
+      </form>
+    </section>
+  );
+}
+
+/** GET /batches/{id}: its counts, status and tasks with their images; cancel. */
+export function BatchDetail({ id }) {
+  const [batch, error, reload] = useLoad(() => api(`/batches/${id}`), [id], 2000);
+  if (error) return <Err error={error} />;
+  if (!batch) return <p class="muted">Loading…</p>;
+  const ended = ['completed', 'partial', 'failed', 'cancelled'].includes(batch.status);
+  return (
+    <section>
+      <h1>Batch {batch.title || <code>{batch.id}</code>}</h1>
+      <p><Status status={batch.status} /> {batch.completed_count} of {batch.total_count} done,
+        {' '}{batch.failed_count} failed, {batch.cancelled_count} cancelled</p>
+      {!ended && <ActionButton action={() => api(`/batches/${id}/cancel`, { method: 'POST' }).then(reload)}>Cancel batch</ActionButton>}
+      <div class="assets">
+        {(batch.tasks || []).map((t) => (
+          <figure>
+            {t.image?.url
+              ? <img src={t.image.url} alt={`task ${t.id}`} />
+              : <div class="placeholder"><Status status={t.status} /></div>}
+            <figcaption><a href={`#/tasks/${t.id}`}>#{t.batch_index} · seed {t.seed}</a></figcaption>
+          </figure>
+        ))}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,53 @@
+package dev.kiln.http.dashboard;
+
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
+
+/**
+ * The dashboard at {@code /}: the single-page app Vite built into the kiln-dashboard jar
+ * ({@code dashboard/} on the classpath). Static and public: every call it makes to the API carries
+ * the caller's own credentials. Mounted after the API, so {@code /api/v1/*} never reaches it; a
+ * path it does not hold falls through to the router's 404 problem+json.
+ */
+public final class DashboardRoutes {
+  /** The classpath folder the kiln-dashboard jar carries. */
+  public static final String WEB_ROOT = "dashboard";
+  /** Vite names every file under assets/ by its content's hash, so a year is safe. */
+  static final String IMMUTABLE = "public, max-age=31536000, immutable";
+  /** index.html names the current hashes: revalidated on every load, so a new jar shows at once. */
+  static final String REVALIDATE = "no-cache";
+  /**
+   * The page holds the caller's key in sessionStorage, so it runs only its own files: no inline or
+   * outside script, no framing (drain and pause buttons). Images and models come from this origin
+   * (signed URLs), or as blob:/data: URLs the glTF loader makes from a model's embedded textures.
+   */
+  static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; "
+      + "img-src 'self' blob: data:; connect-src 'self' blob: data:; object-src 'none'; base-uri 'none'; "
+      + "form-action 'self'; frame-ancestors 'none'";
+
+  private DashboardRoutes() {}
+
+  /**
+   * GET and HEAD only; the route has no method of its own, so the API contract test (which lists
+   * routes by method) does not take {@code /} for an undocumented API route.
+   */
+  public static void mount(Router router) {
+    StaticHandler files = StaticHandler.create(WEB_ROOT).setCachingEnabled(false).setDirectoryListing(false)
+        .setIndexPage("index.html");
+    router.route().handler(DashboardRoutes::cacheHeaders).handler(files);
+  }
+
+  private static void cacheHeaders(RoutingContext ctx) {
+    boolean hashed = ctx.normalizedPath().startsWith("/assets/");
+    ctx.addHeadersEndHandler(v -> {
+      if (ctx.response().getStatusCode() == 200 || ctx.response().getStatusCode() == 304) {
+        ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, hashed ? IMMUTABLE : REVALIDATE)
+            .putHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            .putHeader("X-Content-Type-Options", "nosniff");
+      }
+    });
+    ctx.next();
+  }
+}
