@@ -60,3 +60,23 @@ export function ActionButton({ action, children, ...rest }) {
     </>
   );
 }
+
+/**
+ * One file of a task as a figure: an image shown (and opened at full size), anything else a
+ * link. Takes an entry of result.outputs ({url, kind, mime_type, width, height, size_bytes}) or
+ * of GET /tasks/{id}/assets (asset_type for kind).
+ */
+export function FileFigure({ file, alt, children }) {
+  const kind = file.kind || file.asset_type;
+  return (
+    <figure data-asset={kind} data-mime={file.mime_type}>
+      {file.mime_type?.startsWith('image/')
+        ? <a href={file.url} target="_blank" rel="noopener"><img src={file.url} alt={alt || `${kind} ${file.file_name || ''}`} /></a>
+        : <a href={file.url}>{file.file_name || file.mime_type || file.asset_id || file.id}</a>}
+      <figcaption>
+        {children || kind}{' · '}{file.width ? `${file.width}×${file.height} · ` : ''}
+        {file.size_bytes !== undefined && file.size_bytes !== null ? `${Math.round(file.size_bytes / 1024)} KiB` : ''}
+      </figcaption>
+    </figure>
+  );
+}

@@ -2,7 +2,8 @@
 //   node e2e/dashboard.mjs BASE_URL ADMIN_KEY SCREENSHOT_DIR MAIL_OUTBOX
 // Signs in, sees a queue, submits a task from the page and watches it complete live (from SSE, no
 // reload), opens its output image, follows a task submitted elsewhere on the live list, cancels and
-// retries a task, makes a batch, makes a prompt into images, picks one and sees its model in the 3D
+// retries a task (its attempts listed), shows a failed attempt's error and traceback, makes a batch
+// and a generic batch (their outputs shown), makes a prompt into images, picks one and sees its model in the 3D
 // viewer, publishes and likes it, runs a task config by hand, sets a queue's limit, pauses a queue
 // and drains a worker; then an end user signs in by e-mailed code (read from the node's outbox
 // file) and is shown no admin page. One screenshot per step; the first failed step exits 1 saying
@@ -135,8 +136,32 @@ await step('cancel-and-retry', async () => {
   await page.locator('section.task p [data-status=cancelled]').waitFor();
   await page.click('button:has-text("Retry")');
   await page.locator('section.task p [data-status=completed]').waitFor();
-  const outcomes = await page.locator('table [data-status]').allTextContents();
+  // The attempts are GET /tasks/{id}/attempts' rows, refreshed by the task's events.
+  await page.locator('table.attempts tr[data-attempt="2"] [data-status=completed]').waitFor();
+  const outcomes = await page.locator('table.attempts [data-status]').allTextContents();
   expect(outcomes.join() === 'cancelled,completed', `the attempts read ${outcomes.join()}, not cancelled,completed`);
+});
+
+await step('attempts-with-error', async () => {
+  // Its first attempt fails on purpose (thrown, so with a stack trace), the retry succeeds.
+  await page.click('nav >> text=Submit');
+  await page.check('input[type=radio] >> nth=1');
+  await page.fill('input[name=tool_action]', 'debug.sleep');
+  await page.fill('textarea[name=input]', '{"duration_ms": 50, "fail_attempts": 1}');
+  await page.click('form button[type=submit]');
+  await page.waitForURL(/#\/tasks\/[0-9a-f-]{36}$/);
+  await page.locator('section.task p [data-status=completed]').waitFor();
+  const first = page.locator('table.attempts tr[data-attempt="1"]');
+  await first.locator('[data-status=failed]').waitFor();
+  await page.locator('table.attempts tr[data-attempt="2"] [data-status=completed]').waitFor();
+  const error = await first.locator('pre.attempt-error').textContent();
+  expect(error.includes('executor_error') && error.includes('failed attempt 1 on purpose'), `the first attempt's error reads "${error}"`);
+  const trace = first.locator('details.traceback');
+  expect(!(await trace.locator('pre').isVisible()), 'the traceback is folded until asked for');
+  await trace.locator('summary').click();
+  const text = await trace.locator('pre').textContent();
+  expect(await trace.locator('pre').isVisible() && text.includes('IllegalStateException'), `the traceback reads "${text.slice(0, 80)}"`);
+  expect(await page.locator('table.attempts tr[data-attempt="2"] pre.attempt-error').count() === 0, 'the retry that succeeded shows no error');
 });
 
 await step('batch-and-history', async () => {
@@ -150,6 +175,33 @@ await step('batch-and-history', async () => {
   await page.waitForFunction(() => [...document.querySelectorAll('.assets img')].filter((i) => i.complete && i.naturalWidth > 0).length === 2);
   await page.click('nav >> text=Batches');
   await page.locator('tr', { hasText: 'dusk series' }).locator('text=2 / 2').waitFor();
+});
+
+await step('generic-batch-outputs', async () => {
+  // A generic batch (one tool_action over many inputs): image.hires of the first task's output,
+  // twice and thrice. Its page shows each task's result.outputs, at the size each one says.
+  const made = await page.evaluate(async ([k, task]) => {
+    const h = { 'X-Auth-Key': k, 'Content-Type': 'application/json' };
+    const source = (await (await fetch(`/api/v1/tasks/${task}`, { headers: h })).json()).result.outputs[0].asset_id;
+    const r = await fetch('/api/v1/batches', {
+      method: 'POST', headers: h,
+      body: JSON.stringify({ tool_action: 'image.hires', title: 'hires pair',
+        items: [{ source_image: source, scale: 2 }, { source_image: source, scale: 3 }] }),
+    });
+    return { status: r.status, body: await r.json() };
+  }, [key, taskId]);
+  expect(made.status === 201 || made.status === 202, `the generic batch answered ${made.status} ${JSON.stringify(made.body)}`);
+  await page.evaluate((id) => { location.hash = `#/batches/${id}`; }, made.body.id);
+  await page.locator('h1', { hasText: 'hires pair' }).waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll('.assets figure[data-asset=output] img')]
+    .filter((i) => i.complete && i.naturalWidth > 0).length === 2);
+  const shown = await page.locator('.assets figure[data-asset=output]').evaluateAll((fs) => fs.map((f) => ({
+    size: `${f.querySelector('img').naturalWidth}×${f.querySelector('img').naturalHeight}`,
+    caption: f.querySelector('figcaption').textContent,
+  })));
+  const sizes = shown.map((f) => f.size).sort();
+  expect(sizes.join() === '640×384,960×576', `the outputs are ${sizes.join()}, not 640×384,960×576`);
+  for (const f of shown) expect(f.caption.includes(f.size), `the caption "${f.caption}" does not give its output's size ${f.size}`);
 });
 
 await step('pick-one-to-3d', async () => {
@@ -204,6 +256,11 @@ await step('queue-limits', async () => {
   await page.fill('input[name=max_concurrency]', '12');
   await page.click('form:has(input[name=max_concurrency]) button[type=submit]');
   await row.locator('td', { hasText: '/ 12' }).waitFor();
+  // debug.sleep tasks ran above: the last hour's wait and run times read as times, not dashes.
+  for (const field of ['wait', 'run']) {
+    const text = (await row.locator(`[data-field=${field}]`).textContent()).trim();
+    expect(/^\d+(\.\d)? (ms|s|min) \/ \d+(\.\d)? (ms|s|min)$/.test(text), `the debug queue's ${field} times read "${text}"`);
+  }
   console.log('LIMITED debug');
 });
 
@@ -221,6 +278,9 @@ await step('worker-drained', async () => {
   const row = page.locator('tr[data-worker]').first();
   await row.waitFor();
   const worker = await row.getAttribute('data-worker');
+  // This machine has no GPU: the worker says so rather than showing a made-up figure.
+  const use = (await row.locator('[data-field=gpu-utilization]').textContent()).trim();
+  expect(use === '—', `a worker without a GPU shows its utilisation as "${use}"`);
   await row.locator('button', { hasText: 'Drain' }).click();
   await row.locator('[data-field=status]', { hasText: 'draining' }).waitFor();
   console.log(`DRAINED ${worker}`);

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
-import { ActionButton, Err, Status, Time, useLoad } from '../ui.jsx';
+import { ActionButton, Err, FileFigure, Status, Time, useLoad } from '../ui.jsx';
 
 /** GET /history (one row per batch), and a seed-002 prompt batch through POST /batches. */
 export function Batches() {
@@ -61,7 +61,7 @@ export function Batches() {
   );
 }
 
-/** GET /batches/{id}: its counts, status and tasks with their images; cancel. */
+/** GET /batches/{id}: its counts, status and tasks with their outputs (result.outputs); cancel. */
 export function BatchDetail({ id }) {
   const [batch, error, reload] = useLoad(() => api(`/batches/${id}`), [id], 2000);
   if (error) return <Err error={error} />;
@@ -74,14 +74,19 @@ export function BatchDetail({ id }) {
         {' '}{batch.failed_count} failed, {batch.cancelled_count} cancelled</p>
       {!ended && <ActionButton action={() => api(`/batches/${id}/cancel`, { method: 'POST' }).then(reload)}>Cancel batch</ActionButton>}
       <div class="assets">
-        {(batch.tasks || []).map((t) => (
-          <figure>
-            {t.image?.url
-              ? <img src={t.image.url} alt={`task ${t.id}`} />
-              : <div class="placeholder"><Status status={t.status} /></div>}
-            <figcaption><a href={`#/tasks/${t.id}`}>#{t.batch_index} · seed {t.seed}</a></figcaption>
-          </figure>
-        ))}
+        {(batch.tasks || []).map((t) => {
+          const label = <a href={`#/tasks/${t.id}`}>#{t.batch_index}{t.seed !== null && t.seed !== undefined ? ` · seed ${t.seed}` : ''}</a>;
+          // A completed task's outputs (every kind: a generic batch's may be several, or no image).
+          if (t.outputs?.length) {
+            return t.outputs.map((o) => <FileFigure file={o} alt={`task ${t.id}`}>{label}</FileFigure>);
+          }
+          return (
+            <figure data-task={t.id}>
+              <div class="placeholder"><Status status={t.status} /></div>
+              <figcaption>{label}</figcaption>
+            </figure>
+          );
+        })}
       </div>
     </section>
   );

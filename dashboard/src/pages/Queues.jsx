@@ -18,7 +18,15 @@ function duration(ms) {
   return `${ms} ms`;
 }
 
-/** GET /admin/queues every 2 s; pause, resume and limits through PUT /admin/queues/{name}. */
+/** A recent time in ms (p50 / p95 of the last hour), or a dash when no attempt ended in it. */
+function recent(ms) {
+  if (ms === null || ms === undefined) return '—';
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+/** GET /admin/queues every 2 s (with each queue's wait and run times of the last hour); pause, resume and limits through PUT /admin/queues/{name}. */
 export function Queues() {
   const [queues, error, reload] = useLoad(() => api('/admin/queues').then((r) => r.items), [], 2000);
   const [editing, setEditing] = useState(null);
@@ -32,6 +40,8 @@ export function Queues() {
       <table>
         <thead>
           <tr><th>queue</th><th>state</th><th>pending</th><th>retrying</th><th>running / limit</th>
+            <th title="from creation to the first attempt's start, over the attempts that ended in the last hour">wait p50 / p95</th>
+            <th title="of the completed attempts that ended in the last hour">run p50 / p95</th>
             <th>timeout</th><th>retries</th><th>priority</th><th /></tr>
         </thead>
         <tbody>
@@ -42,6 +52,8 @@ export function Queues() {
               <td data-field="pending">{q.pending}</td>
               <td>{q.retrying}</td>
               <td><meter min="0" max={q.max_concurrency} value={q.running} /> {q.running} / {q.max_concurrency}</td>
+              <td data-field="wait">{recent(q.wait_ms_p50)} / {recent(q.wait_ms_p95)}</td>
+              <td data-field="run">{recent(q.run_ms_p50)} / {recent(q.run_ms_p95)}</td>
               <td>{duration(q.job_timeout)}</td>
               <td>{q.max_retries}</td>
               <td>{q.enable_priority ? 'on' : 'off'}</td>

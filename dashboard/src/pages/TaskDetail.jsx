@@ -1,29 +1,57 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, stream, TERMINAL } from '../api.js';
 import { statusAfter } from '../live.js';
-import { ActionButton, Err, Progress, Status, Time, useLoad } from '../ui.jsx';
+import { ActionButton, Err, FileFigure, Progress, Status, Time, useLoad } from '../ui.jsx';
 
-/** Each attempt from the events: opened by `started`, closed by the event that ended it. */
-function attemptsOf(events) {
-  const out = [];
-  for (const ev of events) {
-    if (ev.event === 'started') out.push({ attempt: ev.data.attempt ?? out.length + 1, started_at: ev.data.at });
-    else if (ev.event !== 'progress' && ev.event !== 'created' && out.length && !out[out.length - 1].outcome) {
-      Object.assign(out[out.length - 1], {
-        outcome: ev.event, ended_at: ev.data.at, error_code: ev.data.error_code, error_message: ev.data.error_message,
-      });
-    }
+/** Seconds as a person reads them: 0.02 → 20 ms, 75 → 75.0 s. */
+function seconds(s) {
+  if (s === null || s === undefined) return '—';
+  return s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(1)} s`;
+}
+
+/**
+ * Its attempts from GET /tasks/{id}/attempts (each ended one's row: outcome, error, traceback,
+ * provider, logs), and the running one, which has no row until it ends, from the task itself.
+ */
+function Attempts({ task, attempts, error }) {
+  const rows = [...(attempts || [])];
+  if (task.status === 'running' && !rows.some((a) => a.attempt === task.attempt)) {
+    rows.push({ attempt: task.attempt, worker_id: task.worker_id, started_at: task.started_at, running: true });
   }
-  return out;
+  return (
+    <>
+      <Err error={error} />
+      <table class="attempts">
+        <thead><tr><th>#</th><th>worker</th><th>provider</th><th>started</th><th>ended</th><th>ran</th><th>outcome</th><th>error</th></tr></thead>
+        <tbody>
+          {rows.map((a) => (
+            <tr data-attempt={a.attempt}>
+              <td>{a.attempt}</td><td>{a.worker_id || '—'}</td><td>{a.provider_name || '—'}</td>
+              <td><Time at={a.started_at} /></td><td><Time at={a.completed_at} /></td><td>{seconds(a.duration_seconds)}</td>
+              <td>{a.running ? 'running' : <Status status={a.outcome} />}</td>
+              <td>
+                {a.error_message && <pre class="attempt-error">{a.error_code}: {a.error_message}</pre>}
+                {a.error_traceback && <details class="traceback"><summary>traceback</summary><pre>{a.error_traceback}</pre></details>}
+                {a.logs && <details class="logs"><summary>logs</summary><pre>{a.logs}</pre></details>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {attempts && !rows.length && <p class="muted">Not started yet.</p>}
+    </>
+  );
 }
 
 /**
  * One task: GET /tasks/{id}, its events from GET /tasks/{id}/events (replayed from the first, then
- * live until the terminal one), its attempts, its input and output files, cancel and retry.
+ * live until the terminal one), its attempts from GET /tasks/{id}/attempts, its input and output
+ * files, cancel and retry.
  */
 export function TaskDetail({ id }) {
   const [task, error, reloadTask] = useLoad(() => api(`/tasks/${id}`), [id]);
   const [assets, assetsError, reloadAssets] = useLoad(() => api(`/tasks/${id}/assets`).then((r) => r.items), [id]);
+  const [attempts, attemptsError, reloadAttempts] = useLoad(() => api(`/tasks/${id}/attempts`).then((r) => r.items), [id]);
   const [events, setEvents] = useState([]);
   const [live, setLive] = useState('connecting');
   const [status, setStatus] = useState(null);
@@ -48,10 +76,12 @@ export function TaskDetail({ id }) {
         setEvents((list) => (list.some((e) => e.id && e.id === ev.id) ? list : [...list, ev]));
         setStatus(statusAfter(ev));
         if (ev.data.progress !== undefined) setProgress(ev.data.progress);
-        if (TERMINAL.has(ev.event)) {
+        // An attempt starts or ends: its row (or the running one's) changes.
+        if (ev.event !== 'progress' && ev.event !== 'created') {
           reloadTask();
-          reloadAssets();
+          reloadAttempts();
         }
+        if (TERMINAL.has(ev.event)) reloadAssets();
       },
     });
   }, [id, life]);
@@ -59,6 +89,10 @@ export function TaskDetail({ id }) {
   if (error) return <Err error={error} />;
   if (!task) return <p class="muted">Loading…</p>;
   const shown = status || task.status;
+  // Its inputs from its assets; its outputs as its result lists them (signed URLs, sizes), or from
+  // its assets for a task that has none there.
+  const outputs = task.result?.outputs;
+  const files = (assets || []).filter((a) => !outputs || a.asset_type !== 'output').concat(outputs || []);
   const act = (what) => api(`/tasks/${id}/${what}`, { method: 'POST' }).catch((e) => {
     if (e.status !== 409) throw e;
   }).then(() => {
@@ -92,30 +126,12 @@ export function TaskDetail({ id }) {
       <h2>Files</h2>
       <Err error={assetsError} />
       <div class="assets">
-        {(assets || []).map((a) => (
-          <figure data-asset={a.asset_type}>
-            {a.mime_type?.startsWith('image/')
-              ? <a href={a.url} target="_blank" rel="noopener"><img src={a.url} alt={`${a.asset_type} ${a.file_name || ''}`} /></a>
-              : <a href={a.url}>{a.file_name || a.id}</a>}
-            <figcaption>{a.asset_type} · {a.width && `${a.width}×${a.height} · `}{Math.round(a.size_bytes / 1024)} KiB</figcaption>
-          </figure>
-        ))}
-        {assets && !assets.length && <p class="muted">No files yet.</p>}
+        {files.map((f) => <FileFigure file={f} />)}
+        {assets && !files.length && <p class="muted">No files yet.</p>}
       </div>
 
       <h2>Attempts</h2>
-      <table>
-        <thead><tr><th>#</th><th>started</th><th>ended</th><th>outcome</th><th>error</th></tr></thead>
-        <tbody>
-          {attemptsOf(events).map((a) => (
-            <tr>
-              <td>{a.attempt}</td><td><Time at={a.started_at} /></td><td><Time at={a.ended_at} /></td>
-              <td>{a.outcome ? <Status status={a.outcome} /> : 'running'}</td>
-              <td>{a.error_message && <pre>{a.error_code}: {a.error_message}</pre>}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Attempts task={task} attempts={attempts} error={attemptsError} />
 
       <h2>Events</h2>
       <ol class="events">

@@ -1,7 +1,12 @@
 import { api } from '../api.js';
 import { ActionButton, Err, Time, useLoad } from '../ui.jsx';
 
-/** GET /admin/workers every 2 s; drain through POST /admin/workers/{id}/drain. */
+/** MiB as GiB, or a dash where the worker does not know (no GPU, or one that does not report it). */
+function gib(mb) {
+  return mb === null || mb === undefined ? '—' : `${(mb / 1024).toFixed(1)} GiB`;
+}
+
+/** GET /admin/workers every 2 s (the GPU's use is its probe's, every 10 s); drain through POST /admin/workers/{id}/drain. */
 export function Workers() {
   const [workers, error, reload] = useLoad(() => api('/admin/workers').then((r) => r.items), [], 2000);
 
@@ -17,7 +22,7 @@ export function Workers() {
       {workers && !workers.length && <p class="muted">No worker has joined.</p>}
       <table>
         <thead>
-          <tr><th>worker</th><th>host</th><th>status</th><th>GPU</th><th>memory</th><th>running / slots</th>
+          <tr><th>worker</th><th>host</th><th>status</th><th>GPU</th><th>memory used / total</th><th>utilisation</th><th>running / slots</th>
             <th>queues</th><th>heartbeat</th><th /></tr>
         </thead>
         <tbody>
@@ -27,7 +32,10 @@ export function Workers() {
               <td>{w.host}</td>
               <td data-field="status">{w.status}</td>
               <td>{w.gpu_name || <span class="muted">none</span>}</td>
-              <td>{w.gpu_memory_mb ? `${(w.gpu_memory_mb / 1024).toFixed(1)} GiB` : '—'}</td>
+              <td data-field="gpu-memory">{gib(w.gpu_memory_used_mb)} / {gib(w.gpu_memory_mb)}</td>
+              <td data-field="gpu-utilization">{w.gpu_utilization_percent === null || w.gpu_utilization_percent === undefined
+                ? '—'
+                : <><meter min="0" max="100" value={w.gpu_utilization_percent} /> {w.gpu_utilization_percent}%</>}</td>
               <td><meter min="0" max={w.slots} value={w.running} /> {w.running} / {w.slots}</td>
               <td>{(w.queues || []).join(', ')}</td>
               <td><Time at={w.last_heartbeat_at} /></td>

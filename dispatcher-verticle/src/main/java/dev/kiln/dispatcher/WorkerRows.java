@@ -9,10 +9,13 @@ import java.util.List;
 /** The {@code workers} table (DESIGN §5), written by the leader from heartbeats; {@code GET /admin/workers} reads it. */
 final class WorkerRows {
   private static final String UPSERT =
-      "INSERT INTO workers (id, host, queues, slots, gpu_name, gpu_memory_mb, version, status, last_heartbeat_at) "
-          + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, "
+      "INSERT INTO workers (id, host, queues, slots, gpu_name, gpu_memory_mb, version, status, gpu_memory_used_mb, "
+          + "gpu_utilization_percent, last_heartbeat_at) "
+          + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now()) ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, "
           + "queues = EXCLUDED.queues, slots = EXCLUDED.slots, gpu_name = EXCLUDED.gpu_name, "
-          + "gpu_memory_mb = EXCLUDED.gpu_memory_mb, version = EXCLUDED.version, status = EXCLUDED.status, last_heartbeat_at = now()";
+          + "gpu_memory_mb = EXCLUDED.gpu_memory_mb, version = EXCLUDED.version, status = EXCLUDED.status, "
+          + "gpu_memory_used_mb = EXCLUDED.gpu_memory_used_mb, gpu_utilization_percent = EXCLUDED.gpu_utilization_percent, "
+          + "last_heartbeat_at = now()";
   private static final String OFFLINE = "UPDATE workers SET status = 'offline' WHERE id = ANY($1::text[])";
 
   private final Pool pool;
@@ -24,7 +27,14 @@ final class WorkerRows {
   Future<Void> record(JsonObject hb) {
     return pool.preparedQuery(UPSERT).execute(Tuple.of(hb.getString("worker_id"), hb.getString("host"),
         hb.getJsonArray("queues").getList().toArray(new String[0]), hb.getInteger("slots"), hb.getString("gpu_name"),
-        hb.getInteger("gpu_memory_mb"), hb.getString("version"), hb.getBoolean("draining", false) ? "draining" : "active")).mapEmpty();
+        hb.getInteger("gpu_memory_mb"), hb.getString("version"), hb.getBoolean("draining", false) ? "draining" : "active",
+        withinOrNull(hb.getInteger("gpu_memory_used_mb"), Integer.MAX_VALUE), withinOrNull(hb.getInteger("gpu_utilization"), 100)))
+        .mapEmpty();
+  }
+
+  /** A reading within [0, max], else null: a driver's odd number must not fail the row's check and lose the heartbeat. */
+  private static Integer withinOrNull(Integer v, int max) {
+    return v == null || v < 0 || v > max ? null : v;
   }
 
   Future<Void> offline(List<String> workerIds) {

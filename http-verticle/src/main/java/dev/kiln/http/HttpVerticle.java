@@ -144,7 +144,7 @@ public final class HttpVerticle extends VerticleBase {
     if (config.api().browser().cors()) new Cors(config.api().browser().corsOrigins()).mount(router);
     router.route("/api/v1/*").subRouter(api);
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml").end(openApi));
-    DashboardRoutes.mount(router);
+    DashboardRoutes.mount(router, config.api().browser().publicOrigin());
 
     router.route().failureHandler(Problems::handle);
     for (int status : new int[] {400, 404, 405, 413, 415, 500}) {

@@ -132,6 +132,19 @@ class BrowserClientsTest {
     return done;
   }
 
+  // ---- the dashboard ----
+
+  /** Signed URLs are absolute on KILN_PUBLIC_URL: the dashboard's images and models load from its origin. */
+  @Test
+  void theDashboardMayLoadAssetsFromThePublicUrlsOrigin() throws Exception {
+    HttpResponse<String> r = call("GET", "/");
+    assertEquals(200, r.statusCode());
+    String csp = header(r, "Content-Security-Policy");
+    assertTrue(csp.contains("img-src 'self' " + PUBLIC_URL + " blob: data:;"), csp);
+    assertTrue(csp.contains("connect-src 'self' " + PUBLIC_URL + " blob: data:;"), csp);
+    assertTrue(csp.contains("script-src 'self';"), "scripts stay the page's own: " + csp);
+  }
+
   // ---- CORS ----
 
   @Test

@@ -53,5 +53,8 @@ class BrowserConfigTest {
         "KILN_PUBLIC_URL", "https://kiln.example.com/kiln/")).api().browser();
     assertEquals(List.of("https://app.example.com", "http://localhost:5173", "https://x.example.com"), b.corsOrigins());
     assertEquals("https://kiln.example.com/kiln", b.publicUrl(), "signed paths are appended to it");
+    assertEquals("https://kiln.example.com", b.publicOrigin(), "the dashboard's CSP names the origin, not the prefix");
+    assertEquals("http://127.0.0.1:8081", KilnConfig.from(Map.of("KILN_PUBLIC_URL", "HTTP://127.0.0.1:8081")).api().browser().publicOrigin());
+    assertEquals(null, KilnConfig.from(Map.of()).api().browser().publicOrigin(), "relative URLs: the page's own origin");
   }
 }

@@ -42,6 +42,8 @@ class DashboardTest {
     // Its own files only (the browser scenario fails on any violation the page logs), never framed.
     assertTrue(index.header("Content-Security-Policy").contains("script-src 'self';"), index.header("Content-Security-Policy"));
     assertTrue(index.header("Content-Security-Policy").contains("frame-ancestors 'none'"), index.header("Content-Security-Policy"));
+    // No KILN_PUBLIC_URL: signed URLs are relative, so images come from this origin only.
+    assertTrue(index.header("Content-Security-Policy").contains("img-src 'self' blob: data:;"), index.header("Content-Security-Policy"));
     Matcher script = Pattern.compile("src=\"(/assets/[^\"]+\\.js)\"").matcher(index.body());
     assertTrue(script.find(), "index.html names its script: " + index.body());
     Api.Reply js = anonymous.get(script.group(1));

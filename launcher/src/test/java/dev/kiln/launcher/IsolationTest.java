@@ -53,6 +53,7 @@ class IsolationTest {
         String who = owner.getKey() + "'s, as another";
         checks.add(() -> assertEquals(404, other.get("/api/v1/tasks/" + task).status(), who + ": GET task"));
         checks.add(() -> assertEquals(404, other.get("/api/v1/tasks/" + task + "/assets").status(), who + ": assets"));
+        checks.add(() -> assertEquals(404, other.get("/api/v1/tasks/" + task + "/attempts").status(), who + ": attempts"));
         checks.add(() -> assertEquals(404, other.get("/api/v1/tasks/" + task + "/events").status(), who + ": events"));
         checks.add(() -> assertEquals(404, other.post("/api/v1/tasks/" + task + "/cancel", "").status(), who + ": cancel"));
         checks.add(() -> assertEquals(404, other.post("/api/v1/tasks/" + task + "/retry", "").status(), who + ": retry"));

@@ -79,6 +79,16 @@ public record BrowserAccess(
     return url.replaceAll("/+$", "");
   }
 
+  /**
+   * The origin (scheme://host[:port]) of {@link #publicUrl}, where signed URLs point; null when
+   * they are relative. The dashboard's Content-Security-Policy lets images and models load from it.
+   */
+  public String publicOrigin() {
+    if (publicUrl == null) return null;
+    URI u = URI.create(publicUrl);
+    return origin(u.getScheme() + "://" + u.getRawAuthority());
+  }
+
   /** Whether CORS is on: an origin is named. */
   public boolean cors() {
     return !corsOrigins.isEmpty();

@@ -116,6 +116,8 @@ public final class AdminRoutes {
             .put("status", r.getString("status"))
             .put("gpu_name", r.getString("gpu_name"))
             .put("gpu_memory_mb", r.getInteger("gpu_memory_mb"))
+            .put("gpu_memory_used_mb", r.getInteger("gpu_memory_used_mb"))
+            .put("gpu_utilization_percent", r.getInteger("gpu_utilization_percent"))
             .put("version", r.getString("version"))
             .put("started_at", Iso.of(r.getOffsetDateTime("started_at")))
             .put("last_heartbeat_at", Iso.of(r.getOffsetDateTime("last_heartbeat_at"))));

@@ -240,7 +240,7 @@ public final class BatchRoutes {
     findByIdOrName(ctx.get(Caller.CONTEXT_KEY), Json.pathId(ctx, "id")).onSuccess(b -> Json.send(ctx, 200, b)).onFailure(ctx::fail);
   }
 
-  /** The batch with its tasks (and each one's output image), if the caller may see it. */
+  /** The batch with its tasks (each one's output image and outputs), if the caller may see it. */
   private Future<JsonObject> find(Caller caller, UUID id) {
     return batches.get(caller.scope(), id).compose(batch -> {
       if (batch == null) return Future.failedFuture(ApiException.notFound("batch"));
@@ -249,6 +249,7 @@ public final class BatchRoutes {
         for (JsonObject task : items) {
           JsonObject image = task.getJsonObject("image");
           if (image != null) image.put("url", urls.sign(UUID.fromString((String) image.remove("asset_id"))));
+          urls.presentResult(task); // its outputs sit at the top, as in a result: each gets its signed url
           out.add(task);
         }
         return batch.put("tasks", out);

@@ -21,30 +21,38 @@ public final class DashboardRoutes {
   /**
    * The page holds the caller's key in sessionStorage, so it runs only its own files: no inline or
    * outside script, no framing (drain and pause buttons). Images and models come from this origin
-   * (signed URLs), or as blob:/data: URLs the glTF loader makes from a model's embedded textures.
+   * (signed URLs; absolute ones on KILN_PUBLIC_URL's origin when it is set, which may be another
+   * host behind the proxy), or as blob:/data: URLs the glTF loader makes from a model's embedded
+   * textures.
    */
-  static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; "
-      + "img-src 'self' blob: data:; connect-src 'self' blob: data:; object-src 'none'; base-uri 'none'; "
-      + "form-action 'self'; frame-ancestors 'none'";
+  static String contentSecurityPolicy(String publicOrigin) {
+    String assets = publicOrigin == null ? "'self'" : "'self' " + publicOrigin;
+    return "default-src 'self'; script-src 'self'; style-src 'self'; "
+        + "img-src " + assets + " blob: data:; connect-src " + assets + " blob: data:; object-src 'none'; base-uri 'none'; "
+        + "form-action 'self'; frame-ancestors 'none'";
+  }
 
   private DashboardRoutes() {}
 
   /**
    * GET and HEAD only; the route has no method of its own, so the API contract test (which lists
    * routes by method) does not take {@code /} for an undocumented API route.
+   *
+   * @param publicOrigin KILN_PUBLIC_URL's origin, or null
    */
-  public static void mount(Router router) {
+  public static void mount(Router router, String publicOrigin) {
     StaticHandler files = StaticHandler.create(WEB_ROOT).setCachingEnabled(false).setDirectoryListing(false)
         .setIndexPage("index.html");
-    router.route().handler(DashboardRoutes::cacheHeaders).handler(files);
+    String csp = contentSecurityPolicy(publicOrigin);
+    router.route().handler(ctx -> cacheHeaders(ctx, csp)).handler(files);
   }
 
-  private static void cacheHeaders(RoutingContext ctx) {
+  private static void cacheHeaders(RoutingContext ctx, String csp) {
     boolean hashed = ctx.normalizedPath().startsWith("/assets/");
     ctx.addHeadersEndHandler(v -> {
       if (ctx.response().getStatusCode() == 200 || ctx.response().getStatusCode() == 304) {
         ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, hashed ? IMMUTABLE : REVALIDATE)
-            .putHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            .putHeader("Content-Security-Policy", csp)
             .putHeader("X-Content-Type-Options", "nosniff");
       }
     });

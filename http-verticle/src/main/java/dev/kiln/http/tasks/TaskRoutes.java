@@ -34,7 +34,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 
-/** {@code /api/v1/tasks}: submit, read, and the task's assets. */
+/** {@code /api/v1/tasks}: submit, read, and the task's assets and attempts. */
 public final class TaskRoutes {
   /** Page sizes of GET /tasks. */
   public static final int DEFAULT_PAGE = 20;
@@ -83,6 +83,7 @@ public final class TaskRoutes {
     api.get("/tasks/:id").handler(this::get);
     api.get("/tasks").handler(this::list);
     api.get("/tasks/:id/assets").handler(this::assets);
+    api.get("/tasks/:id/attempts").handler(this::attempts);
     api.get("/tasks/:id/assets/:asset_id/content").handler(this::assetContent);
   }
 
@@ -219,6 +220,16 @@ public final class TaskRoutes {
           for (TaskAsset a : rows) items.add(asset(a));
           Json.send(ctx, 200, new JsonObject().put("items", items));
         })
+        .onFailure(ctx::fail);
+  }
+
+  /** Its ended attempts, oldest first: outcome, error and traceback, provider, GPU time, logs. */
+  private void attempts(RoutingContext ctx) {
+    UUID id = Json.pathId(ctx, "id");
+    Caller caller = ctx.get(Caller.CONTEXT_KEY);
+    find(caller, id)
+        .compose(task -> reads.attempts(caller.scope(), id))
+        .onSuccess(items -> Json.send(ctx, 200, new JsonObject().put("items", new JsonArray(new ArrayList<>(items)))))
         .onFailure(ctx::fail);
   }
 

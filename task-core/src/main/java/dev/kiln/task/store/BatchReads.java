@@ -3,6 +3,7 @@ package dev.kiln.task.store;
 import dev.kiln.common.time.Iso;
 import dev.kiln.task.BatchJson;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -17,9 +18,14 @@ public final class BatchReads {
   private static final String GET = "SELECT " + BatchJson.COLUMNS + " FROM task_batches WHERE id = $1 AND NOT is_deleted AND "
       + Scope.sql("", 2, 3);
   private static final String REQUEST_HASH = "SELECT request_hash FROM task_batches WHERE id = $1";
-  /** A batch's tasks in order, each with its first output image (the asset's id: the caller signs its URL). */
+  /**
+   * A batch's tasks in order, each with its first output image (the asset's id: the caller signs
+   * its URL) and its result's {@code outputs} (every output, of any kind: a generic batch's may be
+   * models or several images).
+   */
   private static final String TASKS =
-      "SELECT t.id, t.batch_index, t.seed, t.status, t.progress, t.attempt, t.error_code, t.error_message, "
+      "SELECT t.id, t.batch_index, t.seed, t.status, t.progress, t.attempt, t.error_code, t.error_message, t.tool_action, "
+          + "t.result -> 'outputs' AS outputs, "
           + "t.created_at, t.finished_at, a.id AS asset_id, a.width AS asset_width, a.height AS asset_height, a.checksum "
           + "FROM tasks t LEFT JOIN LATERAL (SELECT id, width, height, checksum FROM task_assets "
           + "WHERE task_id = t.id AND asset_type = 'output' ORDER BY created_at LIMIT 1) a ON true "
@@ -45,7 +51,10 @@ public final class BatchReads {
         .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString("request_hash"));
   }
 
-  /** The batch's tasks in index order; an output image appears as {@code image.asset_id}. */
+  /**
+   * The batch's tasks in index order; an output image appears as {@code image.asset_id}, and a
+   * completed task's {@code outputs} as its result holds them (each with its {@code asset_id}).
+   */
   public Future<List<JsonObject>> tasks(UUID batchId) {
     return pool.preparedQuery(TASKS).execute(Tuple.of(batchId)).map(rows -> {
       List<JsonObject> items = new ArrayList<>();
@@ -55,7 +64,9 @@ public final class BatchReads {
             .put("attempt", t.getInteger("attempt")).put("error_code", t.getString("error_code"))
             .put("error_message", t.getString("error_message"))
             .put("created_at", Iso.of(t.getOffsetDateTime("created_at")))
-            .put("finished_at", Iso.of(t.getOffsetDateTime("finished_at")));
+            .put("finished_at", Iso.of(t.getOffsetDateTime("finished_at")))
+            .put("tool_action", t.getString("tool_action"));
+        if (t.getValue("outputs") instanceof JsonArray outputs) task.put("outputs", outputs);
         if (t.getUUID("asset_id") != null) {
           task.put("image", new JsonObject().put("asset_id", t.getUUID("asset_id").toString()).put("width", t.getInteger("asset_width"))
               .put("height", t.getInteger("asset_height")).put("checksum", t.getString("checksum")));

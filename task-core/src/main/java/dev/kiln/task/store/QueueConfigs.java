@@ -15,10 +15,12 @@ public final class QueueConfigs {
   private static final String ALL = "SELECT " + QueueConfig.COLUMNS + " FROM queue_configs q";
 
   private static final String WITH_COUNTS = "SELECT " + QueueConfig.COLUMNS + ", q.updated_at, "
-      + "coalesce(c.pending, 0) AS pending, coalesce(c.running, 0) AS running, coalesce(c.retrying, 0) AS retrying "
+      + "coalesce(c.pending, 0) AS pending, coalesce(c.running, 0) AS running, coalesce(c.retrying, 0) AS retrying, "
+      + "x.wait_ms, x.run_ms "
       + "FROM queue_configs q LEFT JOIN (SELECT queue, sum(n) FILTER (WHERE status = 'pending') AS pending, "
       + "sum(n) FILTER (WHERE status = 'running') AS running, sum(n) FILTER (WHERE status = 'retrying') AS retrying "
-      + "FROM (" + TaskReads.DEPTHS + ") d GROUP BY queue) c ON c.queue = q.queue ";
+      + "FROM (" + TaskReads.DEPTHS + ") d GROUP BY queue) c ON c.queue = q.queue "
+      + "LEFT JOIN (" + TaskReads.QUEUE_TIMES + ") x ON x.queue = q.queue ";
   private static final String LIST = WITH_COUNTS + "ORDER BY q.queue";
   private static final String ONE = WITH_COUNTS + "WHERE q.queue = $1";
 
@@ -54,7 +56,7 @@ public final class QueueConfigs {
     });
   }
 
-  /** Every queue as the admin API shows it, with its pending, running and retrying counts. */
+  /** Every queue as the admin API shows it, with its pending, running and retrying counts and its recent wait and run times. */
   public Future<List<JsonObject>> list() {
     return pool.query(LIST).execute().map(rows -> {
       List<JsonObject> out = new ArrayList<>();
@@ -90,6 +92,17 @@ public final class QueueConfigs {
         .put("pending", r.getNumeric("pending").longValue())
         .put("running", r.getNumeric("running").longValue())
         .put("retrying", r.getNumeric("retrying").longValue())
+        .put("times_window_seconds", TaskReads.QUEUE_TIMES_WINDOW_SECONDS)
+        .put("wait_ms_p50", quantile(r, "wait_ms", 0))
+        .put("wait_ms_p95", quantile(r, "wait_ms", 1))
+        .put("run_ms_p50", quantile(r, "run_ms", 0))
+        .put("run_ms_p95", quantile(r, "run_ms", 1))
         .put("updated_at", Iso.of(r.getOffsetDateTime("updated_at")));
+  }
+
+  /** The i-th of a {@link TaskReads#QUEUE_TIMES} quantile array, whole ms; null with no attempt in the window. */
+  private static Long quantile(Row r, String column, int i) {
+    Double[] q = r.getArrayOfDoubles(column);
+    return q == null || q[i] == null ? null : Math.round(q[i]);
   }
 }

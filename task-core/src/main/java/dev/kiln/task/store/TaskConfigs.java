@@ -1,7 +1,6 @@
 package dev.kiln.task.store;
 
 import dev.kiln.common.db.Tx;
-import dev.kiln.common.time.Iso;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -35,11 +34,9 @@ public final class TaskConfigs {
    */
   private static final String LOCK_TASKS = "SELECT id FROM tasks WHERE config_id = $1 ORDER BY id FOR UPDATE";
   private static final String DELETE = "DELETE FROM task_configs WHERE id = $1";
-  private static final String EXECUTIONS = "SELECT id, task_id, attempt, worker_id, outcome, is_success, scheduled_for, "
-      + "started_at, completed_at, duration_seconds, result, error_code, error_message, error_traceback, "
-      + "provider_name, provider_job_id, gpu_seconds, logs FROM task_executions "
-      + "WHERE config_id = $1 AND ($2::timestamptz IS NULL OR (started_at, id) < ($2, $3::bigint)) "
-      + "ORDER BY started_at DESC, id DESC LIMIT $4";
+  private static final String EXECUTIONS = "SELECT " + Execution.COLUMNS + " FROM task_executions e "
+      + "WHERE e.config_id = $1 AND ($2::timestamptz IS NULL OR (e.started_at, e.id) < ($2, $3::bigint)) "
+      + "ORDER BY e.started_at DESC, e.id DESC LIMIT $4";
 
   private final Pool pool;
 
@@ -101,33 +98,11 @@ public final class TaskConfigs {
       Position next = null;
       for (Row r : rows) {
         if (items.size() == limit) break;
-        items.add(execution(r));
+        items.add(Execution.json(r));
         next = new Position(r.getOffsetDateTime("started_at"), r.getLong("id"));
       }
       return new Executions(items, rows.size() > limit ? next : null);
     });
-  }
-
-  private static JsonObject execution(Row r) {
-    return new JsonObject()
-        .put("id", r.getLong("id"))
-        .put("task_id", r.getUUID("task_id") == null ? null : r.getUUID("task_id").toString())
-        .put("attempt", r.getInteger("attempt"))
-        .put("scheduled_for", Iso.of(r.getOffsetDateTime("scheduled_for")))
-        .put("outcome", r.getString("outcome"))
-        .put("is_success", r.getBoolean("is_success"))
-        .put("worker_id", r.getString("worker_id"))
-        .put("started_at", Iso.of(r.getOffsetDateTime("started_at")))
-        .put("completed_at", Iso.of(r.getOffsetDateTime("completed_at")))
-        .put("duration_seconds", r.getDouble("duration_seconds"))
-        .put("result", r.getJson("result"))
-        .put("error_code", r.getString("error_code"))
-        .put("error_message", r.getString("error_message"))
-        .put("error_traceback", r.getString("error_traceback"))
-        .put("provider_name", r.getString("provider_name"))
-        .put("provider_job_id", r.getString("provider_job_id"))
-        .put("gpu_seconds", r.getDouble("gpu_seconds"))
-        .put("logs", r.getString("logs"));
   }
 
   private static Tuple args(Tuple t, TaskConfig.Values v) {

@@ -41,6 +41,10 @@ public final class TaskReads {
           + "FROM task_assets a JOIN tasks t ON t.id = a.task_id WHERE a.id = $1 AND NOT t.is_deleted AND " + Scope.sql("t", 2, 3)
           + " LIMIT 1";
 
+  /** A task's attempts, oldest first (the task's own scope check is {@link #get}'s, made first by the caller). */
+  private static final String ATTEMPTS = "SELECT " + Execution.COLUMNS + " FROM task_executions e JOIN tasks t ON t.id = e.task_id "
+      + "WHERE e.task_id = $1 AND NOT t.is_deleted AND " + Scope.sql("t", 2, 3) + " ORDER BY e.attempt, e.id";
+
   private static final String EVENTS = "SELECT e.id AS event_id, e.task_id, e.event_type, e.payload, e.created_at AS event_created_at, "
       + "t.api_client_id, t.user_id FROM task_events e JOIN tasks t ON t.id = e.task_id ";
   private static final String TASK_EVENTS_AFTER = EVENTS + "WHERE e.task_id = $1 AND e.id > $2 ORDER BY e.id LIMIT $3";
@@ -67,6 +71,25 @@ public final class TaskReads {
       "SELECT queue, 'pending' AS status, count(*) AS n FROM tasks WHERE status = 'pending' GROUP BY queue "
           + "UNION ALL SELECT queue, 'retrying', count(*) FROM tasks WHERE status = 'retrying' GROUP BY queue "
           + "UNION ALL SELECT queue, 'running', count(*) FROM tasks WHERE status = 'running' GROUP BY queue";
+  /** The span {@link #QUEUE_TIMES} looks back over. */
+  public static final int QUEUE_TIMES_WINDOW_SECONDS = 3600;
+  /**
+   * Each queue's wait and run times over the attempts that ended in the last
+   * {@link #QUEUE_TIMES_WINDOW_SECONDS}, in ms: {@code wait_ms}, from a task's creation to its
+   * first attempt's start (a retry's wait is its backoff, policy rather than load), and
+   * {@code run_ms}, how long a completed attempt ran; each {p50, p95}, NULL with none in the
+   * span. The span is a range on completed_at, which V9's BRIN index keeps to the last hour's
+   * pages whatever the table's size; each row then finds its task by primary key.
+   */
+  static final String QUEUE_TIMES =
+      "SELECT t.queue, "
+          + "percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY extract(epoch FROM e.started_at - t.created_at) * 1000) "
+          + "FILTER (WHERE e.attempt = 1) AS wait_ms, "
+          + "percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY e.duration_seconds * 1000) "
+          + "FILTER (WHERE e.outcome = 'completed') AS run_ms "
+          + "FROM task_executions e JOIN tasks t ON t.id = e.task_id "
+          + "WHERE e.completed_at >= now() - make_interval(secs => " + QUEUE_TIMES_WINDOW_SECONDS + ") GROUP BY t.queue";
+
   /**
    * The leader's sample of every queue, {@link #DEPTHS} through the same partial indexes (their
    * columns carry created_at and next_retry_at, so it stays index-only): also how many want a
@@ -139,6 +162,15 @@ public final class TaskReads {
   /** The stored image an input field names (object_key, mime_type, size_bytes, width, height, checksum), or null. */
   public Future<JsonObject> inputImage(Scope scope, UUID ref) {
     return pool.preparedQuery(INPUT_IMAGE).execute(owned(scope, ref)).map(rows -> rows.size() == 0 ? null : rows.iterator().next().toJson());
+  }
+
+  /** The task's ended attempts ({@code task_executions}), oldest first; empty when the scope does not see it. */
+  public Future<List<JsonObject>> attempts(Scope scope, UUID taskId) {
+    return pool.preparedQuery(ATTEMPTS).execute(owned(scope, taskId)).map(rows -> {
+      List<JsonObject> out = new ArrayList<>(rows.size());
+      for (Row r : rows) out.add(Execution.json(r));
+      return out;
+    });
   }
 
   public Future<List<TaskEvent>> eventsAfter(UUID taskId, long afterId, int limit) {
