@@ -1,8 +1,24 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Err } from '../ui.jsx';
+import { ActionList, ImagePicker, imageFields, template } from '../actions.jsx';
 
-/** POST /tasks from a prompt (image.generate) or from any tool_action and its input JSON. */
+/** The input JSON text with field set to value; text that is not a JSON object starts again from {}. */
+export function withField(text, field, value) {
+  let input;
+  try {
+    input = JSON.parse(text);
+  } catch {
+    input = null;
+  }
+  if (!input || typeof input !== 'object' || Array.isArray(input)) input = {};
+  return JSON.stringify({ ...input, [field]: value });
+}
+
+/**
+ * POST /tasks from a prompt (image.generate) or from any tool_action and its input JSON; an
+ * action's image fields each get a picker that uploads the file and puts its id in the input.
+ */
 export function Submit() {
   const [form, setForm] = useState('prompt');
   const [prompt, setPrompt] = useState({ prompt: '', width: 512, height: 512, seed: '' });
@@ -35,6 +51,12 @@ export function Submit() {
   }
 
   const field = (state, set, k) => (e) => set({ ...state, [k]: e.target.value });
+  // A known action chosen: its input starts from that action's template.
+  const pickAction = (e) => {
+    const action = e.target.value;
+    const start = template(action.trim());
+    setRaw({ ...raw, tool_action: action, input: start ?? raw.input });
+  };
 
   return (
     <section>
@@ -53,7 +75,11 @@ export function Submit() {
           </>
         ) : (
           <>
-            <label>tool_action <input name="tool_action" required value={raw.tool_action} onInput={field(raw, setRaw, 'tool_action')} /></label>
+            <label>tool_action <input name="tool_action" required list="tool-actions" value={raw.tool_action} onInput={pickAction} /></label>
+            <ActionList />
+            {imageFields(raw.tool_action.trim()).map((f) => (
+              <ImagePicker name={f} onUploaded={(file) => setRaw((r) => ({ ...r, input: withField(r.input, f, file.id) }))} />
+            ))}
             <label>Input (JSON) <textarea name="input" rows="6" value={raw.input} onInput={field(raw, setRaw, 'input')} /></label>
             <label>Priority <input name="priority" type="number" value={raw.priority} onInput={field(raw, setRaw, 'priority')} /></label>
           </>
