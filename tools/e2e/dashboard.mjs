@@ -51,6 +51,11 @@ async function step(name, fn) {
   }
 }
 
+/** A screenshot within the current step (a form filled in, before it is sent). */
+async function shot(name) {
+  await page.screenshot({ path: join(shots, `${String(n).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
 function expect(cond, message) {
   if (!cond) throw new Error(message);
 }
@@ -205,6 +210,7 @@ await step('upload-and-hires', async () => {
   expect((await uploaded.textContent()).includes('320×192'), `the upload reads "${await uploaded.textContent()}"`);
   const input = JSON.parse(await page.inputValue('textarea[name=input]'));
   expect(input.source_image === file && input.scale === 2, `the input reads ${JSON.stringify(input)}`);
+  await shot('upload-picked');
   await page.click('form button[type=submit]');
   await page.waitForURL(/#\/tasks\/[0-9a-f-]{36}$/);
   await page.locator('section.task p [data-status=completed]').waitFor();
@@ -228,6 +234,7 @@ await step('generic-batch-form', async () => {
   await page.locator('[data-picker=batch_images] [data-file]').waitFor();
   const lines = (await page.inputValue('textarea[name=batch_items]')).split('\n');
   expect(lines.length === 2 && JSON.parse(lines[1]).scale === 2, `the items read ${lines.join(' | ')}`);
+  await shot('batch-form-filled');
   await page.click('form.generic-batch button[type=submit]');
   await page.waitForURL(/#\/batches\/[0-9a-f-]{36}$/);
   await page.locator('h1', { hasText: 'upscales from the form' }).waitFor();
@@ -256,7 +263,13 @@ await step('api-client-created-used-revoked', async () => {
     `the shown key's GET /me answered ${before.status} ${JSON.stringify(before.body)}`);
   const row = page.locator(`tr[data-client="${id}"]`);
   await row.locator('[data-field=state]', { hasText: 'active' }).waitFor();
-  await page.screenshot({ path: join(shots, `${String(n).padStart(2, '0')}-api-client-key-shown.png`), fullPage: true });
+  // Copy puts the key on the clipboard as it is (the field may show only its start).
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  await shown.locator('button', { hasText: 'Copy' }).click();
+  await shown.locator('button', { hasText: 'Copied' }).waitFor();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied === newKey, `the clipboard holds "${copied}", not the key`);
+  await shot('api-client-key-shown');
   await row.locator('button', { hasText: 'Revoke' }).click();
   await row.locator('[data-field=state]', { hasText: 'revoked' }).waitFor();
   const after = await me(newKey);

@@ -64,7 +64,7 @@ function GenericBatchForm() {
           <ImagePicker name="batch_images" label={`Add images (each a ${field})`} multiple onUploaded={addImage} />
         </>
       )}
-      <label>Items, one JSON input per line <textarea name="batch_items" rows="5" required value={form.items} onInput={set('items')} /></label>
+      <label>Items, one JSON input per line <textarea name="batch_items" rows="5" wrap="off" required value={form.items} onInput={set('items')} /></label>
       <button type="submit">Create batch</button>
       <Err error={error} />
     </form>

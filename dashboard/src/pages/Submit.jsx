@@ -12,7 +12,7 @@ export function withField(text, field, value) {
     input = null;
   }
   if (!input || typeof input !== 'object' || Array.isArray(input)) input = {};
-  return JSON.stringify({ ...input, [field]: value });
+  return JSON.stringify({ ...input, [field]: value }, null, 2);
 }
 
 /**
@@ -78,7 +78,7 @@ export function Submit() {
             <label>tool_action <input name="tool_action" required list="tool-actions" value={raw.tool_action} onInput={pickAction} /></label>
             <ActionList />
             {imageFields(raw.tool_action.trim()).map((f) => (
-              <ImagePicker name={f} onUploaded={(file) => setRaw((r) => ({ ...r, input: withField(r.input, f, file.id) }))} />
+              <ImagePicker key={f} name={f} onUploaded={(file) => setRaw((r) => ({ ...r, input: withField(r.input, f, file.id) }))} />
             ))}
             <label>Input (JSON) <textarea name="input" rows="6" value={raw.input} onInput={field(raw, setRaw, 'input')} /></label>
             <label>Priority <input name="priority" type="number" value={raw.priority} onInput={field(raw, setRaw, 'priority')} /></label>
