@@ -1,35 +1,67 @@
-import { useState } from 'preact/hooks';
-import { upload } from './api.js';
+import { useEffect, useState } from 'preact/hooks';
+import { api, upload } from './api.js';
 
-// The tool actions a form offers, with an input to start from and which of its fields are images
-// (file ids: an upload's, or an asset of one of the caller's tasks). The API does not publish the
-// actions' schemas, so this mirrors task-core/src/main/resources/schemas/; a field the schema
-// does not know is the API's 422, so a stale entry shows as an error, never as a wrong task.
-export const ACTIONS = {
-  'image.generate': { input: { prompt: '', width: 512, height: 512 }, images: [] },
-  'image.hires': { input: { source_image: '', scale: 2 }, images: ['source_image'] },
-  'image.pattern-extract': { input: { source_image: '', config: { colors: 6 } }, images: ['source_image'] },
-  'image.head-swap': { input: { source_image: '', reference_image: '' }, images: ['source_image', 'reference_image'] },
-  // reference_image is optional here: its picker adds it
-  'image.background-change': { input: { source_image: '', prompt: '' }, images: ['source_image', 'reference_image'] },
-  'image.pose-change': { input: { source_image: '' }, images: ['source_image', 'reference_image'] },
-  'model3d.generate': { input: { source_image: '' }, images: ['source_image'] },
-  'debug.sleep': { input: { duration_ms: 2000, progress_steps: 4 }, images: [] },
-  'debug.noop': { input: {}, images: [] },
-};
+// The tool actions the forms offer, as the node says (GET /tool-actions): each one's image fields
+// (file ids: an upload's, or an asset of one of the caller's tasks) and the JSON schema its input
+// is checked against. Read once per page load: they are fixed for the node's life.
+let loaded = null;
+export function toolActions() {
+  loaded ??= api('/tool-actions').then((r) => Object.fromEntries(r.items.map((a) => [a.tool_action, a])),
+    (e) => {
+      loaded = null; // not kept: the next form asks again
+      throw e;
+    });
+  return loaded;
+}
+
+/** The actions, once read ({} until then, or when the read failed: the forms stay free JSON). */
+export function useToolActions() {
+  const [actions, setActions] = useState({});
+  useEffect(() => {
+    let live = true;
+    toolActions().then((a) => live && setActions(a), () => {});
+    return () => {
+      live = false;
+    };
+  }, []);
+  return actions;
+}
+
+/**
+ * The input to start from: each required field with an empty value of its type, and each
+ * optional one that has a default or a minimum; the person fills in the rest.
+ */
+export function template(action) {
+  if (!action) return null;
+  const props = action.input_schema.properties || {};
+  const required = new Set(action.input_schema.required || []);
+  const input = {};
+  for (const [name, p] of Object.entries(props)) {
+    if (p.default !== undefined) input[name] = p.default;
+    else if (required.has(name)) input[name] = p.type === 'integer' || p.type === 'number' ? (p.minimum ?? 0) : p.type === 'object' ? {} : '';
+  }
+  return JSON.stringify(input);
+}
+
+/** One line on the action's fields from its schema: `name*` required, with type and range. */
+export function FieldsHint({ action }) {
+  if (!action) return null;
+  const props = action.input_schema.properties || {};
+  const required = new Set(action.input_schema.required || []);
+  return (
+    <p class="muted hint" data-fields={action.tool_action}>
+      {Object.entries(props).map(([name, p], i) => {
+        const range = p.minimum !== undefined || p.maximum !== undefined ? ` ${p.minimum ?? ''}–${p.maximum ?? ''}` : '';
+        const kind = p.enum ? p.enum.join('|') : (Array.isArray(p.type) ? p.type.join('|') : p.type) || 'any';
+        return <>{i ? ', ' : ''}<code>{name}{required.has(name) ? '*' : ''}</code> {kind}{range}</>;
+      })}
+    </p>
+  );
+}
 
 /** The datalist every tool_action field uses (id="tool-actions"). */
-export function imageFields(action) {
-  return ACTIONS[action]?.images || [];
-}
-
-/** The starting input of an action as the forms' JSON text, or null for one it does not know. */
-export function template(action) {
-  return ACTIONS[action] ? JSON.stringify(ACTIONS[action].input) : null;
-}
-
-export function ActionList() {
-  return <datalist id="tool-actions">{Object.keys(ACTIONS).map((a) => <option value={a} />)}</datalist>;
+export function ActionList({ actions }) {
+  return <datalist id="tool-actions">{Object.keys(actions).map((a) => <option value={a} />)}</datalist>;
 }
 
 /**

@@ -202,14 +202,19 @@ await step('upload-and-hires', async () => {
   // source_image uploads the PNG and puts its id in the input.
   await page.click('nav >> text=Submit');
   await page.check('input[type=radio] >> nth=1');
+  // The actions, their fields and which are images come from GET /tool-actions.
+  await page.locator('datalist#tool-actions option[value="image.hires"]').waitFor({ state: 'attached' });
   await page.fill('input[name=tool_action]', 'image.hires');
+  const hint = await page.locator('[data-fields="image.hires"]').textContent();
+  expect(hint.includes('source_image* string') && hint.includes('scale number 1–4'), `the fields read "${hint}"`);
   await page.locator('input[type=file][name=source_image]').setInputFiles({ name: 'dusk.png', mimeType: 'image/png', buffer: png });
   const uploaded = page.locator('[data-picker=source_image] [data-file]');
   await uploaded.waitFor();
   const file = await uploaded.getAttribute('data-file');
   expect((await uploaded.textContent()).includes('320×192'), `the upload reads "${await uploaded.textContent()}"`);
   const input = JSON.parse(await page.inputValue('textarea[name=input]'));
-  expect(input.source_image === file && input.scale === 2, `the input reads ${JSON.stringify(input)}`);
+  expect(input.source_image === file && Object.keys(input).length === 1, `the input reads ${JSON.stringify(input)}`);
+  await page.fill('textarea[name=input]', JSON.stringify({ ...input, scale: 2 }));
   await shot('upload-picked');
   await page.click('form button[type=submit]');
   await page.waitForURL(/#\/tasks\/[0-9a-f-]{36}$/);

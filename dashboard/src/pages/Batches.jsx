@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { ActionButton, Err, FileFigure, Status, Time, useLoad } from '../ui.jsx';
-import { ActionList, ImagePicker, imageFields } from '../actions.jsx';
+import { ActionList, FieldsHint, ImagePicker, useToolActions } from '../actions.jsx';
 
 /** The items textarea: one JSON input per line (blank lines skipped); a bad line says which. */
 function items(text) {
@@ -22,7 +22,9 @@ function items(text) {
 function GenericBatchForm() {
   const [form, setForm] = useState({ tool_action: 'image.hires', title: '', params: '{"scale": 2}', items: '' });
   const [error, setError] = useState(null);
-  const field = imageFields(form.tool_action.trim())[0];
+  const actions = useToolActions();
+  const action = actions[form.tool_action.trim()];
+  const field = action?.image_fields[0];
   const set = (k) => (e) => setForm({ ...form, [k]: e.target.value });
 
   function addImage(file) {
@@ -56,7 +58,8 @@ function GenericBatchForm() {
     <form class="stack generic-batch" onSubmit={create}>
       <h2>New batch of any tool_action</h2>
       <label>tool_action <input name="batch_tool_action" required list="tool-actions" value={form.tool_action} onInput={set('tool_action')} /></label>
-      <ActionList />
+      <ActionList actions={actions} />
+      <FieldsHint action={action} />
       <label>Title <input name="batch_title" value={form.title} onInput={set('title')} /></label>
       {field && (
         <>

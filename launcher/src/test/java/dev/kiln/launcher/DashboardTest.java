@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.task.ToolAction;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -58,6 +62,30 @@ class DashboardTest {
       assertTrue(missing.contentType().startsWith("application/problem+json"), path);
       assertEquals("no-store", missing.header("Cache-Control"), path);
     }
+  }
+
+  @Test
+  void theFormsAreBuiltFromTheToolActionsAndTheSchemasPostTasksChecks() throws Exception {
+    JsonObject hires = null;
+    List<String> names = new ArrayList<>();
+    for (Object o : kiln.api().get("/api/v1/tool-actions").json().getJsonArray("items")) {
+      JsonObject a = (JsonObject) o;
+      names.add(a.getString("tool_action"));
+      if (a.getString("tool_action").equals("image.hires")) hires = a;
+    }
+    assertEquals(List.of("debug.noop", "debug.sleep", "image.generate", "image.hires", "image.pattern-extract", "image.head-swap",
+        "image.background-change", "image.pose-change", "model3d.generate"), names, "the node runs with KILN_DEBUG_EXECUTORS on");
+    assertTrue(hires != null);
+    assertEquals("image", hires.getString("queue"));
+    assertEquals(List.of("source_image"), hires.getJsonArray("image_fields").getList());
+    try (var in = ToolAction.class.getClassLoader().getResourceAsStream("schemas/image.hires.json")) {
+      assertEquals(new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8)), hires.getJsonObject("input_schema"),
+          "the schema POST /tasks checks, as it is");
+    }
+    assertEquals(List.of("source_image", "reference_image"), kiln.api().get("/api/v1/tool-actions").json().getJsonArray("items")
+        .stream().map(JsonObject.class::cast).filter(a -> a.getString("tool_action").equals("image.head-swap")).findFirst()
+        .orElseThrow().getJsonArray("image_fields").getList());
+    assertEquals(401, new Api(kiln.port(), null).get("/api/v1/tool-actions").status(), "an API call like any other");
   }
 
   @Test
