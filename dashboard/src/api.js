@@ -37,7 +37,9 @@ export class ApiError extends Error {
 /** Calls /api/v1{path}; resolves to the parsed JSON (null for 204), rejects with ApiError. */
 export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   const init = { method, headers: { ...authHeaders(), ...headers } };
-  if (body !== undefined) {
+  if (body instanceof Blob) {
+    init.body = body; // a file: sent as it is, under the Content-Type the caller gave
+  } else if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
   }
@@ -53,6 +55,14 @@ export async function api(path, { method = 'GET', body, headers = {} } = {}) {
   }
   if (!res.ok) throw new ApiError(res.status, json);
   return json;
+}
+
+/**
+ * Uploads an input image (POST /files, the raw bytes with their own Content-Type): resolves to the
+ * file ({id, width, height, url, ...}) whose id goes in an action's image field.
+ */
+export function upload(file) {
+  return api('/files', { method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream' } });
 }
 
 /** Query string from an object, leaving out empty values. */

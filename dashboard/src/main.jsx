@@ -11,6 +11,7 @@ import { Batches, BatchDetail } from './pages/Batches.jsx';
 import { Requests, RequestDetail } from './pages/Requests.jsx';
 import { Gallery, GalleryModel } from './pages/Gallery.jsx';
 import { Schedules, ScheduleDetail } from './pages/Schedules.jsx';
+import { Clients } from './pages/Clients.jsx';
 import './style.css';
 
 // Hash routing (#/tasks/ID): the server only ever serves index.html at /, so no route needs a
@@ -46,6 +47,8 @@ function page(route, me) {
     case 'schedules':
       if (!admin) return <Forbidden />;
       return parts[1] ? <ScheduleDetail id={parts[1]} /> : <Schedules />;
+    case 'clients':
+      return admin ? <Clients /> : <Forbidden />;
     case 'gallery':
       return parts[1] ? <GalleryModel id={parts[1]} /> : <Gallery />;
     default:
@@ -83,6 +86,7 @@ function App() {
     ['#/requests', 'Image → 3D'],
     ['#/gallery', 'Gallery'],
     admin && ['#/schedules', 'Schedules'],
+    admin && ['#/clients', 'Clients'],
   ].filter(Boolean);
   const current = '#/' + (route.split('/')[1] || (admin ? 'queues' : 'tasks'));
 

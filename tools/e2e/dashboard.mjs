@@ -2,12 +2,13 @@
 //   node e2e/dashboard.mjs BASE_URL ADMIN_KEY SCREENSHOT_DIR MAIL_OUTBOX
 // Signs in, sees a queue, submits a task from the page and watches it complete live (from SSE, no
 // reload), opens its output image, follows a task submitted elsewhere on the live list, cancels and
-// retries a task (its attempts listed), shows a failed attempt's error and traceback, makes a batch
-// and a generic batch (their outputs shown), makes a prompt into images, picks one and sees its model in the 3D
+// retries a task (its attempts listed), shows a failed attempt's error and traceback, makes a batch,
+// uploads a PNG from the page and upscales it, makes a generic batch from its form (their outputs
+// shown), creates an API client, uses its key and revokes it, reads the usage table, makes a prompt into images, picks one and sees its model in the 3D
 // viewer, publishes and likes it, runs a task config by hand, sets a queue's limit, pauses a queue
 // and drains a worker; then an end user signs in by e-mailed code (read from the node's outbox
 // file) and is shown no admin page. One screenshot per step; the first failed step exits 1 saying
-// which. Prints TASK, PUBLISHED, LIMITED, PAUSED and DRAINED lines for the Java test to check.
+// which. Prints TASK, UPSCALED, BATCH, CLIENT, CLIENT_KEY, PUBLISHED, LIMITED, PAUSED and DRAINED lines for the Java test to check.
 import { chromium } from 'playwright-core';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,6 +51,11 @@ async function step(name, fn) {
   }
 }
 
+/** A screenshot within the current step (a form filled in, before it is sent). */
+async function shot(name) {
+  await page.screenshot({ path: join(shots, `${String(n).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
 function expect(cond, message) {
   if (!cond) throw new Error(message);
 }
@@ -70,6 +76,7 @@ await step('signed-in-queues', async () => {
 });
 
 let taskId;
+let png; // the first task's output, a 320×192 PNG: the file the upload steps pick
 await step('submitted-from-the-page', async () => {
   await page.click('nav >> text=Submit');
   await page.fill('textarea[name=prompt]', 'a kiln at dusk, seen from the dashboard');
@@ -103,6 +110,7 @@ await step('output-image', async () => {
   const href = await img.evaluate((i) => i.closest('a').href);
   const res = await page.request.get(href);
   expect(res.ok() && res.headers()['content-type'].startsWith('image/png'), `opening the output answered ${res.status()} ${res.headers()['content-type']}`);
+  png = await res.body();
 });
 
 await step('live-task-list', async () => {
@@ -177,31 +185,111 @@ await step('batch-and-history', async () => {
   await page.locator('tr', { hasText: 'dusk series' }).locator('text=2 / 2').waitFor();
 });
 
-await step('generic-batch-outputs', async () => {
-  // A generic batch (one tool_action over many inputs): image.hires of the first task's output,
-  // twice and thrice. Its page shows each task's result.outputs, at the size each one says.
-  const made = await page.evaluate(async ([k, task]) => {
-    const h = { 'X-Auth-Key': k, 'Content-Type': 'application/json' };
-    const source = (await (await fetch(`/api/v1/tasks/${task}`, { headers: h })).json()).result.outputs[0].asset_id;
-    const r = await fetch('/api/v1/batches', {
-      method: 'POST', headers: h,
-      body: JSON.stringify({ tool_action: 'image.hires', title: 'hires pair',
-        items: [{ source_image: source, scale: 2 }, { source_image: source, scale: 3 }] }),
-    });
-    return { status: r.status, body: await r.json() };
-  }, [key, taskId]);
-  expect(made.status === 201 || made.status === 202, `the generic batch answered ${made.status} ${JSON.stringify(made.body)}`);
-  await page.evaluate((id) => { location.hash = `#/batches/${id}`; }, made.body.id);
-  await page.locator('h1', { hasText: 'hires pair' }).waitFor();
-  await page.waitForFunction(() => [...document.querySelectorAll('.assets figure[data-asset=output] img')]
-    .filter((i) => i.complete && i.naturalWidth > 0).length === 2);
+/** The sizes (naturalWidth×naturalHeight) of the n output images on the page, once all have loaded; each caption must say its own. */
+async function outputSizes(n) {
+  await page.waitForFunction((count) => [...document.querySelectorAll('.assets figure[data-asset=output] img')]
+    .filter((i) => i.complete && i.naturalWidth > 0).length === count, n);
   const shown = await page.locator('.assets figure[data-asset=output]').evaluateAll((fs) => fs.map((f) => ({
     size: `${f.querySelector('img').naturalWidth}×${f.querySelector('img').naturalHeight}`,
     caption: f.querySelector('figcaption').textContent,
   })));
-  const sizes = shown.map((f) => f.size).sort();
-  expect(sizes.join() === '640×384,960×576', `the outputs are ${sizes.join()}, not 640×384,960×576`);
   for (const f of shown) expect(f.caption.includes(f.size), `the caption "${f.caption}" does not give its output's size ${f.size}`);
+  return shown.map((f) => f.size).sort();
+}
+
+await step('upload-and-hires', async () => {
+  // The walk-through's POST /files then image.hires, from the page: the picker beside
+  // source_image uploads the PNG and puts its id in the input.
+  await page.click('nav >> text=Submit');
+  await page.check('input[type=radio] >> nth=1');
+  // The actions, their fields and which are images come from GET /tool-actions.
+  await page.locator('datalist#tool-actions option[value="image.hires"]').waitFor({ state: 'attached' });
+  await page.fill('input[name=tool_action]', 'image.hires');
+  const hint = await page.locator('[data-fields="image.hires"]').textContent();
+  expect(hint.includes('source_image* string') && hint.includes('scale number 1–4'), `the fields read "${hint}"`);
+  await page.locator('input[type=file][name=source_image]').setInputFiles({ name: 'dusk.png', mimeType: 'image/png', buffer: png });
+  const uploaded = page.locator('[data-picker=source_image] [data-file]');
+  await uploaded.waitFor();
+  const file = await uploaded.getAttribute('data-file');
+  expect((await uploaded.textContent()).includes('320×192'), `the upload reads "${await uploaded.textContent()}"`);
+  const input = JSON.parse(await page.inputValue('textarea[name=input]'));
+  expect(input.source_image === file && Object.keys(input).length === 1, `the input reads ${JSON.stringify(input)}`);
+  await page.fill('textarea[name=input]', JSON.stringify({ ...input, scale: 2 }));
+  await shot('upload-picked');
+  await page.click('form button[type=submit]');
+  await page.waitForURL(/#\/tasks\/[0-9a-f-]{36}$/);
+  await page.locator('section.task p [data-status=completed]').waitFor();
+  const sizes = await outputSizes(1);
+  expect(sizes.join() === '640×384', `the upscale is ${sizes.join()}, not 640×384`);
+  await page.locator('figure[data-asset=input] img').waitFor();
+  console.log(`UPSCALED ${page.url().split('/').pop()}`);
+});
+
+await step('generic-batch-form', async () => {
+  // One tool_action over many items: a line typed by hand (the first task's output as the
+  // source: a task's output is the next one's input), then an uploaded image with the parameters given.
+  const source = await page.evaluate(async ([k, task]) => (await (await fetch(`/api/v1/tasks/${task}`,
+    { headers: { 'X-Auth-Key': k } })).json()).result.outputs[0].asset_id, [key, taskId]);
+  await page.click('nav >> text=Batches');
+  await page.fill('input[name=batch_tool_action]', 'image.hires');
+  await page.fill('input[name=batch_title]', 'upscales from the form');
+  await page.fill('textarea[name=batch_items]', JSON.stringify({ source_image: source, scale: 3 }));
+  await page.fill('input[name=batch_params]', '{"scale": 2}');
+  await page.locator('input[type=file][name=batch_images]').setInputFiles({ name: 'dusk.png', mimeType: 'image/png', buffer: png });
+  await page.locator('[data-picker=batch_images] [data-file]').waitFor();
+  const lines = (await page.inputValue('textarea[name=batch_items]')).split('\n');
+  expect(lines.length === 2 && JSON.parse(lines[1]).scale === 2, `the items read ${lines.join(' | ')}`);
+  await shot('batch-form-filled');
+  await page.click('form.generic-batch button[type=submit]');
+  await page.waitForURL(/#\/batches\/[0-9a-f-]{36}$/);
+  await page.locator('h1', { hasText: 'upscales from the form' }).waitFor();
+  const sizes = await outputSizes(2);
+  expect(sizes.join() === '640×384,960×576', `the outputs are ${sizes.join()}, not 640×384,960×576`);
+  await page.locator('section > p [data-status=completed]').waitFor();
+  console.log(`BATCH ${page.url().split('/').pop()}`);
+});
+
+await step('api-client-created-used-revoked', async () => {
+  await page.click('nav >> text=Clients');
+  await page.fill('input[name=display_name]', 'partner app');
+  await page.selectOption('select[name=role]', 'third_party');
+  await page.click('form:has(input[name=display_name]) button[type=submit]');
+  const shown = page.locator('.new-key');
+  await shown.waitFor();
+  const id = await shown.getAttribute('data-client');
+  const newKey = await page.inputValue('.new-key [data-field=api-key]');
+  // Called from outside the page (an expected 401 inside it would be logged as a page error).
+  const me = async (k) => {
+    const r = await page.request.get(base + '/api/v1/me', { headers: { 'X-Auth-Key': k } });
+    return { status: r.status(), body: await r.json() };
+  };
+  const before = await me(newKey);
+  expect(before.status === 200 && before.body.api_client_id === id && before.body.role === 'third_party',
+    `the shown key's GET /me answered ${before.status} ${JSON.stringify(before.body)}`);
+  const row = page.locator(`tr[data-client="${id}"]`);
+  await row.locator('[data-field=state]', { hasText: 'active' }).waitFor();
+  // Copy puts the key on the clipboard as it is (the field may show only its start).
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  await shown.locator('button', { hasText: 'Copy' }).click();
+  await shown.locator('button', { hasText: 'Copied' }).waitFor();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied === newKey, `the clipboard holds "${copied}", not the key`);
+  await shot('api-client-key-shown');
+  await row.locator('button', { hasText: 'Revoke' }).click();
+  await row.locator('[data-field=state]', { hasText: 'revoked' }).waitFor();
+  const after = await me(newKey);
+  expect(after.status === 401 && after.body.code === 'unauthorized', `the revoked key's GET /me answered ${after.status} ${JSON.stringify(after.body)}`);
+  console.log(`CLIENT ${id}`);
+  console.log(`CLIENT_KEY ${newKey}`);
+});
+
+await step('usage-table', async () => {
+  // The image.hires attempts above are in the last 24 hours' usage, with the admin client's.
+  const hires = page.locator('table.usage tr[data-usage="image.hires"]');
+  await hires.waitFor();
+  const attempts = Number((await hires.locator('td').nth(2).textContent()).trim());
+  expect(attempts >= 3, `the usage lists ${attempts} image.hires attempts, not at least 3`);
+  await page.locator('table.usage tr[data-tenant=admin]').waitFor();
 });
 
 await step('pick-one-to-3d', async () => {
@@ -309,7 +397,7 @@ await step('end-user-e-mail-code', async () => {
   await page.locator('h1', { hasText: 'Tasks' }).waitFor();
   await page.locator('.who', { hasText: email }).waitFor();
   const nav = await page.locator('nav a').allTextContents();
-  expect(!nav.includes('Queues') && !nav.includes('Workers'), `an end user is shown admin pages: ${nav.join(', ')}`);
+  expect(!nav.includes('Queues') && !nav.includes('Workers') && !nav.includes('Clients'), `an end user is shown admin pages: ${nav.join(', ')}`);
 });
 
 await browser.close();

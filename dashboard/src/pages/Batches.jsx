@@ -1,8 +1,80 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../api.js';
 import { ActionButton, Err, FileFigure, Status, Time, useLoad } from '../ui.jsx';
+import { ActionList, FieldsHint, ImagePicker, useToolActions } from '../actions.jsx';
 
-/** GET /history (one row per batch), and a seed-002 prompt batch through POST /batches. */
+/** The items textarea: one JSON input per line (blank lines skipped); a bad line says which. */
+function items(text) {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).map((line, i) => {
+    try {
+      return JSON.parse(line);
+    } catch (err) {
+      throw new Error(`item ${i + 1} is not JSON: ${err.message}`);
+    }
+  });
+}
+
+/**
+ * A generic batch (seed 000): one tool_action over many inputs, one JSON input per line. Images
+ * picked are uploaded and each becomes a line: the parameters with the action's first image field
+ * set to the upload's id, so several images get the same parameters.
+ */
+function GenericBatchForm() {
+  const [form, setForm] = useState({ tool_action: 'image.hires', title: '', params: '{"scale": 2}', items: '' });
+  const [error, setError] = useState(null);
+  const actions = useToolActions();
+  const action = actions[form.tool_action.trim()];
+  const field = action?.image_fields[0];
+  const set = (k) => (e) => setForm({ ...form, [k]: e.target.value });
+
+  function addImage(file) {
+    setForm((f) => {
+      let params;
+      try {
+        params = f.params.trim() ? JSON.parse(f.params) : {};
+      } catch {
+        params = {};
+      }
+      const line = JSON.stringify({ ...params, [field]: file.id });
+      return { ...f, items: f.items.trim() ? `${f.items.trim()}\n${line}` : line };
+    });
+  }
+
+  async function create(e) {
+    e.preventDefault();
+    setError(null);
+    try {
+      const b = await api('/batches', {
+        method: 'POST',
+        body: { tool_action: form.tool_action.trim(), title: form.title || undefined, items: items(form.items) },
+      });
+      location.hash = `#/batches/${b.id}`;
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  return (
+    <form class="stack generic-batch" onSubmit={create}>
+      <h2>New batch of any tool_action</h2>
+      <label>tool_action <input name="batch_tool_action" required list="tool-actions" value={form.tool_action} onInput={set('tool_action')} /></label>
+      <ActionList actions={actions} />
+      <FieldsHint action={action} />
+      <label>Title <input name="batch_title" value={form.title} onInput={set('title')} /></label>
+      {field && (
+        <>
+          <label>Parameters for each image (JSON) <input name="batch_params" value={form.params} onInput={set('params')} /></label>
+          <ImagePicker name="batch_images" label={`Add images (each a ${field})`} multiple onUploaded={addImage} />
+        </>
+      )}
+      <label>Items, one JSON input per line <textarea name="batch_items" rows="5" wrap="off" required value={form.items} onInput={set('items')} /></label>
+      <button type="submit">Create batch</button>
+      <Err error={error} />
+    </form>
+  );
+}
+
+/** GET /history (one row per batch), and POST /batches in both forms: seed 002's prompt, seed 000's tool_action over items. */
 export function Batches() {
   const [cursor, setCursor] = useState(null);
   const [page, error, reload] = useLoad(() => api('/history' + query({ limit: 20, cursor })), [cursor], 3000);
@@ -57,6 +129,7 @@ export function Batches() {
         <button type="submit">Create</button>
         <Err error={formError} />
       </form>
+      <GenericBatchForm />
     </section>
   );
 }

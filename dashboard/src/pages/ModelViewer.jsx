@@ -4,6 +4,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 export function ModelViewer({ url }) {
   const canvas = useRef(null);
   const [state, setState] = useState({ phase: 'loading' });
+  // A page that reads its model again gets a freshly signed url for the same file each time:
+  // load again only for another file, or the model would flicker back to "loading" on each read.
+  const file = url?.split('?')[0];
   useEffect(() => {
     if (!url) return undefined;
     let view = null;
@@ -19,7 +22,7 @@ export function ModelViewer({ url }) {
       gone = true;
       view?.dispose();
     };
-  }, [url]);
+  }, [file]);
   return (
     <figure class="viewer" data-phase={state.phase} data-triangles={state.triangles}>
       <canvas ref={canvas} width="480" height="360" />

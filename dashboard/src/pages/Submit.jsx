@@ -1,13 +1,32 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { Err } from '../ui.jsx';
+import { ActionList, FieldsHint, ImagePicker, template, useToolActions } from '../actions.jsx';
 
-/** POST /tasks from a prompt (image.generate) or from any tool_action and its input JSON. */
+/** The input JSON text with field set to value; text that is not a JSON object starts again from {}. */
+export function withField(text, field, value) {
+  let input;
+  try {
+    input = JSON.parse(text);
+  } catch {
+    input = null;
+  }
+  if (!input || typeof input !== 'object' || Array.isArray(input)) input = {};
+  return JSON.stringify({ ...input, [field]: value }, null, 2);
+}
+
+/**
+ * POST /tasks from a prompt (image.generate) or from any tool_action and its input JSON; the
+ * actions, their fields and image fields are GET /tool-actions': each image field gets a picker
+ * that uploads the file and puts its id in the input.
+ */
 export function Submit() {
   const [form, setForm] = useState('prompt');
   const [prompt, setPrompt] = useState({ prompt: '', width: 512, height: 512, seed: '' });
   const [raw, setRaw] = useState({ tool_action: 'debug.sleep', input: '{"duration_ms": 2000, "progress_steps": 4}', priority: 0 });
   const [error, setError] = useState(null);
+  const actions = useToolActions();
+  const action = actions[raw.tool_action.trim()];
 
   async function submit(e) {
     e.preventDefault();
@@ -35,6 +54,12 @@ export function Submit() {
   }
 
   const field = (state, set, k) => (e) => set({ ...state, [k]: e.target.value });
+  // A known action chosen: its input starts from that action's template.
+  const pickAction = (e) => {
+    const action = e.target.value;
+    const start = template(actions[action.trim()]);
+    setRaw({ ...raw, tool_action: action, input: start ?? raw.input });
+  };
 
   return (
     <section>
@@ -53,7 +78,12 @@ export function Submit() {
           </>
         ) : (
           <>
-            <label>tool_action <input name="tool_action" required value={raw.tool_action} onInput={field(raw, setRaw, 'tool_action')} /></label>
+            <label>tool_action <input name="tool_action" required list="tool-actions" value={raw.tool_action} onInput={pickAction} /></label>
+            <ActionList actions={actions} />
+            <FieldsHint action={action} />
+            {(action?.image_fields || []).map((f) => (
+              <ImagePicker key={f} name={f} onUploaded={(file) => setRaw((r) => ({ ...r, input: withField(r.input, f, file.id) }))} />
+            ))}
             <label>Input (JSON) <textarea name="input" rows="6" value={raw.input} onInput={field(raw, setRaw, 'input')} /></label>
             <label>Priority <input name="priority" type="number" value={raw.priority} onInput={field(raw, setRaw, 'priority')} /></label>
           </>

@@ -31,6 +31,7 @@ import dev.kiln.http.sse.EventStreams;
 import dev.kiln.http.tasks.BulkRoutes;
 import dev.kiln.http.tasks.TaskActionRoutes;
 import dev.kiln.http.tasks.TaskRoutes;
+import dev.kiln.http.tasks.ToolActionRoutes;
 import dev.kiln.http.wallet.WalletRoutes;
 import dev.kiln.task.RetryPolicy;
 import dev.kiln.task.ToolAction;
@@ -125,6 +126,7 @@ public final class HttpVerticle extends VerticleBase {
     files.mount(api);
     new BulkRoutes(vertx, store, reads, config.debugExecutors(), config::price, urls).mount(api);
     tasks.mount(api);
+    new ToolActionRoutes(config.debugExecutors()).mount(api);
     actions.mount(api);
     new BatchRoutes(vertx, store, reads, new BatchReads(pool), actions, config.debugExecutors(), config::price, urls).mount(api);
     requests.mount(api);

@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.task.ToolAction;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,7 +22,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Chromium by tools/e2e/dashboard.mjs: sign in, a queue, a task submitted from the page and seen to
  * complete live, its output image, the live list, a queue paused, a worker drained, an end user
  * signed in by e-mailed code and shown no admin page, a prompt made into images, one picked and its
- * model drawn by the three.js viewer, then published and liked in the gallery. What the page
+ * model drawn by the three.js viewer, then published and liked in the gallery, a PNG uploaded and
+ * upscaled, a generic batch made from its form, an API client created, its key used and revoked. What the page
  * did is then checked through the API. Screenshots: launcher/target/dashboard/.
  */
 class DashboardTest {
@@ -60,6 +65,30 @@ class DashboardTest {
   }
 
   @Test
+  void theFormsAreBuiltFromTheToolActionsAndTheSchemasPostTasksChecks() throws Exception {
+    JsonObject hires = null;
+    List<String> names = new ArrayList<>();
+    for (Object o : kiln.api().get("/api/v1/tool-actions").json().getJsonArray("items")) {
+      JsonObject a = (JsonObject) o;
+      names.add(a.getString("tool_action"));
+      if (a.getString("tool_action").equals("image.hires")) hires = a;
+    }
+    assertEquals(List.of("debug.noop", "debug.sleep", "image.generate", "image.hires", "image.pattern-extract", "image.head-swap",
+        "image.background-change", "image.pose-change", "model3d.generate"), names, "the node runs with KILN_DEBUG_EXECUTORS on");
+    assertTrue(hires != null);
+    assertEquals("image", hires.getString("queue"));
+    assertEquals(List.of("source_image"), hires.getJsonArray("image_fields").getList());
+    try (var in = ToolAction.class.getClassLoader().getResourceAsStream("schemas/image.hires.json")) {
+      assertEquals(new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8)), hires.getJsonObject("input_schema"),
+          "the schema POST /tasks checks, as it is");
+    }
+    assertEquals(List.of("source_image", "reference_image"), kiln.api().get("/api/v1/tool-actions").json().getJsonArray("items")
+        .stream().map(JsonObject.class::cast).filter(a -> a.getString("tool_action").equals("image.head-swap")).findFirst()
+        .orElseThrow().getJsonArray("image_fields").getList());
+    assertEquals(401, new Api(kiln.port(), null).get("/api/v1/tool-actions").status(), "an API call like any other");
+  }
+
+  @Test
   void aPersonSignsInSubmitsWatchesItLiveOpensTheOutputPausesAQueueAndDrainsAWorker() throws Exception {
     Path shots = Path.of("target", "dashboard").toAbsolutePath();
     NodeTools.Result run = NodeTools.node(Map.of(), Duration.ofMinutes(3), "e2e/dashboard.mjs",
@@ -73,6 +102,32 @@ class DashboardTest {
     assertEquals("image.generate", task.getString("tool_action"));
     assertEquals("web-ui", task.getString("channel"), "submitted by the page");
     assertEquals(320, task.getJsonObject("input").getInteger("width"));
+
+    // The PNG the page uploaded (POST /files) is the upscale's source, and its one input asset.
+    JsonObject upscale = kiln.api().task(printed(run.output(), "UPSCALED"));
+    assertEquals("completed", upscale.getString("status"));
+    assertEquals("image.hires", upscale.getString("tool_action"));
+    assertEquals("web-ui", upscale.getString("channel"));
+    JsonObject upload = kiln.api().get("/api/v1/files/" + upscale.getJsonObject("input").getString("source_image")).json();
+    assertEquals(320, upload.getInteger("width"), "the file picked on the page: " + upload);
+    JsonObject upscaled = upscale.getJsonObject("result").getJsonArray("outputs").getJsonObject(0);
+    assertEquals(640, upscaled.getInteger("width"));
+    assertEquals(384, upscaled.getInteger("height"));
+
+    JsonObject batch = kiln.api().get("/api/v1/batches/" + printed(run.output(), "BATCH")).json();
+    assertEquals("upscales from the form", batch.getString("title"));
+    assertEquals(2, batch.getInteger("total_count"), "one task per line of the form: " + batch);
+    assertEquals(2, batch.getInteger("completed_count"));
+
+    // The client made on the page, its key used there and then revoked: refused here too.
+    String client = printed(run.output(), "CLIENT");
+    Api.Reply revoked = new Api(kiln.port(), printed(run.output(), "CLIENT_KEY")).get("/api/v1/me");
+    assertEquals(401, revoked.status(), "the revoked key: " + revoked.body());
+    JsonObject listed = kiln.api().get("/api/v1/admin/clients").json().getJsonArray("items").stream()
+        .map(JsonObject.class::cast).filter(c -> c.getString("id").equals(client)).findFirst().orElseThrow();
+    assertEquals("partner app", listed.getString("display_name"));
+    assertEquals("third_party", listed.getString("role"));
+    assertFalse(listed.getBoolean("is_active"), "revoked on the page");
 
     JsonObject model = kiln.api().get("/api/v1/models/" + printed(run.output(), "PUBLISHED")).json();
     assertEquals("PUBLIC", model.getString("visibility"), "published from the page");

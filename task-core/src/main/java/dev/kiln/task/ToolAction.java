@@ -25,7 +25,7 @@ import java.util.Set;
  * its properties and {@code requiredFields} those it requires.
  */
 public record ToolAction(String name, String queue, boolean debug, Validator validator, List<String> imageFields,
-                         Set<String> inputFields, Set<String> requiredFields) {
+                         Set<String> inputFields, Set<String> requiredFields, JsonObject schema) {
   /** Input fields that name an image (an uploaded file or an asset): they become {@code input} assets. */
   public static final List<String> IMAGE_FIELDS = List.of("source_image", "reference_image");
 
@@ -45,18 +45,24 @@ public record ToolAction(String name, String queue, boolean debug, Validator val
 
   private static void register(String name, String queue, boolean debug) {
     JsonObject schema = new JsonObject(resource("schemas/" + name + ".json"));
-    Validator validator = Validator.create(JsonSchema.of(schema),
+    // a copy: JsonSchema.of annotates the object it is given (__absolute_uri__), and schema is served as it is
+    Validator validator = Validator.create(JsonSchema.of(schema.copy()),
         new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setOutputFormat(OutputFormat.Basic).setBaseUri("https://kiln.dev/schemas/"));
     JsonObject props = schema.getJsonObject("properties", new JsonObject());
     Set<String> required = new LinkedHashSet<>();
     schema.getJsonArray("required", new JsonArray()).forEach(f -> required.add((String) f));
     ALL.put(name, new ToolAction(name, queue, debug, validator, IMAGE_FIELDS.stream().filter(props::containsKey).toList(),
-        Set.copyOf(props.fieldNames()), Set.copyOf(required)));
+        Set.copyOf(props.fieldNames()), Set.copyOf(required), schema));
   }
 
   /** The actions that run on {@code queue}, in the order they were registered. */
   public static List<String> ofQueue(String queue) {
     return ALL.values().stream().filter(a -> a.queue().equals(queue)).map(ToolAction::name).toList();
+  }
+
+  /** Every action, in the order they were registered. */
+  public static List<ToolAction> all() {
+    return List.copyOf(ALL.values());
   }
 
   public static Optional<ToolAction> of(String name) {
