@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -31,7 +33,7 @@ public final class Main {
       + dev.kiln.worker.WorkerVerticle.DRAIN_REPORT_MILLIS) / 1000 + 10;
 
   /** What runs without --roles: every role, in their declared order (Set.of would print them in another order each run). */
-  static final Set<Role> ALL_ROLES = java.util.Collections.unmodifiableSet(java.util.EnumSet.allOf(Role.class));
+  static final Set<Role> ALL_ROLES = Collections.unmodifiableSet(EnumSet.allOf(Role.class));
 
   private Main() {}
 
@@ -127,7 +129,7 @@ public final class Main {
 
   /** The banner's first line (what KilnProcess waits for): the roles in their declared order. */
   static String upLine(Set<Role> roles, boolean clustered) {
-    return "Kiln is up: roles " + java.util.EnumSet.copyOf(roles) + (clustered ? ", clustered" : "");
+    return "Kiln is up: roles " + EnumSet.copyOf(roles) + (clustered ? ", clustered" : "");
   }
 
   /** The embedded mode's admin key: made once, kept under the data dir. */

@@ -2,6 +2,7 @@ package dev.kiln.common.asset;
 
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.hash.Sha256;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -102,7 +103,7 @@ public final class AssetUrls {
     if (result.getValue("input_preview_asset_id") instanceof String id) {
       result.put("input_preview", sign(UUID.fromString(id)));
     }
-    if (result.getValue("outputs") instanceof io.vertx.core.json.JsonArray outputs) {
+    if (result.getValue("outputs") instanceof JsonArray outputs) {
       for (Object o : outputs) {
         if (o instanceof JsonObject out && out.getValue("asset_id") instanceof String id) out.put("url", sign(UUID.fromString(id)));
       }

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * SSE stream tokens, for browsers: {@code EventSource} cannot send {@code X-Auth-Key} or
@@ -69,14 +70,17 @@ public final class StreamTokens {
         : pool.preparedQuery(SESSION).execute(Tuple.of(Sha256.hex(bearer))).compose(rows -> rows.size() == 0
             ? Future.failedFuture(new ApiException(401, "unauthorized", "unknown, expired or revoked bearer token"))
             : Future.succeededFuture(rows.iterator().next().getUUID("id").toString()));
-    session.onSuccess(sessionId -> {
-      long expires = System.currentTimeMillis() / 1000 + ttlSeconds;
-      JsonObject claims = new JsonObject().put("c", caller.apiClientId()).put("r", caller.role()).put("u", caller.userId())
-          .put("s", sessionId).put("e", expires);
-      String body = Base64.getUrlEncoder().withoutPadding().encodeToString(claims.encode().getBytes(StandardCharsets.UTF_8));
-      Json.send(ctx, 201, new JsonObject().put("stream_token", body + "." + urls.signature(SUBJECT + body, expires))
-          .put("expires_at", Instant.ofEpochSecond(expires).toString()));
-    }).onFailure(ctx::fail);
+    session.map(sessionId -> token(caller, sessionId)).onSuccess(t -> Json.send(ctx, 201, t)).onFailure(ctx::fail);
+  }
+
+  /** A new token for the caller (and the sign-in session it came from, or null), with its expiry. */
+  private JsonObject token(Caller caller, String sessionId) {
+    long expires = System.currentTimeMillis() / 1000 + ttlSeconds;
+    JsonObject claims = new JsonObject().put("c", caller.apiClientId()).put("r", caller.role()).put("u", caller.userId())
+        .put("s", sessionId).put("e", expires);
+    String body = Base64.getUrlEncoder().withoutPadding().encodeToString(claims.encode().getBytes(StandardCharsets.UTF_8));
+    return new JsonObject().put("stream_token", body + "." + urls.signature(SUBJECT + body, expires))
+        .put("expires_at", Instant.ofEpochSecond(expires).toString());
   }
 
   private void accept(RoutingContext ctx) {
@@ -94,7 +98,7 @@ public final class StreamTokens {
     String session = claims.getString("s");
     Caller caller = new Caller(claims.getString("c"), claims.getString("r"), claims.getString("u"));
     Future<Integer> live = session != null
-        ? pool.preparedQuery(SESSION_LIVE).execute(Tuple.of(java.util.UUID.fromString(session))).map(r -> r.size())
+        ? pool.preparedQuery(SESSION_LIVE).execute(Tuple.of(UUID.fromString(session))).map(r -> r.size())
         : pool.preparedQuery(CLIENT_LIVE).execute(Tuple.of(caller.apiClientId(), caller.role())).map(r -> r.size());
     live.onSuccess(n -> {
       if (n == 0) {

@@ -30,6 +30,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Batches (seeds 000, 002). {@code POST /batches} takes one of two forms: the image form, one
@@ -77,9 +79,7 @@ public final class BatchRoutes {
 
   @SafeVarargs
   private static Set<String> union(Set<String>... sets) {
-    Set<String> all = new java.util.HashSet<>();
-    for (Set<String> s : sets) all.addAll(s);
-    return Set.copyOf(all);
+    return Stream.of(sets).flatMap(Set::stream).collect(Collectors.toUnmodifiableSet());
   }
 
   public void mount(Router api) {

@@ -235,15 +235,6 @@ public final class TaskReads {
     return out;
   }
 
-  /** How many tasks wait, run and wait to retry, by queue and status (absent: none). */
-  public Future<List<JsonObject>> depths() {
-    return pool.query(DEPTHS).execute().map(rows -> {
-      List<JsonObject> out = new ArrayList<>();
-      for (Row r : rows) out.add(r.toJson());
-      return out;
-    });
-  }
-
   /** {@link #QUEUE_SAMPLE}'s rows: {queue, status, n, due, oldest_s} (absent: none in that status). */
   public Future<List<JsonObject>> queueSample() {
     return pool.query(QUEUE_SAMPLE).execute().map(rows -> {
